@@ -1,0 +1,42 @@
+# razorlab: `make lab` to learn, `make test` to check everything. Needs only Python and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 8888
+# Headless use: `make lab LAB_ARGS=--no-browser` (or NO_BROWSER=1).
+LAB_ARGS ?= $(if $(NO_BROWSER),--no-browser,)
+JOBS   ?= 2
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout=300
+
+.PHONY: install lab test lint bench notebooks exercises map clean
+
+# Re-install only when the package definition changes, so `make test` starts fast.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[lab,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=curriculum --ServerApp.ip=127.0.0.1 --port=$(PORT) $(LAB_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/razorlab map --check
+	$(BIN)/pytest -n $(JOBS) --dist loadscope $(NBVAL) tests curriculum solutions
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+notebooks: install
+	$(BIN)/razorlab notebooks -j $(JOBS)
+	$(BIN)/razorlab map
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""razorlab: working engines behind a payment-scale system design curriculum."""

@@ -1,0 +1,1 @@
+"""Curriculum tooling: executing notebooks reproducibly and the generated curriculum map."""

@@ -1,0 +1,107 @@
+"""Instant, tutor-like feedback for learners: ``check("q3", answer)``.
+
+A check says *what* is wrong and gives a hint, never the answer. Numeric estimates
+pass within a stated tolerance and otherwise say "too high" or "too low" and by
+roughly how much. Each question also declares, in words, what its hidden tests
+cover, so learners know they exist and what they probe (otter-grader users are
+often surprised by hidden-test failures after passing every public check).
+
+Checks live in ``razorlab/grading/checks/<set>.py``; notebooks only call them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from razorlab.errors import NotFoundError, ValidationError
+
+__all__ = ["Checker", "Feedback", "question", "near", "RESULTS", "QUESTIONS"]
+
+#: A check returns ``None`` when the answer is right, else a message with a hint.
+CheckFn = Callable[[object], str | None]
+
+
+@dataclass(frozen=True)
+class Question:
+    exercise_set: str
+    qid: str
+    fn: CheckFn
+    covers: str  # what the hidden tests for this question cover, in words
+
+
+#: (exercise_set, qid) -> Question, filled by the ``@question`` decorator.
+QUESTIONS: dict[tuple[str, str], Question] = {}
+#: (exercise_set, qid) -> passed?  The grader reads this after running a notebook.
+RESULTS: dict[tuple[str, str], bool] = {}
+
+
+def question(exercise_set: str, qid: str, *, covers: str) -> Callable[[CheckFn], CheckFn]:
+    """Register ``fn`` as the self-check of question ``qid`` of ``exercise_set``."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        QUESTIONS[(exercise_set, qid)] = Question(exercise_set, qid, fn, covers)
+        return fn
+
+    return register
+
+
+def near(answer: object, target: float, *, rel: float, what: str = "your estimate") -> str | None:
+    """Tolerance check for estimates: ``None`` if within ``rel`` (e.g. 0.1 = ±10%), else a hint."""
+    if isinstance(answer, bool) or not isinstance(answer, int | float) or not math.isfinite(answer):
+        return f"{what} should be a finite number, got {answer!r}."
+    if target == 0:
+        return None if answer == 0 else f"{what} should be zero."
+    ratio = answer / target
+    if abs(ratio - 1) <= rel:
+        return None
+    direction = "too high" if ratio > 1 else "too low"
+    factor = ratio if ratio > 1 else (1 / ratio if ratio > 0 else math.inf)
+    size = f"about {factor:.1f}x" if factor >= 2 else f"by more than {rel:.0%}"
+    return f"{what} is {direction} ({size}); re-check your units and each factor."
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a learner sees after a check; a one-line text so notebooks store it compactly."""
+
+    qid: str
+    passed: bool
+    message: str
+
+    def __repr__(self) -> str:
+        mark = "✅" if self.passed else "❌"
+        return f"{mark} {self.qid}: {self.message}"
+
+
+class Checker:
+    """The ``check`` callable of one exercise set: ``check = Checker("payment_gateway")``."""
+
+    def __init__(self, exercise_set: str):
+        try:
+            importlib.import_module(f"razorlab.grading.checks.{exercise_set}")
+        except ModuleNotFoundError:
+            raise NotFoundError(
+                f"no exercise set named {exercise_set!r}", field="exercise_set"
+            ) from None
+        self.exercise_set = exercise_set
+
+    def __call__(self, qid: str, answer: object) -> Feedback:
+        q = QUESTIONS.get((self.exercise_set, qid))
+        if q is None:
+            raise ValidationError(f"{self.exercise_set} has no question {qid!r}", field="qid")
+        try:
+            problem = q.fn(answer)
+        except Exception as exc:  # a learner's odd answer must give feedback, not a traceback
+            problem = f"could not check this answer ({type(exc).__name__}: {exc})."
+        RESULTS[(self.exercise_set, qid)] = problem is None
+        return Feedback(qid, problem is None, "correct." if problem is None else problem)
+
+    def hidden_tests(self) -> str:
+        """Plain words on what the hidden tests of each question cover."""
+        lines = [
+            f"- {q.qid}: {q.covers}" for (s, _), q in QUESTIONS.items() if s == self.exercise_set
+        ]
+        return "Hidden tests (run by your instructor's grader) also check:\n" + "\n".join(lines)
