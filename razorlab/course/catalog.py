@@ -118,5 +118,8 @@ def update_map(root: Path, check: bool = False) -> list[Path]:
         stale.append(start)
         if not check:
             cells[0]["source"] = body.splitlines(keepends=True)
-            start.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            start.write_text(
+                json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                encoding="utf-8",
+            )
     return stale

@@ -59,7 +59,12 @@ def near(answer: object, target: float, *, rel: float, what: str = "your estimat
         return None
     direction = "too high" if ratio > 1 else "too low"
     factor = ratio if ratio > 1 else (1 / ratio if ratio > 0 else math.inf)
-    size = f"about {factor:.1f}x" if factor >= 2 else f"by more than {rel:.0%}"
+    if factor >= 10:
+        size = f"off by a factor of about {factor:,.0f}"
+    elif factor >= 2:
+        size = f"off by a factor of about {factor:.1f}"
+    else:
+        size = f"off by more than {rel:.0%}"
     return f"{what} is {direction} ({size}); re-check your units and each factor."
 
 
