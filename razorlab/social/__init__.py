@@ -1,0 +1,1 @@
+"""Consumer-scale scenarios: ticketing (BookMyShow), messaging (WhatsApp), timelines (Twitter)."""

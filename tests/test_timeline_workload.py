@@ -1,0 +1,81 @@
+"""The synthetic day is deterministic, skewed like a real graph, and fan-out stays bounded."""
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from razorlab.clock import ManualClock
+from razorlab.errors import ValidationError
+from razorlab.social.fanout import FanoutWorkers
+from razorlab.social.timeline import FANOUT_BATCH, FanoutOnWrite, Timelines
+from razorlab.social.timeline_workload import (
+    build_service,
+    fanout_lag,
+    make_workload,
+    replay,
+    threshold_costs,
+)
+from razorlab.social.tweets import SocialGraph, TweetStore
+
+
+@pytest.fixture(scope="module")
+def workload():
+    return make_workload(2_000, posts=400, reads=400, seed=7)
+
+
+def test_same_seed_same_day(workload):
+    again = make_workload(2_000, posts=400, reads=400, seed=7)
+    assert np.array_equal(workload.follower, again.follower)
+    assert workload.events.equals(again.events)
+
+
+def test_graph_has_no_self_or_duplicate_follows_and_is_skewed(workload):
+    assert not np.any(workload.follower == workload.followee)
+    pairs = workload.follower * workload.n_users + workload.followee
+    assert np.unique(pairs).size == pairs.size
+    counts = np.sort(workload.follower_counts)[::-1]
+    assert counts[:20].sum() > 0.15 * counts.sum(), (
+        "the top 1% should hold a large share of follows"
+    )
+
+
+def test_replay_costs_order_the_strategies(workload):
+    results = {s: replay(build_service(workload, s), workload) for s in ("push", "pull", "hybrid")}
+    assert results["pull"]["writes_per_post"] == 0
+    assert results["hybrid"]["writes_per_post"] < results["push"]["writes_per_post"]
+    assert results["hybrid"]["sources_per_read"] < results["pull"]["sources_per_read"]
+    assert results["hybrid"]["stored_entries"] < results["push"]["stored_entries"]
+
+
+def test_threshold_costs_move_in_opposite_directions(workload):
+    costs = threshold_costs(workload, [10, 100, 1_000])
+    assert costs["hybrid_writes_per_post"].is_monotonic_increasing
+    assert costs["hybrid_lists_per_read"].is_monotonic_decreasing
+    assert (costs["hybrid_writes_per_post"] <= costs["push_writes_per_post"]).all()
+
+
+def test_fanout_lag_queues_batches_behind_each_other():
+    lags = fanout_lag(np.array([0.0, 0.0]), np.array([8, 1]), workers=4, batch_s=1.0)
+    assert list(lags) == [2.0, 3.0]
+
+
+def test_bad_workload_parameters_are_rejected():
+    with pytest.raises(ValidationError):
+        make_workload(1)
+    with pytest.raises(ValidationError):
+        build_service(make_workload(50, posts=5, reads=5), "broadcast")
+
+
+async def test_fanout_workers_bound_the_queue_and_deliver_everything():
+    clock = ManualClock()
+    n = 3 * FANOUT_BATCH + 5
+    graph = SocialGraph.from_follows(n + 1, np.arange(1, n + 1), np.zeros(n, dtype=int))
+    service = Timelines(FanoutOnWrite(graph, TweetStore(graph, clock), clock))
+    async with FanoutWorkers(service, workers=2, queue_size=2) as fanout:
+        tweets = [await fanout.post(0, f"t{i}") for i in range(3)]
+        await fanout.drain()
+    assert fanout.peak_queued <= 2
+    assert fanout.batches_done == 3 * 4
+    assert [t.id for t in service.home(n, 3)] == [t.id for t in reversed(tweets)]
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
