@@ -94,7 +94,7 @@ def test_home_timelines_never_exceed_the_cap(kind):
     service.home(1, 1)  # the hybrid pushes only to readers it has seen
     for i in range(10):
         service.post(0, f"tweet {i}")
-    assert max(len(h) for h in service.strategy._homes.values()) == 3
+    assert max(service.strategy.entries(u) for u in range(N_USERS)) == 3
     assert len(service.home(1, 3)) == 3
 
 

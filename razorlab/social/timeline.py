@@ -155,6 +155,10 @@ class Strategy:
         visible = (i for i in reversed(home) if self.store.visible(i))
         return list(itertools.islice(visible, k))
 
+    def entries(self, user: int) -> int:
+        """Tweet ids held in ``user``'s home timeline (0 for pull)."""
+        return len(self._homes.get(user, ()))
+
     @property
     def stored_entries(self) -> int:
         """Tweet ids held in home timelines: the memory a push design pays for."""
