@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8888
 # Headless use: `make lab LAB_ARGS=--no-browser` (or NO_BROWSER=1).
 LAB_ARGS ?= $(if $(NO_BROWSER),--no-browser,)
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 JOBS   ?= 2
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout=300
 
@@ -21,7 +23,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=curriculum --ServerApp.ip=127.0.0.1 --port=$(PORT) $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=curriculum --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ROOT_ARGS) $(LAB_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -29,6 +31,7 @@ lint: install
 
 test: lint
 	$(BIN)/razorlab map --check
+	$(BIN)/razorlab exercises build --check
 	$(BIN)/pytest -n $(JOBS) --dist loadscope $(NBVAL) tests curriculum solutions
 
 bench: install
@@ -36,7 +39,12 @@ bench: install
 
 notebooks: install
 	$(BIN)/razorlab notebooks -j $(JOBS)
+	$(BIN)/razorlab exercises build
 	$(BIN)/razorlab map
+
+# Regenerate the student notebooks in exercises/ from solutions/.
+exercises: install
+	$(BIN)/razorlab exercises build
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

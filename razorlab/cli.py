@@ -11,7 +11,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("razorlab.course.commands",)
+COMMAND_MODULES = (
+    "razorlab.course.commands",
+    "razorlab.grading.commands",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,16 @@ from dataclasses import dataclass
 
 from razorlab.errors import NotFoundError, ValidationError
 
-__all__ = ["Checker", "Feedback", "question", "near", "RESULTS", "QUESTIONS"]
+__all__ = [
+    "Checker",
+    "Feedback",
+    "question",
+    "near",
+    "RESULTS",
+    "QUESTIONS",
+    "FEEDBACK",
+    "recorded",
+]
 
 #: A check returns ``None`` when the answer is right, else a message with a hint.
 CheckFn = Callable[[object], str | None]
@@ -36,6 +45,8 @@ class Question:
 QUESTIONS: dict[tuple[str, str], Question] = {}
 #: (exercise_set, qid) -> passed?  The grader reads this after running a notebook.
 RESULTS: dict[tuple[str, str], bool] = {}
+#: (exercise_set, qid) -> the message of the latest check (what the learner was told).
+FEEDBACK: dict[tuple[str, str], str] = {}
 
 
 def question(exercise_set: str, qid: str, *, covers: str) -> Callable[[CheckFn], CheckFn]:
@@ -87,7 +98,9 @@ class Checker:
     def __init__(self, exercise_set: str):
         try:
             importlib.import_module(f"razorlab.grading.checks.{exercise_set}")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as exc:
+            if exc.name != f"razorlab.grading.checks.{exercise_set}":
+                raise  # the set exists but imports something missing: show the real error
             raise NotFoundError(
                 f"no exercise set named {exercise_set!r}", field="exercise_set"
             ) from None
@@ -99,10 +112,16 @@ class Checker:
             raise ValidationError(f"{self.exercise_set} has no question {qid!r}", field="qid")
         try:
             problem = q.fn(answer)
+        except NotImplementedError:  # the generated stub is still in place
+            problem = (
+                "not answered yet: replace the `raise NotImplementedError` line with your code."
+            )
         except Exception as exc:  # a learner's odd answer must give feedback, not a traceback
             problem = f"could not check this answer ({type(exc).__name__}: {exc})."
+        message = "correct." if problem is None else problem
         RESULTS[(self.exercise_set, qid)] = problem is None
-        return Feedback(qid, problem is None, "correct." if problem is None else problem)
+        FEEDBACK[(self.exercise_set, qid)] = message
+        return Feedback(qid, problem is None, message)
 
     def hidden_tests(self) -> str:
         """Plain words on what the hidden tests of each question cover."""
@@ -110,3 +129,11 @@ class Checker:
             f"- {q.qid}: {q.covers}" for (s, _), q in QUESTIONS.items() if s == self.exercise_set
         ]
         return "Hidden tests (run by your instructor's grader) also check:\n" + "\n".join(lines)
+
+
+def recorded() -> list[dict[str, object]]:
+    """Every self-check run in this kernel, for the instructor's grader (JSON-ready)."""
+    return [
+        {"set": s, "qid": q, "passed": ok, "message": FEEDBACK.get((s, q), "")}
+        for (s, q), ok in sorted(RESULTS.items())
+    ]
