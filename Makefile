@@ -11,7 +11,7 @@ ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 JOBS   ?= 2
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: install lab test lint bench notebooks exercises map clean
+.PHONY: install lab test lint bench notebooks exercises go-measure clean
 
 # Re-install only when the package definition changes, so `make test` starts fast.
 $(STAMP): pyproject.toml
@@ -45,6 +45,11 @@ notebooks: install
 # Regenerate the student notebooks in exercises/ from solutions/.
 exercises: install
 	$(BIN)/razorlab exercises build
+
+# Re-measure the real Go runtime (needs `go`, e.g. Debian's golang-go); rewrites
+# data/go/measurements.json, which the model tests compare against. Not part of `make test`.
+go-measure: install
+	$(BIN)/python data/go/run_measurements.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

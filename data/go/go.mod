@@ -1,0 +1,3 @@
+module razorlab/measure
+
+go 1.19

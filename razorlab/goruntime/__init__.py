@@ -1,0 +1,84 @@
+"""Go runtime models: the G-M-P scheduler, goroutine stacks, the GC pacer.
+
+Learners work in Python, so these are *models* of the Go runtime they can run and
+poke, each calibrated against a real Go runtime (``data/go/measurements.json``,
+see ``calibration``). Figures live in ``razorlab.goruntime.plots``.
+"""
+
+from razorlab.goruntime.calibration import load_measurements
+from razorlab.goruntime.gc import (
+    MIB,
+    AllocWorkload,
+    GCConfig,
+    GCRun,
+    heap_goal,
+    parse_gogc,
+    simulate_gc,
+    spike,
+    steady,
+)
+from razorlab.goruntime.memory import (
+    G_BOOKKEEPING_BYTES,
+    MIN_STACK_BYTES,
+    format_bytes,
+    goroutine_bytes,
+    max_goroutines,
+    memory_table,
+    seed_claim,
+    shrunk_stack,
+    stack_growth,
+    stack_size_for,
+)
+from razorlab.goruntime.metrics import SchedulerRun
+from razorlab.goruntime.pools import ObjectPool, compare_strategies, intern_savings, run_strategy
+from razorlab.goruntime.scheduler import SchedulerConfig, SchedulerInvariantError, simulate
+from razorlab.goruntime.tricolor import BARRIERS, Write, lost_object_scenario, mark
+from razorlab.goruntime.workload import (
+    Workload,
+    cpu_bound,
+    io_bound,
+    mixed,
+    sleep_probe,
+    spawn_burst,
+)
+
+__all__ = [
+    "AllocWorkload",
+    "BARRIERS",
+    "G_BOOKKEEPING_BYTES",
+    "GCConfig",
+    "GCRun",
+    "MIB",
+    "MIN_STACK_BYTES",
+    "ObjectPool",
+    "SchedulerConfig",
+    "SchedulerInvariantError",
+    "SchedulerRun",
+    "Workload",
+    "Write",
+    "compare_strategies",
+    "cpu_bound",
+    "format_bytes",
+    "goroutine_bytes",
+    "heap_goal",
+    "intern_savings",
+    "io_bound",
+    "load_measurements",
+    "lost_object_scenario",
+    "mark",
+    "max_goroutines",
+    "memory_table",
+    "mixed",
+    "parse_gogc",
+    "run_strategy",
+    "seed_claim",
+    "shrunk_stack",
+    "simulate",
+    "simulate_gc",
+    "sleep_probe",
+    "spawn_burst",
+    "spike",
+    "stack_growth",
+    "stack_size_for",
+    "steady",
+]

@@ -1,0 +1,175 @@
+"""The models next to a real Go runtime: ``data/go/measurements.json`` versus our numbers.
+
+Scenario: a model is only worth teaching if it predicts what the real runtime
+does. ``data/go/run_measurements.py`` runs small Go programs of our own (with the
+machine and Go version recorded) and commits their output; this module loads that
+file and lines each measurement up with the model's prediction, as tables the
+notebooks show and the tests hold to stated tolerances.
+
+Design note: predictions come from the same public functions learners call
+(``goroutine_bytes``, ``stack_size_for``, ``simulate`` on ``sleep_probe``,
+``heap_goal``, ``simulate_gc``); nothing here is fitted at load time. The
+calibrated constants (bookkeeping bytes, blocked-frame bytes, mark time) live,
+with their provenance, in the model modules.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from razorlab.errors import NotFoundError
+from razorlab.goruntime.gc import MIB, GCConfig, heap_goal, simulate_gc, steady
+from razorlab.goruntime.memory import G_BOOKKEEPING_BYTES, MIN_STACK_BYTES, stack_size_for
+from razorlab.goruntime.scheduler import SchedulerConfig, simulate
+from razorlab.goruntime.workload import sleep_probe
+
+__all__ = [
+    "MEASUREMENTS_PATH",
+    "load_measurements",
+    "goroutine_memory_vs_model",
+    "stack_growth_vs_model",
+    "sched_latency_vs_model",
+    "gc_vs_model",
+    "worker_pool_vs_model",
+]
+
+MEASUREMENTS_PATH = Path(__file__).resolve().parents[2] / "data" / "go" / "measurements.json"
+NO_LIMIT = 2**62  # debug.SetMemoryLimit(-1) reports math.MaxInt64 when no limit is set
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise NotFoundError(
+            f"no Go measurements at {path}; run python data/go/run_measurements.py",
+            field="path",
+        ) from None
+
+
+def load_measurements(path: Path | str | None = None) -> dict:
+    """The committed measurements (machine, Go version, one list per experiment)."""
+    return _load(str(path or MEASUREMENTS_PATH))
+
+
+def goroutine_memory_vs_model(m: dict | None = None) -> pd.DataFrame:
+    """Bytes per blocked goroutine: runtime stack + heap accounting, and the OS view."""
+    m = m or load_measurements()
+    model = MIN_STACK_BYTES + G_BOOKKEEPING_BYTES
+    rows = [
+        {
+            "goroutines": r["goroutines"],
+            "measured_stack_B": r["stack_inuse_bytes"] / r["goroutines"],
+            "measured_heap_B": r["heap_alloc_bytes"] / r["goroutines"],
+            "measured_total_B": (r["stack_inuse_bytes"] + r["heap_alloc_bytes"]) / r["goroutines"],
+            "measured_sys_B": r["sys_bytes"] / r["goroutines"],
+            "model_B": model,
+        }
+        for r in m["goroutine_memory"]
+    ]
+    df = pd.DataFrame(rows).set_index("goroutines")
+    df["ratio"] = df["measured_total_B"] / df["model_B"]
+    return df.round(3)
+
+
+def stack_growth_vs_model(m: dict | None = None) -> pd.DataFrame:
+    """Stack bytes per goroutine at each recursion depth, measured and modelled."""
+    m = m or load_measurements()
+    rows = []
+    for r in m["stack_growth"]:
+        used = r["depth"] * r["frame_bytes"]
+        rows.append(
+            {
+                "depth": r["depth"],
+                "frames_B": used,
+                "measured_stack_B": r["stack_inuse_per_goroutine"],
+                "model_stack_B": stack_size_for(used),
+            }
+        )
+    df = pd.DataFrame(rows).set_index("depth")
+    df["ratio"] = (df["measured_stack_B"] / df["model_stack_B"]).round(3)
+    return df
+
+
+def sched_latency_vs_model(m: dict | None = None, *, samples: int = 40) -> pd.DataFrame:
+    """How late a 1 ms sleep wakes under CPU-bound load: Go's median vs the model's."""
+    m = m or load_measurements()
+    rows = []
+    for r in m["sched_latency"]:
+        wl = sleep_probe(r["hogs"], samples=samples, sleep_s=r["sleep_ms"] / 1e3)
+        run = simulate(wl, SchedulerConfig(gomaxprocs=r["gomaxprocs"]))
+        waits = run.waits_of(0)[1:] * 1e3  # the probe's first run is not a wake-up
+        rows.append(
+            {
+                "GOMAXPROCS": r["gomaxprocs"],
+                "hogs": r["hogs"],
+                "measured_p50_ms": r["p50_ms"],
+                "measured_p90_ms": r["p90_ms"],
+                "model_p50_ms": float(np.median(waits)),
+                "model_p90_ms": float(np.percentile(waits, 90)),
+            }
+        )
+    df = pd.DataFrame(rows).set_index(["GOMAXPROCS", "hogs"])
+    df["ratio_p50"] = df["measured_p50_ms"] / df["model_p50_ms"]
+    return df.round(3)
+
+
+def gc_vs_model(m: dict | None = None, *, dt_s: float = 1e-4) -> pd.DataFrame:
+    """Heap goal, GC cycles and GC CPU under GOGC/GOMEMLIMIT: Go vs the pacer model.
+
+    The Go program keeps 64 MiB live in pointer-free chunks (so marking has almost
+    nothing to scan) and allocates garbage as fast as one goroutine can; the model
+    replays it at the measured allocation rate with ``scan_share=0``.
+    """
+    m = m or load_measurements()
+    rows = []
+    for r in m["gc_pacer"]:
+        limit = r["memory_limit_bytes"] if r["memory_limit_bytes"] < NO_LIMIT else None
+        gogc = "off" if r["gogc"] == "off" else int(r["gogc"])
+        cfg = GCConfig(
+            gogc=gogc,
+            memory_limit_bytes=limit,
+            gomaxprocs=2,
+            roots_bytes=r["stack_bytes"],
+            non_heap_bytes=r["non_heap_bytes"],
+            scan_share=0.0,
+        )
+        wl = steady(r["live_heap_bytes"] / MIB, r["alloc_mib"] / r["wall_s"], r["wall_s"], dt_s)
+        run = simulate_gc(wl, cfg)
+        goal = heap_goal(
+            r["live_heap_bytes"],
+            gogc=gogc,
+            roots_bytes=r["stack_bytes"],
+            memory_limit_bytes=limit,
+            non_heap_bytes=r["non_heap_bytes"],
+        )
+        rows.append(
+            {
+                "GOGC": r["gogc"],
+                "GOMEMLIMIT": r["gomemlimit"] or "-",
+                "alloc_MiB": r["alloc_mib"],
+                "measured_goal_MiB": r["heap_goal_bytes"] / MIB,
+                "model_goal_MiB": goal / MIB,
+                "measured_cycles": r["gc_cycles"],
+                "model_cycles": run.cycles,
+                "measured_gc_cpu_pct": 100 * r["gc_cpu_fraction"],
+                "model_gc_cpu_pct": 100 * run.gc_cpu_fraction,
+            }
+        )
+    return pd.DataFrame(rows).set_index(["GOGC", "GOMEMLIMIT"]).round(2)
+
+
+def worker_pool_vs_model(m: dict | None = None) -> pd.DataFrame:
+    """Worker pool vs one goroutine per job in Go, with the memory model's estimate."""
+    m = m or load_measurements()
+    df = pd.DataFrame(m["worker_pool"])
+    df["model_MiB"] = df["peak_goroutines"] * (MIN_STACK_BYTES + G_BOOKKEEPING_BYTES) / MIB
+    df["measured_MiB"] = df["peak_stack_heap_bytes"] / MIB
+    cols = ["jobs", "workers", "mode", "peak_goroutines", "measured_MiB", "model_MiB", "wall_s"]
+    return df[cols].round(3)

@@ -1,0 +1,175 @@
+"""Figures for the Go runtime notebooks; each returns a small, deterministic plotly Figure.
+
+Design note: long series are downsampled (at most ``MAX_POINTS`` per trace) so the
+figures stored in notebooks stay small; numbers are rounded before plotting so the
+stored JSON is stable across platforms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from razorlab.goruntime.gc import MIB, GCRun
+from razorlab.goruntime.metrics import SchedulerRun
+from razorlab.goruntime.tricolor import MarkResult
+
+__all__ = [
+    "runq_figure",
+    "latency_figure",
+    "counters_figure",
+    "memory_figure",
+    "stack_figure",
+    "latency_calibration_figure",
+    "pacer_figure",
+    "tricolor_figure",
+    "pools_figure",
+]
+
+MAX_POINTS = 400
+
+
+def _thin(df: pd.DataFrame, n: int = MAX_POINTS) -> pd.DataFrame:
+    step = max(1, int(np.ceil(len(df) / n)))
+    return df.iloc[::step]
+
+
+def runq_figure(run: SchedulerRun, title: str = "Run-queue lengths over time") -> go.Figure:
+    """Local queue (+runnext) per P and the global queue, sampled every millisecond."""
+    df = _thin(run.runq_samples())
+    fig = go.Figure()
+    x = (df.index.to_numpy() * 1e3).round(3)
+    for col in df.columns:
+        dash = "dash" if col == "global" else None
+        fig.add_scatter(x=x, y=df[col].to_numpy(), name=col, mode="lines", line=dict(dash=dash))
+    fig.update_layout(title=title, xaxis_title="time (ms)", yaxis_title="goroutines queued")
+    return fig
+
+
+def latency_figure(runs: dict[str, SchedulerRun]) -> go.Figure:
+    """Scheduling-latency CDFs (log x axis), one line per labelled run."""
+    fig = go.Figure()
+    qs = np.linspace(0, 100, 101)
+    for label, run in runs.items():
+        ms = np.percentile(run.waits_s, qs) * 1e3
+        fig.add_scatter(x=np.maximum(ms, 1e-4).round(5), y=qs, name=label, mode="lines")
+    fig.update_layout(
+        title="Scheduling latency (runnable → running)",
+        xaxis=dict(title="latency (ms, log)", type="log"),
+        yaxis_title="percentile",
+    )
+    return fig
+
+
+def counters_figure(runs: dict[str, SchedulerRun]) -> go.Figure:
+    """Where goroutines came from: steals, overflows, 61st-tick global hits, preemptions."""
+    fields = ["stolen", "overflows", "global_fair_hits", "global_gets", "preemptions", "handoffs"]
+    fig = go.Figure()
+    for f in fields:
+        fig.add_bar(name=f, x=list(runs), y=[getattr(r, f) for r in runs.values()])
+    fig.update_layout(barmode="group", title="Scheduler events per run", yaxis_type="log")
+    return fig
+
+
+def memory_figure(table: pd.DataFrame, ram_bytes: int = 256 * 2**30) -> go.Figure:
+    """Runtime memory for N goroutines (log-log) against one big server's RAM."""
+    ns = [float(n) for n in table.index]
+    fig = go.Figure()
+    fig.add_scatter(x=ns, y=table["bytes"].to_numpy(), name="stacks + g", mode="lines+markers")
+    fig.add_hline(y=ram_bytes, line_dash="dot", annotation_text="256 GiB server")
+    fig.update_layout(
+        title="Memory for N parked goroutines",
+        xaxis=dict(title="goroutines", type="log"),
+        yaxis=dict(title="bytes", type="log"),
+    )
+    return fig
+
+
+def stack_figure(df: pd.DataFrame) -> go.Figure:
+    """Measured stack bytes per goroutine vs the doubling model, by bytes of frames."""
+    fig = go.Figure()
+    fig.add_scatter(
+        x=df["frames_B"], y=df["model_stack_B"], name="model", mode="lines", line_shape="hv"
+    )
+    fig.add_scatter(x=df["frames_B"], y=df["measured_stack_B"], name="Go 1.19", mode="markers")
+    fig.update_layout(
+        title="Stack size vs stack used",
+        xaxis_title="bytes of frames",
+        yaxis=dict(title="stack bytes per goroutine", type="log"),
+    )
+    return fig
+
+
+def latency_calibration_figure(df: pd.DataFrame) -> go.Figure:
+    """Median wake-up latency of a 1 ms sleep under load: Go vs model."""
+    labels = [f"P={p}, hogs={h}" for p, h in df.index]
+    fig = go.Figure()
+    fig.add_bar(name="Go (measured)", x=labels, y=df["measured_p50_ms"])
+    fig.add_bar(name="model", x=labels, y=df["model_p50_ms"].round(3))
+    fig.update_layout(barmode="group", title="Sleep wake-up latency, median", yaxis_title="ms")
+    return fig
+
+
+def pacer_figure(run: GCRun, title: str = "GC pacer") -> go.Figure:
+    """Heap, heap goal and live heap over time, GOMEMLIMIT line, GC CPU share shaded."""
+    df = _thin(run.series)
+    t = (df["t_s"] * 1e3).round(3)
+    fig = go.Figure()
+    for col, name in (("heap_b", "heap"), ("goal_b", "heap goal"), ("live_b", "live heap")):
+        y = (df[col] / MIB).round(2)
+        fig.add_scatter(x=t, y=y, name=name, mode="lines")
+    fig.add_scatter(
+        x=t,
+        y=(100 * df["gc_cpu_share"]).round(1),
+        name="GC CPU %",
+        yaxis="y2",
+        mode="lines",
+        line=dict(width=1, color="#CC79A7"),
+        fill="tozeroy",
+        opacity=0.3,
+    )
+    limit = run.config.memory_limit_bytes
+    if limit:
+        fig.add_hline(y=round(limit / MIB, 2), line_dash="dot", annotation_text="GOMEMLIMIT")
+    fig.update_layout(
+        title=title,
+        xaxis_title="time (ms)",
+        yaxis_title="MiB",
+        yaxis2=dict(title="GC CPU %", overlaying="y", side="right", range=[0, 100]),
+    )
+    return fig
+
+
+def tricolor_figure(result: MarkResult) -> go.Figure:
+    """Colour of each object at each mark step (white, grey, black)."""
+    codes = {"white": 0, "grey": 1, "black": 2}
+    h = result.history
+    z = np.array([[codes[c] for c in h[col]] for col in h.columns], dtype=float)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(h.index),
+            y=list(h.columns),
+            zmin=0,
+            zmax=2,
+            colorscale=[[0, "#ffffff"], [0.5, "#999999"], [1, "#000000"]],
+            showscale=False,
+            xgap=2,
+            ygap=2,
+        )
+    )
+    lost = ", ".join(sorted(result.lost)) or "none"
+    fig.update_layout(
+        title=f"Barrier: {result.barrier} — freed while reachable: {lost}",
+        xaxis_title="mark step",
+        height=260,
+    )
+    return fig
+
+
+def pools_figure(df: pd.DataFrame) -> go.Figure:
+    """Peak Python memory per strategy (log scale)."""
+    fig = go.Figure(go.Bar(x=df["strategy"], y=df["peak_MiB"]))
+    fig.update_layout(title="Peak memory (tracemalloc)", yaxis=dict(title="MiB", type="log"))
+    return fig

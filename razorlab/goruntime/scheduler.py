@@ -1,0 +1,410 @@
+"""A discrete-event model of Go's G-M-P scheduler, faithful to ``src/runtime/proc.go``.
+
+Scenario: a Go service runs a workload of goroutines (G) on ``GOMAXPROCS``
+processors (P), each driven by an OS thread (M). The model replays the decisions
+the runtime makes (Go 1.19-1.23 ``proc.go``; function names in brackets):
+
+* ``go f()`` puts the new G in its P's ``runnext`` slot, kicking the previous one
+  to the tail of the P's local run queue [newproc, runqput];
+* the local run queue is a ring of 256 [p.runq]; when it is full, half of it plus
+  the new G move to the global run queue under a lock [runqputslow];
+* ``schedule`` checks the global queue first once every 61 schedule ticks so it
+  cannot starve [findRunnable: ``pp.schedtick%61 == 0``], then ``runnext``, the
+  local queue, the global queue (taking a fair batch), the netpoller, and finally
+  steals [stealWork: 4 attempts over all Ps in random order, taking half of a
+  victim's queue, its ``runnext`` only on the last attempt, and its expired timers];
+* a G taken from ``runnext`` inherits the time slice [execute(inheritTime)];
+* an idle P is woken (an M starts *spinning*) when work appears and nobody is
+  spinning yet [wakep]; at most half the busy Ps' worth of Ms spin at once;
+* a G blocking in a syscall keeps its M; sysmon hands the P to another M if the
+  syscall outlives one sysmon tick [retake, handoffp]; on return the G takes an idle
+  P or goes to the global queue [exitsyscall];
+* network waits park the G on the netpoller; it comes back when a P with nothing
+  to do polls, or when sysmon polls because nobody did for 10 ms [sysmon];
+* sysmon sleeps 20 us, doubling after 50 idle rounds up to 10 ms; it preempts a G
+  that has held its P for 10 ms since sysmon first saw it [forcePreemptNS]; the
+  preempted G goes to the global queue [gopreempt_m, goschedImpl].
+
+Design note: time is a float in seconds; events live in a ``heapq`` keyed by
+(time, sequence) so equal-time events run in a deterministic order; spawns are read
+from the workload's sorted arrays instead of the heap, so a million-goroutine burst
+costs no heap pushes. Every G's state is tracked and checked on each transition:
+a G run while not runnable, or left behind at the end, raises ``SchedulerInvariantError``
+(no goroutine lost or run twice). CPU executed is accounted exactly, up to float
+rounding (conservation of work). Metrics are aggregated as the run goes.
+Simplifications: spawns arrive from outside (the spawning goroutine's own CPU is
+not modelled); a goroutine switch costs a fixed ``switch_s``; Ms are counted, not
+simulated as threads; GC is not modelled here (see ``gc.py``). The runtime's
+constants and the P live in ``processor.py``; sysmon and syscall returns in
+``sysmon.py``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+
+import numpy as np
+
+from razorlab.goruntime.metrics import SchedulerRun
+from razorlab.goruntime.processor import (
+    EV_END,
+    EV_NET_READY,
+    EV_P_START,
+    EV_SAMPLE,
+    EV_SYSCALL_DONE,
+    EV_SYSMON,
+    EV_TIMER,
+    G_DEAD,
+    G_IN_SYSCALL,
+    G_NEW,
+    G_ON_CPU,
+    G_PARKED,
+    G_RUNNABLE,
+    GLOBAL_CHECK_EVERY,
+    IDLE,
+    LOCAL_RUNQ_SIZE,
+    RUNNING,
+    STEAL_TRIES,
+    SYSCALL,
+    SYSMON_MIN_DELAY_S,
+    WAKING,
+    Processor,
+    SchedulerConfig,
+    SchedulerInvariantError,
+)
+from razorlab.goruntime.sysmon import SysmonMixin
+from razorlab.goruntime.workload import ANY_P, NET, NONE, SLEEP, Workload
+from razorlab.rand import py_random
+
+__all__ = ["SchedulerConfig", "SchedulerInvariantError", "simulate", "steal_count"]
+
+
+def steal_count(victim_len: int) -> int:
+    """runqgrab: a thief takes half a victim's local queue, rounding up (n - n/2)."""
+    return victim_len - victim_len // 2
+
+
+def simulate(workload: Workload, config: SchedulerConfig | None = None) -> SchedulerRun:
+    """Run ``workload`` to completion on the model and return its metrics."""
+    return _Simulation(workload, config or SchedulerConfig()).run()
+
+
+class _Simulation(SysmonMixin):
+    def __init__(self, wl: Workload, cfg: SchedulerConfig):
+        self.cfg, self.wl = cfg, wl
+        n, procs = wl.n, cfg.gomaxprocs
+        self.ps = [Processor(i) for i in range(procs)]
+        self.idle: list[Processor] = list(reversed(self.ps))  # pidleget pops from the end
+        self.gq: deque[int] = deque()
+        self.netpoll_ready: list[int] = []
+        self.events: list[tuple] = []
+        self.seq = 0
+        self.now = 0.0
+        self.rand = py_random(cfg.seed, "goruntime.scheduler.steal")
+        self.coprimes = [k for k in range(1, procs + 1) if math.gcd(k, procs) == 1]
+        # per-goroutine state as plain lists: the hot loop indexes them millions of times
+        self.ptr = wl.phase_ptr.tolist()
+        self.cpu = wl.cpu_s.tolist()
+        self.kind = wl.block_kind.tolist()
+        self.block = wl.block_s.tolist()
+        self.phase = self.ptr[:-1]
+        self.left = [self.cpu[i] for i in self.phase]
+        self.state = [G_NEW] * n
+        self.timer_when = [0.0] * n
+        self.ready_at = [0.0] * n
+        order = np.argsort(wl.spawn_s, kind="stable")
+        self.spawn_t = wl.spawn_s[order].tolist()
+        self.spawn_g = order.tolist()
+        sp = wl.spawn_p[order]
+        self.spawn_p = np.where(sp == ANY_P, np.arange(n) % procs, sp % procs).tolist()
+        self.m = SchedulerRun.empty(cfg, wl)
+        self.done = 0
+        self.cpu_done = 0.0
+        self.pending = 0  # non-sysmon events in the heap
+        self.sysmon_idle = 0
+        self.sysmon_delay = SYSMON_MIN_DELAY_S
+        self.last_poll = 0.0
+        self.threads = 0
+
+    # ---- event plumbing -------------------------------------------------------------
+    def push(self, t: float, kind: int, a: int = -1, b: int = -1) -> None:
+        self.seq += 1
+        if kind != EV_SYSMON and kind != EV_SAMPLE:
+            self.pending += 1
+        heapq.heappush(self.events, (t, self.seq, kind, a, b))
+
+    def run(self) -> SchedulerRun:
+        n, spawn_t, events = self.wl.n, self.spawn_t, self.events
+        self.push(SYSMON_MIN_DELAY_S, EV_SYSMON)
+        self.push(0.0, EV_SAMPLE)
+        i = 0
+        handlers = (
+            self.on_end,
+            self.on_sysmon,
+            self.on_net_ready,
+            self.on_syscall_done,
+            self.on_timer,
+            self.on_p_start,
+            self.on_sample,
+        )
+        while self.done < n:
+            if i < n and (not events or spawn_t[i] <= events[0][0]):
+                self.now = spawn_t[i]
+                self.spawn(self.spawn_g[i], self.spawn_p[i])
+                i += 1
+                continue
+            if i >= n and self.pending == 0:
+                self.check_stuck()
+            t, _, kind, a, b = heapq.heappop(events)
+            self.now = t
+            if kind != EV_SYSMON and kind != EV_SAMPLE:
+                self.pending -= 1
+            self.m.events += 1
+            handlers[kind](a, b)
+        self.m.events += n
+        return self.m.finish(self)
+
+    def check_stuck(self) -> None:
+        waiting = any(p.timers or p.status != IDLE for p in self.ps)
+        if not (waiting or self.gq or self.netpoll_ready):
+            lost = [g for g, s in enumerate(self.state) if s != G_DEAD][:5]
+            raise SchedulerInvariantError(f"goroutines lost (never finished): {lost}")
+
+    # ---- making goroutines runnable ---------------------------------------------------
+    def spawn(self, g: int, pid: int) -> None:
+        """newproc: the new G goes to the spawning P's runnext, then wakep."""
+        self.make_runnable(g, self.now)
+        p = self.ps[pid]
+        self.runqput(p, g, True)
+        if p.status == IDLE:
+            self.start_p(p)
+        self.wakep()
+
+    def make_runnable(self, g: int, since: float) -> None:
+        if self.state[g] == G_RUNNABLE or self.state[g] == G_DEAD:
+            raise SchedulerInvariantError(f"goroutine {g} made runnable twice or after exit")
+        self.state[g] = G_RUNNABLE
+        self.ready_at[g] = since
+
+    def runqput(self, p: Processor, g: int, next_: bool) -> None:
+        if next_:
+            g, p.runnext = p.runnext, g
+            if g < 0:
+                return
+        if len(p.runq) < LOCAL_RUNQ_SIZE:
+            p.runq.append(g)
+            if len(p.runq) > self.m.max_local_runq:
+                self.m.max_local_runq = len(p.runq)
+            return
+        # runqputslow: half the local queue plus g go to the global queue together
+        batch = [p.runq.popleft() for _ in range(LOCAL_RUNQ_SIZE // 2)]
+        self.gq.extend(batch)
+        self.gq.append(g)
+        self.m.overflows += 1
+
+    def wakep(self) -> None:
+        """Start one spinning M on an idle P if nobody is spinning already."""
+        if self.idle and not any(p.status == WAKING for p in self.ps):
+            self.start_p(self.idle[-1])
+
+    def start_p(self, p: Processor) -> None:
+        self.idle.remove(p)
+        p.status = WAKING
+        self.threads += 1
+        self.m.max_threads = max(self.m.max_threads, self.threads)
+        self.push(self.now + self.cfg.wakeup_s, EV_P_START, p.id)
+
+    def inject(self, gs: list[int]) -> None:
+        """injectglist: ready Gs go to the global queue; idle Ps are started for them."""
+        self.gq.extend(gs)
+        for _ in range(min(len(gs), len(self.idle))):
+            self.start_p(self.idle[-1])
+
+    # ---- running -----------------------------------------------------------------------
+    def schedule(self, p: Processor) -> None:
+        if p.timers:
+            self.check_timers(p, p)
+        found = self.find_runnable(p)
+        if found is None:
+            if p.status == WAKING:
+                self.m.failed_spins += 1
+            p.status = IDLE
+            self.idle.append(p)
+            self.threads -= 1
+            return
+        g, inherit = found
+        if p.status == WAKING:  # resetspinning: found work, let another M spin
+            p.status = RUNNING
+            self.wakep()
+        self.execute(p, g, inherit)
+
+    def find_runnable(self, p: Processor) -> tuple[int, bool] | None:
+        gq = self.gq
+        if p.schedtick % GLOBAL_CHECK_EVERY == 0 and gq:
+            self.m.global_fair_hits += 1
+            return gq.popleft(), False
+        if p.runnext >= 0:
+            g, p.runnext = p.runnext, -1
+            return g, True
+        if p.runq:
+            return p.runq.popleft(), False
+        if gq:  # globrunqget: a fair share, at most half a local queue
+            take = min(len(gq), len(gq) // self.cfg.gomaxprocs + 1, LOCAL_RUNQ_SIZE // 2)
+            g = gq.popleft()
+            p.runq.extend(gq.popleft() for _ in range(take - 1))
+            self.m.max_local_runq = max(self.m.max_local_runq, len(p.runq))
+            self.m.global_gets += 1
+            return g, False
+        if self.netpoll_ready:  # non-blocking netpoll before stealing
+            ready = self.poll_network()
+            self.m.netpoll_by_p += len(ready)
+            self.inject(ready[1:])
+            return ready[0], False
+        busy = self.cfg.gomaxprocs - len(self.idle)
+        spinning = sum(1 for q in self.ps if q.status == WAKING)
+        if p.status == WAKING or 2 * spinning < busy:
+            p.status = WAKING  # this M is spinning now
+            return self.steal_work(p)
+        return None
+
+    def poll_network(self) -> list[int]:
+        self.last_poll = self.now
+        ready, self.netpoll_ready = self.netpoll_ready, []
+        for g in ready:
+            self.state[g] = G_RUNNABLE
+        return ready
+
+    def steal_work(self, p: Processor) -> tuple[int, bool] | None:
+        procs = self.cfg.gomaxprocs
+        for attempt in range(STEAL_TRIES):
+            last = attempt == STEAL_TRIES - 1
+            pos = self.rand.randrange(procs)
+            inc = self.coprimes[self.rand.randrange(len(self.coprimes))]
+            for _ in range(procs):
+                victim = self.ps[pos]
+                pos = (pos + inc) % procs
+                if victim is p:
+                    continue
+                if last and victim.timers:
+                    self.check_timers(victim, p)
+                    if p.runnext >= 0:
+                        g, p.runnext = p.runnext, -1
+                        return g, False
+                g = self.runqsteal(victim, p, last)
+                if g >= 0:
+                    return g, False
+        return None
+
+    def runqsteal(self, victim: Processor, p: Processor, take_runnext: bool) -> int:
+        k = steal_count(len(victim.runq))
+        if k == 0:
+            if take_runnext and victim.runnext >= 0:
+                g, victim.runnext = victim.runnext, -1
+                self.m.steals += 1
+                self.m.stolen += 1
+                return g
+            return -1
+        batch = [victim.runq.popleft() for _ in range(k)]
+        p.runq.extend(batch[:-1])
+        self.m.max_local_runq = max(self.m.max_local_runq, len(p.runq))
+        self.m.steals += 1
+        self.m.stolen += k
+        return batch[-1]
+
+    def execute(self, p: Processor, g: int, inherit: bool) -> None:
+        if self.state[g] != G_RUNNABLE:
+            raise SchedulerInvariantError(f"goroutine {g} scheduled while not runnable")
+        if not inherit:
+            p.schedtick += 1
+        self.state[g] = G_ON_CPU
+        self.m.record_wait(g, self.now - self.ready_at[g])
+        p.g = g
+        p.status = RUNNING
+        p.run_start = self.now + self.cfg.switch_s
+        p.token += 1
+        self.push(p.run_start + self.left[g], EV_END, p.id, p.token)
+
+    def stop_running(self, p: Processor) -> int:
+        g, ran = p.g, max(0.0, self.now - p.run_start)
+        self.left[g] = max(0.0, self.left[g] - ran)
+        self.cpu_done += ran
+        p.busy_s += self.now - p.run_start + self.cfg.switch_s
+        p.g = -1
+        p.token += 1
+        return g
+
+    # ---- event handlers ----------------------------------------------------------------
+    def on_end(self, pid: int, token: int) -> None:
+        p = self.ps[pid]
+        if token != p.token:
+            return  # preempted earlier; this end is stale
+        g = self.stop_running(p)
+        self.cpu_done += self.left[g]  # float residue of the subtraction above
+        ph = self.phase[g]
+        kind, wait = self.kind[ph], self.block[ph]
+        self.phase[g] = ph + 1
+        self.left[g] = self.cpu[ph + 1] if kind != NONE else 0.0
+        if kind == NONE:
+            self.state[g] = G_DEAD
+            self.done += 1
+            self.m.makespan_s = self.now
+        elif kind == NET:
+            self.state[g] = G_PARKED
+            self.push(self.now + wait, EV_NET_READY, g)
+        elif kind == SLEEP:
+            self.state[g] = G_PARKED
+            when = self.now + wait
+            self.timer_when[g] = when
+            heapq.heappush(p.timers, (when, g))
+            self.push(when + self.cfg.timer_slack_s, EV_TIMER, g, pid)
+        else:  # SYSCALL: the M keeps the G and, for now, the P
+            self.state[g] = G_IN_SYSCALL
+            p.status = SYSCALL
+            p.syscalltick += 1
+            p.syscall_g = g
+            self.push(self.now + wait, EV_SYSCALL_DONE, g, pid)
+            return
+        self.schedule(p)
+
+    def on_net_ready(self, g: int, _: int) -> None:
+        self.ready_at[g] = self.now  # ready, but runnable only once someone polls
+        if self.idle:  # an M blocked in netpoll wakes up with it
+            self.deliver_to_idle(g)
+        else:
+            self.netpoll_ready.append(g)
+
+    def on_timer(self, g: int, pid: int) -> None:
+        """The OS wakes an M for an expired timer only if a P is idle to run it."""
+        when = self.timer_when[g]
+        if self.state[g] != G_PARKED or self.now != when + self.cfg.timer_slack_s:
+            return  # already fired by checkTimers (maybe the G sleeps again)
+        if self.idle:
+            owner = self.ps[pid]
+            owner.timers.remove((when, g))
+            heapq.heapify(owner.timers)
+            self.ready_at[g] = when
+            self.deliver_to_idle(g)
+
+    def deliver_to_idle(self, g: int) -> None:
+        p = self.idle[-1]
+        self.make_runnable(g, self.ready_at[g])
+        self.runqput(p, g, True)
+        self.m.woken_idle += 1
+        self.start_p(p)
+
+    def check_timers(self, owner: Processor, into: Processor) -> None:
+        """checkTimers: expired timers ready their G into ``into``'s runnext."""
+        while owner.timers and owner.timers[0][0] <= self.now:
+            when, g = heapq.heappop(owner.timers)
+            self.make_runnable(g, when)
+            self.runqput(into, g, True)
+
+    def on_p_start(self, pid: int, _: int) -> None:
+        self.schedule(self.ps[pid])
+
+    def on_sample(self, _a: int, _b: int) -> None:
+        self.m.sample(self)
+        if self.done < self.wl.n:
+            self.push(self.now + self.cfg.sample_every_s, EV_SAMPLE)

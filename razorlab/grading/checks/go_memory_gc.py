@@ -1,0 +1,115 @@
+"""Self-checks for ``solutions/round3_go_runtime/02_memory_gc_exercises.ipynb``.
+
+Expected values come from the memory, GC pacer and tri-colour models in
+``razorlab.goruntime`` (calibrated against Go 1.19), never from hard-coded numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from razorlab.goruntime import (
+    MIB,
+    GCConfig,
+    Write,
+    goroutine_bytes,
+    heap_goal,
+    mark,
+    simulate_gc,
+    steady,
+)
+from razorlab.grading.selfcheck import near, question
+
+SET = "go_memory_gc"
+
+Q1_N, Q1_FRAMES = 10**6, 3000
+Q2_N = 10**12
+Q3_ARGS = (200.0, 8.0, 100, None, 0.0)  # live MiB, roots MiB, GOGC, limit MiB, non-heap MiB
+Q4_LIVE_MIB, Q4_ALLOC_MIB_S = 200, 1500
+Q5_HEAP: dict[str, dict[str, str | None]] = {
+    "root": {"a": "A", "b": "B"},
+    "A": {"next": None},
+    "B": {"next": "C"},
+    "C": {"next": "E"},
+    "E": {},
+    "F": {},
+}
+Q5_ROOTS = ["root"]
+Q5_WRITES = [Write(3, "A", "next", "C"), Write(3, "B", "next", None)]
+
+
+def goal_mib(live, roots, gogc, limit_mib, non_heap_mib) -> float:
+    limit = None if limit_mib is None else limit_mib * MIB
+    goal = heap_goal(
+        live * MIB,
+        gogc=gogc,
+        roots_bytes=roots * MIB,
+        memory_limit_bytes=limit,
+        non_heap_bytes=non_heap_mib * MIB,
+    )
+    return goal / MIB
+
+
+def cycles_ratio(live_mib: float = Q4_LIVE_MIB, rate: float = Q4_ALLOC_MIB_S) -> float:
+    """GC cycles at GOGC=100 divided by cycles at GOGC=200, same workload."""
+    wl = steady(live_mib, rate, duration_s=2.0)
+    a = simulate_gc(wl, GCConfig(gogc=100, gomaxprocs=4))
+    b = simulate_gc(wl, GCConfig(gogc=200, gomaxprocs=4))
+    return a.cycles / b.cycles
+
+
+def _call(fn: object, *args: object) -> tuple[object, str | None]:
+    if not callable(fn):
+        return None, f"pass your function itself (check(..., my_function)), got {fn!r}."
+    return fn(*args), None
+
+
+@question(SET, "q1", covers="no frames, 10 KB of frames, one goroutine, a billion")
+def _q1(fn: Callable[[int, int], float]) -> str | None:
+    got, problem = _call(fn, Q1_N, Q1_FRAMES)
+    if problem:
+        return problem
+    expected = goroutine_bytes(Q1_N, stack_used_bytes=Q1_FRAMES)
+    hint = near(got, expected, rel=0.01, what="the bytes")
+    if hint and isinstance(got, int | float) and abs(got / expected - 0.49) < 0.05:
+        return "the frames plus the guard area do not fit in 4 KiB: the stack doubles again."
+    return hint
+
+
+@question(SET, "q2", covers="a million and a billion goroutines")
+def _q2(fn: Callable[[int], float]) -> str | None:
+    got, problem = _call(fn, Q2_N)
+    if problem:
+        return problem
+    hint = near(got, 2048 * Q2_N / 2**50, rel=0.01, what="PiB")
+    if hint and isinstance(got, int | float) and 900 < got / (2048 * Q2_N / 2**50) < 1200:
+        return "that looks like TiB: a PiB is 2**50 bytes."
+    return hint
+
+
+@question(SET, "q3", covers="GOGC off, a limit below the live heap, a tiny heap (4 MiB floor)")
+def _q3(fn: Callable[..., float]) -> str | None:
+    got, problem = _call(fn, *Q3_ARGS)
+    if problem:
+        return problem
+    hint = near(got, goal_mib(*Q3_ARGS), rel=0.001, what="the heap goal (MiB)")
+    if hint and isinstance(got, int | float) and abs(got - 400) < 1:
+        return "GC roots (stacks, globals) count toward the goal since Go 1.18."
+    return hint
+
+
+@question(SET, "q4", covers="the ratio computed with simulate_gc on the given workload")
+def _q4(ratio: object) -> str | None:
+    return near(ratio, cycles_ratio(), rel=0.03, what="the cycle ratio")
+
+
+@question(SET, "q5", covers="the answer is a set of object names")
+def _q5(lost: object) -> str | None:
+    expected = mark(Q5_HEAP, Q5_ROOTS, Q5_WRITES, barrier="none").lost
+    if not isinstance(lost, set | frozenset):
+        return f"answer with a set of names, e.g. {{'X'}}, got {type(lost).__name__}."
+    if set(lost) == expected:
+        return None
+    if "F" in lost:
+        return "F was never reachable: freeing it is correct, not a loss."
+    return "not quite: follow what the marker can still reach after each write."

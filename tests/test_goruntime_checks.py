@@ -1,0 +1,54 @@
+"""The Round 3 Go self-checks accept the right answers and reject wrong ones without leaking them."""
+
+import pytest
+
+from razorlab.grading import Checker
+from razorlab.grading.checks import go_memory_gc as mg
+from razorlab.grading.checks import go_scheduler as gs
+
+
+@pytest.fixture(scope="module")
+def sched():
+    return Checker("go_scheduler")
+
+
+@pytest.fixture(scope="module")
+def memgc():
+    return Checker("go_memory_gc")
+
+
+def test_scheduler_right_answers_pass(sched):
+    assert sched("q1", lambda n: 129 * ((n - 1) // 257 if n > 257 else 0)).passed
+    assert sched("q2", lambda ms: 20 - ms + 0.2).passed
+    assert sched("q3", gs.sysmon_share()).passed
+    assert sched("q4", 20).passed
+    assert sched("q5", lambda n: n - n // 2).passed
+
+
+def test_scheduler_wrong_answers_fail_with_a_hint_not_the_value(sched):
+    fb = sched("q1", lambda n: 128)
+    assert not fb.passed and "129" not in fb.message
+    fb = sched("q2", lambda ms: 10.0)
+    assert not fb.passed and "15.2" not in fb.message
+    assert not sched("q3", 82.0).passed
+    assert "percentage" in sched("q3", 82.0).message
+    assert not sched("q4", 10).passed
+    assert "rounds up" in sched("q5", lambda n: n // 2).message
+    assert "function itself" in sched("q5", 4).message
+
+
+def test_memory_gc_right_answers_pass(memgc):
+    assert memgc("q1", lambda n, f: n * (8192 + 520)).passed
+    assert memgc("q2", lambda n: n * 2048 / 2**50).passed
+    assert memgc("q3", lambda *a: mg.goal_mib(*a)).passed
+    assert memgc("q4", mg.cycles_ratio()).passed
+    assert memgc("q5", {"C", "E"}).passed
+
+
+def test_memory_gc_wrong_answers_fail_with_a_hint(memgc):
+    assert "doubles again" in memgc("q1", lambda n, f: n * (4096 + 520)).message
+    assert "TiB" in memgc("q2", lambda n: n * 2048 / 2**40).message
+    assert "roots" in memgc("q3", lambda *a: 400.0).message
+    assert not memgc("q4", 1.0).passed
+    assert "never reachable" in memgc("q5", {"C", "E", "F"}).message
+    assert "set" in memgc("q5", ["C"]).message

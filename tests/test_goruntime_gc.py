@@ -1,0 +1,77 @@
+"""The GC pacer model: GOGC's heap goal, the 4 MiB floor, GOMEMLIMIT, the CPU limiter."""
+
+import pytest
+
+from razorlab.errors import ValidationError
+from razorlab.goruntime import MIB, GCConfig, heap_goal, parse_gogc, simulate_gc, spike, steady
+
+
+def test_heap_goal_is_live_plus_live_and_roots_times_gogc():
+    assert heap_goal(100 * MIB, gogc=100, roots_bytes=10 * MIB) == 210 * MIB
+    assert heap_goal(100 * MIB, gogc=50) == 150 * MIB
+
+
+def test_heap_goal_never_below_4_mib_scaled_by_gogc():
+    assert heap_goal(0, gogc=100) == 4 * MIB
+    assert heap_goal(MIB // 2, gogc=200) == 8 * MIB
+
+
+def test_memory_limit_caps_the_goal_but_never_below_the_live_heap():
+    goal = heap_goal(64 * MIB, gogc=100, memory_limit_bytes=96 * MIB, non_heap_bytes=10 * MIB)
+    assert goal == 85 * MIB, "limit - non-heap - 1 MiB headroom"
+    assert heap_goal(64 * MIB, gogc=100, memory_limit_bytes=32 * MIB) == 64 * MIB
+    assert heap_goal(64 * MIB, gogc="off") == float("inf")
+
+
+@pytest.mark.parametrize("bad", [-1, -100, "-5", "lots", float("nan"), True])
+def test_negative_or_garbage_gogc_is_rejected_pointing_at_off(bad):
+    with pytest.raises(ValidationError, match="GOGC"):
+        parse_gogc(bad)
+
+
+def test_off_and_numbers_parse():
+    assert parse_gogc("off") is None and parse_gogc("OFF") is None
+    assert parse_gogc("150") == 150 and parse_gogc(0) == 0
+
+
+def test_bad_gc_configs_raise():
+    with pytest.raises(ValidationError):
+        GCConfig(gogc=-1)
+    with pytest.raises(ValidationError):
+        GCConfig(gomaxprocs=0)
+    with pytest.raises(ValidationError):
+        GCConfig(memory_limit_bytes=0)
+
+
+def test_higher_gogc_means_fewer_cycles_and_a_bigger_heap():
+    wl = steady(64, 2000, duration_s=1.0)
+    runs = [simulate_gc(wl, GCConfig(gogc=g, gomaxprocs=2)) for g in (50, 100, 200)]
+    assert runs[0].cycles > runs[1].cycles > runs[2].cycles
+    assert runs[0].peak_heap_bytes < runs[1].peak_heap_bytes < runs[2].peak_heap_bytes
+    assert all(r.pauses == 2 * r.cycles for r in runs), "two STW pauses per cycle"
+
+
+def test_gogc_off_with_a_limit_collects_only_near_the_limit():
+    wl = steady(64, 2000, duration_s=1.0)
+    run = simulate_gc(wl, GCConfig(gogc="off", memory_limit_bytes=128 * MIB))
+    assert run.cycles > 0
+    assert run.peak_heap_bytes <= 128 * MIB
+
+
+def test_limit_below_live_heap_cpu_limiter_caps_gc_near_half_the_cpu():
+    wl = spike(40, 120, 1000, duration_s=4.0)
+    cfg = dict(gogc=100, memory_limit_bytes=80 * MIB, gomaxprocs=4)
+    limited = simulate_gc(wl, GCConfig(**cfg))
+    spiral = simulate_gc(wl, GCConfig(**cfg, cpu_limiter=False))
+    on = limited.series["limiter_on"] > 0
+    assert on.any(), "a second of back-to-back GC fills the limiter's bucket"
+    assert limited.series.loc[on, "gc_cpu_share"].max() <= 0.5 + 1e-9, "then GC CPU <= 50%"
+    assert spiral.series.loc[on, "gc_cpu_share"].max() == 1.0, "without it: a death spiral"
+    assert spiral.gc_cpu_fraction > limited.gc_cpu_fraction
+    assert limited.peak_heap_bytes > 80 * MIB, "GOMEMLIMIT is soft: the live heap wins"
+
+
+def test_live_heap_never_exceeds_heap():
+    run = simulate_gc(spike(10, 60, 500, duration_s=2.0), GCConfig(gogc=100))
+    s = run.series
+    assert (s["heap_b"] >= s["live_b"] - 1).all()

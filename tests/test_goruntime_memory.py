@@ -1,0 +1,73 @@
+"""Goroutine memory: 2 KiB stacks doubling by copy, shrinking in GC, honest unit arithmetic."""
+
+import pytest
+
+from razorlab.errors import ValidationError
+from razorlab.goruntime import (
+    G_BOOKKEEPING_BYTES,
+    MIN_STACK_BYTES,
+    format_bytes,
+    goroutine_bytes,
+    max_goroutines,
+    memory_table,
+    seed_claim,
+    shrunk_stack,
+    stack_growth,
+    stack_size_for,
+)
+from razorlab.goruntime.memory import BLOCKED_FRAMES_BYTES, STACK_GUARD_BYTES
+
+
+def test_a_fresh_goroutine_has_a_2_kib_stack():
+    assert stack_size_for(0) == MIN_STACK_BYTES == 2048
+
+
+@pytest.mark.parametrize("used", [0, 1, 500, 3000, 10_000, 1_000_000])
+def test_stacks_are_power_of_two_multiples_of_2_kib_and_fit_frames_plus_guard(used):
+    size = stack_size_for(used)
+    assert size % MIN_STACK_BYTES == 0 and (size // MIN_STACK_BYTES).bit_count() == 1
+    need = used + STACK_GUARD_BYTES + BLOCKED_FRAMES_BYTES
+    assert size >= need > size // 2 or size == MIN_STACK_BYTES
+
+
+def test_growth_copies_amortise_to_less_than_the_final_stack():
+    steps = stack_growth(40_000)
+    assert list(steps["to_bytes"]) == [4096, 8192, 16384, 32768, 65536]
+    assert steps["copied_total_bytes"].iloc[-1] < stack_size_for(40_000)
+
+
+def test_gc_halves_a_stack_used_below_a_quarter_but_never_below_2_kib():
+    assert shrunk_stack(65536, 1000) == 32768
+    assert shrunk_stack(65536, 65536 // 4) == 65536
+    assert shrunk_stack(2048, 0) == 2048
+
+
+def test_a_million_goroutines_need_about_2_4_gib_and_a_trillion_about_2_3_pib():
+    assert goroutine_bytes(10**6) == 10**6 * (2048 + G_BOOKKEEPING_BYTES)
+    assert format_bytes(goroutine_bytes(10**6)) == "2.39 GiB"
+    assert format_bytes(goroutine_bytes(10**12)) == "2.28 PiB"
+    assert max_goroutines(256 * 2**30) == 256 * 2**30 // (2048 + G_BOOKKEEPING_BYTES)
+
+
+def test_seed_arithmetic_is_shown_off_by_its_own_code_and_by_a_factor_of_1000_in_units():
+    claim = seed_claim(10**12)
+    assert claim["code_prints_gb"] == 1_907_348, "2 KiB x 1e12 / 2**30"
+    assert claim["comment_claims_gb"] == 1_862_645, "what the seed says it prints"
+    assert claim["stack_only"] == "1.82 PiB", "petabytes, not the seed's 1.8 TB"
+
+
+def test_format_bytes_uses_binary_units():
+    assert format_bytes(0) == "0 B"
+    assert format_bytes(1536) == "1.5 KiB"
+    assert format_bytes(2**41) == "2 TiB"
+
+
+def test_memory_table_rows_grow_linearly():
+    t = memory_table((10**3, 10**6))
+    assert t["bytes"].iloc[1] == 1000 * t["bytes"].iloc[0]
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "3"])
+def test_bad_counts_raise(bad):
+    with pytest.raises(ValidationError):
+        goroutine_bytes(bad)
