@@ -1,0 +1,371 @@
+"""A strangler-fig migration from a payment monolith to services, simulated minute by minute.
+
+Scenario: a technical lead moves a monolith's endpoints (orders, payments, refunds,
+ledger…) into services without a big-bang cut-over. Endpoints are extracted in
+*phases* that respect the dependency graph (a service is extracted only after the
+ones it calls); each phase runs pre-checks, mirrors a sample of live traffic to the
+new service and diffs the responses (shadow traffic: users never see the new
+answers), then ramps real traffic 1% → 5% → 25% → 100%, holding each step while
+SLO guards watch the new path. A breached guard rolls traffic back to the
+monolith automatically and stops the run: later phases depend on this one.
+
+Design note: the router's split is a single percentage per phase, so the monolith
+and the new service always carry complementary shares (they sum to 100% in every
+timeline row — there is no state in which some traffic is routed nowhere). Guards
+are evaluated every simulated minute on the new-path requests of the current ramp
+step so far, and only once at least ``min_requests`` have run (two errors in the
+150 requests of one quiet minute say nothing statistically; a 1% step of a quiet
+endpoint may never be judged at all). New services can hide a capacity cliff
+(``capacity_pct``): fine at 5%, melting at 25% — the reason ramps exist.
+All randomness comes from ``razorlab.rand`` with a seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from razorlab.errors import ValidationError
+from razorlab.rand import DEFAULT_SEED, rng
+
+__all__ = [
+    "Endpoint",
+    "NewService",
+    "Guards",
+    "Phase",
+    "MigrationRun",
+    "MigrationSimulator",
+    "plan_phases",
+    "DependencyCycle",
+    "DEFAULT_RAMP",
+    "demo_monolith",
+]
+
+DEFAULT_RAMP = (1.0, 5.0, 25.0, 100.0)  # percent of live traffic on the new path
+OVERLOAD_ERROR_RATE = 0.08  # extra error rate once a service is pushed past its capacity
+OVERLOAD_LATENCY_FACTOR = 4.0  # p99 multiplier past capacity (queues build up)
+
+
+class DependencyCycle(ValidationError):
+    """The endpoints' dependency graph has a cycle, so no extraction order exists."""
+
+    code = "DEPENDENCY_CYCLE"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A monolith endpoint: its load, its current health, and the endpoints it calls."""
+
+    name: str
+    depends_on: tuple[str, ...] = ()
+    rpm: int = 6_000  # requests per minute
+    error_rate: float = 0.001
+    p99_ms: float = 120.0
+
+
+@dataclass(frozen=True)
+class NewService:
+    """How the extracted service behaves (unknown to the lead until the ramp reveals it)."""
+
+    error_rate: float = 0.001
+    p99_ms: float = 90.0
+    diff_rate: float = 0.0  # share of shadowed responses that differ from the monolith's
+    capacity_pct: float = 100.0  # above this share of traffic the service overloads
+
+
+@dataclass(frozen=True)
+class Guards:
+    """SLO guards on the new path and the shadow-diff gate."""
+
+    max_error_rate: float = 0.01
+    max_p99_ms: float = 250.0
+    min_requests: int = 500  # judge a ramp step only once this many requests have run on it
+    max_diff_rate: float = 0.001
+
+
+@dataclass(frozen=True)
+class Phase:
+    index: int
+    endpoints: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"phase {self.index}: " + ", ".join(self.endpoints)
+
+
+def plan_phases(endpoints: Iterable[Endpoint]) -> list[Phase]:
+    """Group endpoints into phases in dependency order (Kahn's algorithm, level by level).
+
+    Every endpoint in a phase depends only on endpoints of earlier phases, so a phase's
+    services never call back into a part of the monolith still being extracted.
+    """
+    eps = list(endpoints)
+    names = [e.name for e in eps]
+    if not eps:
+        raise ValidationError("a migration needs at least one endpoint", field="endpoints")
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise ValidationError(f"duplicate endpoint names: {dupes}", field="endpoints")
+    deps = {e.name: set(e.depends_on) for e in eps}
+    for e in eps:
+        unknown = deps[e.name] - set(names)
+        if unknown:
+            raise ValidationError(
+                f"{e.name!r} depends on unknown endpoints {sorted(unknown)}", field="depends_on"
+            )
+    phases: list[Phase] = []
+    done: set[str] = set()
+    while len(done) < len(eps):
+        ready = tuple(n for n in names if n not in done and deps[n] <= done)
+        if not ready:
+            raise DependencyCycle(
+                "dependency cycle: " + " -> ".join(_find_cycle(deps, set(names) - done)),
+                field="depends_on",
+            )
+        phases.append(Phase(len(phases) + 1, ready))
+        done |= set(ready)
+    return phases
+
+
+def _find_cycle(deps: dict[str, set[str]], remaining: set[str]) -> list[str]:
+    """Walk dependencies among ``remaining`` until a node repeats: that loop is a cycle."""
+    path: list[str] = []
+    node = sorted(remaining)[0]
+    while node not in path:
+        path.append(node)
+        node = sorted(deps[node] & remaining)[0]
+    return path[path.index(node) :] + [node]
+
+
+@dataclass
+class MigrationRun:
+    """What happened: per-minute timeline, phase outcomes, pre-check results."""
+
+    timeline: pd.DataFrame
+    phases: pd.DataFrame
+    prechecks: pd.DataFrame
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def completed(self) -> bool:
+        return bool((self.phases["outcome"] == "completed").all())
+
+    @property
+    def rollbacks(self) -> pd.DataFrame:
+        return self.timeline[self.timeline["event"] == "rollback"]
+
+
+class MigrationSimulator:
+    """Run a migration plan against simulated traffic with automatic rollback."""
+
+    def __init__(
+        self,
+        endpoints: Sequence[Endpoint],
+        services: dict[str, NewService] | None = None,
+        *,
+        guards: Guards | None = None,
+        ramp: Sequence[float] = DEFAULT_RAMP,
+        step_minutes: int = 10,
+        shadow_minutes: int = 10,
+        shadow_pct: float = 10.0,
+        seed: int = DEFAULT_SEED,
+    ):
+        self.endpoints = {e.name: e for e in endpoints}
+        self.plan = plan_phases(endpoints)
+        services = dict(services or {})
+        unknown = set(services) - set(self.endpoints)
+        if unknown:
+            raise ValidationError(
+                f"services for unknown endpoints {sorted(unknown)}", field="services"
+            )
+        self.services = {n: services.get(n, NewService()) for n in self.endpoints}
+        ramp = tuple(float(p) for p in ramp)
+        if (
+            not ramp
+            or ramp[-1] != 100.0
+            or any(b <= a for a, b in zip(ramp, ramp[1:], strict=False))
+        ):
+            raise ValidationError(
+                f"ramp must rise strictly and end at 100%, got {ramp}", field="ramp"
+            )
+        if ramp[0] <= 0:
+            raise ValidationError("ramp steps must be > 0%", field="ramp")
+        if step_minutes < 1 or shadow_minutes < 0:
+            raise ValidationError("step_minutes must be >= 1 and shadow_minutes >= 0")
+        if not 0 < shadow_pct <= 100:
+            raise ValidationError(f"shadow_pct must be in (0, 100], got {shadow_pct}")
+        self.guards = guards or Guards()
+        self.ramp = ramp
+        self.step_minutes = step_minutes
+        self.shadow_minutes = shadow_minutes
+        self.shadow_pct = shadow_pct
+        self.seed = seed
+
+    # --- one phase -------------------------------------------------------------------
+    def _prechecks(self, phase: Phase, migrated: set[str]) -> list[tuple[str, bool, str]]:
+        checks = []
+        missing = sorted(
+            {d for n in phase.endpoints for d in self.endpoints[n].depends_on} - migrated
+        )
+        checks.append(
+            ("dependencies extracted", not missing, f"waiting on {missing}" if missing else "ok")
+        )
+        for n in phase.endpoints:
+            healthy = self.endpoints[n].error_rate <= self.guards.max_error_rate
+            detail = f"monolith error rate {self.endpoints[n].error_rate:.2%}"
+            checks.append((f"{n}: baseline within SLO", healthy, detail))
+        return checks
+
+    def _minute(self, gen: np.random.Generator, phase: Phase, pct: float) -> dict[str, float]:
+        """One minute of live traffic split ``pct``% new / rest monolith."""
+        total = new_req = new_err = old_err = 0
+        p99 = 0.0
+        for n in phase.endpoints:
+            ep, svc = self.endpoints[n], self.services[n]
+            overloaded = pct > svc.capacity_pct
+            err = min(1.0, svc.error_rate + (OVERLOAD_ERROR_RATE if overloaded else 0.0))
+            lat = svc.p99_ms * (OVERLOAD_LATENCY_FACTOR if overloaded else 1.0)
+            to_new = int(gen.binomial(ep.rpm, pct / 100))
+            total += ep.rpm
+            new_req += to_new
+            new_err += int(gen.binomial(to_new, err))
+            old_err += int(gen.binomial(ep.rpm - to_new, ep.error_rate))
+            if to_new:
+                p99 = max(p99, lat * float(np.exp(gen.normal(0, 0.05))))
+        return {
+            "requests": total,
+            "new_requests": new_req,
+            "new_errors": new_err,
+            "monolith_errors": old_err,
+            "new_error_rate": new_err / new_req if new_req else 0.0,
+            "new_p99_ms": round(p99, 1),
+        }
+
+    def _breach(self, row: dict[str, float]) -> str | None:
+        g = self.guards
+        if row["step_requests"] < g.min_requests:
+            return None
+        if row["step_error_rate"] > g.max_error_rate:
+            return f"error rate {row['step_error_rate']:.2%} > {g.max_error_rate:.2%}"
+        if row["new_p99_ms"] > g.max_p99_ms:
+            return f"p99 {row['new_p99_ms']:.0f} ms > {g.max_p99_ms:.0f} ms"
+        return None
+
+    # --- the whole plan ------------------------------------------------------------
+    def run(self) -> MigrationRun:
+        """Execute every phase in order; stop at the first phase that fails."""
+        gen = rng(self.seed, "migration")
+        rows: list[dict[str, object]] = []
+        outcomes, prechecks, events = [], [], []
+        migrated: set[str] = set()
+        for phase in self.plan:
+            checks = self._prechecks(phase, migrated)
+            prechecks += [(phase.index, c, ok, d) for c, ok, d in checks]
+            if not all(ok for _, ok, _ in checks):
+                outcome, reason = "blocked", "pre-checks failed"
+            else:
+                outcome, reason = self._run_phase(gen, phase, rows)
+            outcomes.append((phase.index, phase.name, outcome, reason))
+            events.append(f"{phase.name}: {outcome}" + (f" ({reason})" if reason else ""))
+            if outcome != "completed":
+                break
+            migrated |= set(phase.endpoints)
+        for phase in self.plan[len(outcomes) :]:
+            outcomes.append((phase.index, phase.name, "not started", ""))
+        timeline = pd.DataFrame(rows, columns=_TIMELINE_COLUMNS)
+        timeline.insert(0, "minute", range(len(timeline)))
+        return MigrationRun(
+            timeline=timeline,
+            phases=pd.DataFrame(outcomes, columns=["phase", "name", "outcome", "reason"]),
+            prechecks=pd.DataFrame(prechecks, columns=["phase", "check", "passed", "detail"]),
+            events=events,
+        )
+
+    def _run_phase(
+        self, gen: np.random.Generator, phase: Phase, rows: list[dict[str, object]]
+    ) -> tuple[str, str]:
+        def record(step: str, pct: float, event: str, **obs: object) -> None:
+            rows.append(
+                {
+                    "phase": phase.index,
+                    "step": step,
+                    "pct_new": pct,
+                    "pct_monolith": 100.0 - pct,
+                    "event": event,
+                    **obs,
+                }
+            )
+
+        # shadow: mirror a sample to the new service and diff; users still get the monolith
+        shadow_total = shadow_diffs = 0
+        for _ in range(self.shadow_minutes):
+            for n in phase.endpoints:
+                mirrored = int(gen.binomial(self.endpoints[n].rpm, self.shadow_pct / 100))
+                shadow_total += mirrored
+                shadow_diffs += int(gen.binomial(mirrored, self.services[n].diff_rate))
+            record("shadow", 0.0, "shadow", diff_rate=shadow_diffs / max(shadow_total, 1))
+        diff_rate = shadow_diffs / max(shadow_total, 1)
+        if diff_rate > self.guards.max_diff_rate:
+            return "shadow_failed", f"{diff_rate:.2%} of shadowed responses differ"
+        for pct in self.ramp:
+            step_requests = step_errors = 0
+            for i in range(self.step_minutes):
+                obs = self._minute(gen, phase, pct)
+                step_requests += obs["new_requests"]
+                step_errors += obs["new_errors"]
+                obs["step_requests"] = step_requests
+                obs["step_error_rate"] = step_errors / max(step_requests, 1)
+                breach = self._breach(obs)
+                record(
+                    f"{pct:g}%", pct, "breach" if breach else ("ramp" if i == 0 else "hold"), **obs
+                )
+                if breach:
+                    record("rollback", 0.0, "rollback")
+                    return "rolled_back", f"at {pct:g}%: {breach}"
+        return "completed", ""
+
+    # --- risks (razorlab.ops.risks imports this module, hence the local imports) ------
+    def dependents(self, name: str) -> set[str]:
+        """Every endpoint that calls ``name`` directly or transitively."""
+        from razorlab.ops.risks import dependents
+
+        return dependents(self.endpoints.values(), name)
+
+    def risk_register(self, run: MigrationRun | None = None) -> pd.DataFrame:
+        """This plan's risk register, with statuses from ``run`` when given."""
+        from razorlab.ops.risks import risk_register
+
+        return risk_register(self.endpoints.values(), self.plan, run)
+
+
+_TIMELINE_COLUMNS = [
+    "phase",
+    "step",
+    "pct_new",
+    "pct_monolith",
+    "event",
+    "diff_rate",
+    "requests",
+    "new_requests",
+    "new_errors",
+    "monolith_errors",
+    "new_error_rate",
+    "new_p99_ms",
+    "step_requests",
+    "step_error_rate",
+]
+
+
+def demo_monolith() -> list[Endpoint]:
+    """A small payment monolith: who calls whom, with per-minute load."""
+    return [
+        Endpoint("merchants", rpm=1_000),
+        Endpoint("ledger", rpm=4_000, p99_ms=80),
+        Endpoint("orders", ("merchants",), rpm=6_000),
+        Endpoint("payments", ("orders", "ledger"), rpm=9_000, p99_ms=180),
+        Endpoint("refunds", ("payments", "ledger"), rpm=600),
+        Endpoint("settlements", ("ledger", "merchants"), rpm=200, p99_ms=400),
+    ]
