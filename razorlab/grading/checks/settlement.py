@@ -1,0 +1,148 @@
+"""Self-checks for the ``settlement`` exercises (Razorpay challenges, "real-time settlement").
+
+Expected values come from the settlement engines (``Money.percent``, ``settlement_date``,
+``settle``, ``netting_summary``, ``reconcile``). Messages hint, never reveal the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from razorlab.clock import EPOCH_2026
+from razorlab.grading import question
+from razorlab.money import Money
+from razorlab.settlement import (
+    Entry,
+    SettlementPolicy,
+    netting_summary,
+    reconcile,
+    settle,
+    settlement_date,
+    simulate_statement,
+)
+
+SET = "settlement"
+
+# ---- the numbers each question is about (the notebook imports them, never retypes) ----
+Q1_MDR = "1.99"
+Q1_AMOUNTS = (100, 125, 4_999, 10_050, 99_999, 1_234_567)
+Q2_HOLIDAYS = (date(2026, 1, 26),)  # Republic Day
+Q2_CASES = ((date(2026, 1, 22), 2), (date(2026, 1, 23), 1), (date(2026, 1, 24), 0),
+            (date(2026, 1, 23), 2))  # fmt: skip
+Q3_OBLIGATIONS = ((0, 1, 50_000), (1, 0, 30_000), (1, 2, 20_000), (2, 0, 45_000),
+                  (0, 2, 10_000))  # fmt: skip
+Q4_NETS = (5_000, -12_000, 3_000, 20_000, -1_000, 500)
+Q5_SEED = 5
+
+
+# ---- engine oracles (also used by the notebook's hidden tests) ------------------------
+def fee_and_gst(amount: int, mdr_percent: str) -> tuple[int, int]:
+    fee = Money(amount).percent(mdr_percent)
+    return fee.paise, fee.percent("18").paise
+
+
+def multilateral(obligations) -> tuple[int, int]:
+    payer, payee, amount = (np.array(c, dtype=np.int64) for c in zip(*obligations, strict=True))
+    n = int(max(payer.max(), payee.max())) + 1
+    r = netting_summary(payer, payee, amount, n)
+    return r.multilateral_value, r.multilateral_count
+
+
+def payouts(nets) -> list[int]:
+    """Payouts of settlement runs whose nets (before carry) are ``nets[i]``, via ``settle``.
+
+    Runs are a week apart (every Thursday) so no two fall on one settlement date; a zero run
+    is an adjustment of +0 that still produces a row.
+    """
+    entries = [
+        Entry(f"e{i}", "m", "payment" if n > 0 else "chargeback" if n < 0 else "adjustment",
+              abs(n), EPOCH_2026 + i * 7 * 86_400)
+        for i, n in enumerate(nets)
+    ]  # fmt: skip
+    policy = SettlementPolicy(t_plus_days=0, mdr_percent="0")
+    return [int(p) for p in settle(entries, policy)["payout"]]
+
+
+def q5_data(seed: int = Q5_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    expected = pd.DataFrame({
+        "reference": [f"STL{i:04d}" for i in range(30)],
+        "amount": [25_000 + 101 * i for i in range(30)],
+        "date": [date(2026, 1, 6)] * 30,
+    })  # fmt: skip
+    statement, _ = simulate_statement(expected, seed=seed, per_issue=2)
+    return expected, statement
+
+
+def exceptions(expected: pd.DataFrame, statement: pd.DataFrame) -> dict[str, set[str]]:
+    r = reconcile(expected, statement)
+    return {issue: r.refs(issue) for issue in ("missing", "unexpected", "duplicated")}
+
+
+def _callable(answer: object, name: str) -> str | None:
+    return None if callable(answer) else f"pass your function {name} itself (no parentheses)."
+
+
+@question(SET, "q1", covers="amounts ending in exactly half a paisa of fee or GST; MDR 0% and 3%")
+def _q1(answer: Callable) -> str | None:
+    if (problem := _callable(answer, "fee_and_gst")) is not None:
+        return problem
+    for amount in Q1_AMOUNTS:
+        got, want = tuple(answer(amount, Q1_MDR)), fee_and_gst(amount, Q1_MDR)
+        if got[0] != want[0]:
+            return f"the fee on {amount} paise is off; round the exact fee half-up to a paisa."
+        if got[1] != want[1]:
+            return f"the GST on {amount} paise is off; GST is 18% of the *rounded* fee."
+    return None
+
+
+@question(SET, "q2", covers="Fridays with T+3, Saturday captures with T+0, two holidays in a row")
+def _q2(answer: Callable) -> str | None:
+    if (problem := _callable(answer, "settle_on")) is not None:
+        return problem
+    for day, n in Q2_CASES:
+        if answer(day, n, Q2_HOLIDAYS) != settlement_date(day, n, Q2_HOLIDAYS):
+            return f"T+{n} from {day:%a %d %b}: count working days only (weekends, holidays)."
+    return None
+
+
+@question(SET, "q3", covers="one-way chains, a cycle that nets to zero, 100 random obligations")
+def _q3(answer: Callable) -> str | None:
+    if (problem := _callable(answer, "multilateral")) is not None:
+        return problem
+    got = tuple(answer(list(Q3_OBLIGATIONS)))
+    value, count = multilateral(Q3_OBLIGATIONS)
+    if got[1] != count:
+        return "the transfer count is off: one transfer per party whose position is not zero."
+    if got[0] != value:
+        return "the value is off: sum what the net payers pay (not |positions| of everyone)."
+    return None
+
+
+@question(SET, "q4", covers="all-negative days, a zero day, a long run of negatives then a big day")
+def _q4(answer: Callable) -> str | None:
+    if (problem := _callable(answer, "payouts_with_carry")) is not None:
+        return problem
+    got, want = list(answer(list(Q4_NETS))), payouts(Q4_NETS)
+    if len(got) != len(want):
+        return "return one payout per day."
+    if any(g < 0 for g in got):
+        return "a payout is never negative: carry the shortfall instead."
+    if got != want:
+        return "some payouts are off: a carried shortfall must be recovered from later days."
+    return None
+
+
+@question(SET, "q5", covers="a clean statement, a statement with only duplicates, other seeds")
+def _q5(answer: Callable) -> str | None:
+    if (problem := _callable(answer, "find_exceptions")) is not None:
+        return problem
+    expected, statement = q5_data()
+    got, want = answer(expected, statement), exceptions(expected, statement)
+    for issue, refs in want.items():
+        if set(got.get(issue, ())) != refs:
+            return f"the {issue!r} references are not right; re-check how you find them."
+    return None
