@@ -52,6 +52,7 @@ from razorlab.settlement.accounts import (
     TransferResult,
 )
 from razorlab.settlement.batch import LINKED, NOT_POSTED, PENDING, TWO_PHASE, Batch, Row
+from razorlab.sqlite import open_database, write_transaction
 
 __all__ = ["Ledger", "MAX_BATCH", "SCHEMA"]
 
@@ -97,11 +98,7 @@ class Ledger:
 
     @classmethod
     async def open(cls, path: str = ":memory:", *, clock: Clock | None = None) -> Ledger:
-        db = await aiosqlite.connect(path, isolation_level=None)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.executescript(SCHEMA)
-        return cls(db, clock or SystemClock())
+        return cls(await open_database(path, SCHEMA), clock or SystemClock())
 
     async def close(self) -> None:
         await self._db.close()
@@ -260,16 +257,10 @@ class Ledger:
 
     async def _in_transaction(self, transfers: Sequence[Transfer], apply) -> Batch:
         """Load, apply in memory, write: one SQLite transaction, so a crash keeps nothing."""
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                batch = await self._load(transfers)
-                apply(batch)
-                await self._write(batch)
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
+        async with write_transaction(self._db, self._lock):
+            batch = await self._load(transfers)
+            apply(batch)
+            await self._write(batch)
         return batch
 
     async def _write(self, batch: Batch) -> None:

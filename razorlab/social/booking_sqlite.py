@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 
 import aiosqlite
 
@@ -39,6 +39,7 @@ from razorlab.social.booking_models import (
     UnknownShow,
     validate_request,
 )
+from razorlab.sqlite import open_database, write_transaction
 
 __all__ = ["SqliteSeatStore", "SCHEMA"]
 
@@ -99,27 +100,14 @@ class SqliteSeatStore:
 
     @classmethod
     async def open(cls, path: str = ":memory:") -> SqliteSeatStore:
-        db = await aiosqlite.connect(path, isolation_level=None)
-        await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA foreign_keys = ON")
-        await db.executescript(SCHEMA)
-        return cls(db)
+        return cls(await open_database(path, SCHEMA))
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock, self._begin() as db:
-            yield db
+    def _transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        return write_transaction(self._db, self._lock)
 
-    @asynccontextmanager
-    async def _begin(self) -> AsyncIterator[aiosqlite.Connection]:
+    def _begin(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
         """A write transaction; the caller holds ``self._lock``."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        await self._db.execute("COMMIT")
+        return write_transaction(self._db, None)
 
     async def add_show(self, show: Show) -> None:
         async with self._transaction() as db:
