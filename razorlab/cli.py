@@ -14,6 +14,8 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "razorlab.course.commands",
     "razorlab.grading.commands",
+    "razorlab.payments.commands",
+    "razorlab.social.messaging_commands",
 )
 
 

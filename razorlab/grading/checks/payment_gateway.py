@@ -1,0 +1,231 @@
+"""Self-checks for the ``payment_gateway`` exercises (Round 2, "Design a payment gateway").
+
+Expected values come from the engines (capacity planner, token bucket, circuit breaker,
+hash ring, latency model, idempotency rules), so a check and the curriculum never
+disagree. Messages say what is off and hint at why; they never state the answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from functools import lru_cache
+
+from razorlab.clock import ManualClock
+from razorlab.grading import near, question
+from razorlab.ops.capacity import Requirements, plan
+from razorlab.payments.breaker import BreakerConfig, BreakerState, CircuitBreaker
+from razorlab.payments.latency import LatencyBudget, Step, fanout_quantile
+from razorlab.payments.ratelimit import RateLimiter
+from razorlab.payments.sharding import hash_keys, merchant_ids, rebalance_stats
+
+SET = "payment_gateway"
+
+# ---- the numbers each question is about (the notebook imports them, never retypes) ----
+Q1_AVG_TPS = 5_000  # average payments per second over the day
+Q1_PEAK_TPS = 20_000  # peak payments per second
+Q1_PAYLOAD_BYTES = 2_000  # bytes stored per payment (one copy)
+Q2_RATE_PER_S = 50  # the merchant's sustained limit
+Q2_SPIKE_REQUESTS = 500  # requests in the flash-sale second, evenly spaced
+Q2_SPIKE_S = 1.0
+Q3_CONFIG = BreakerConfig(
+    failure_rate_threshold=0.5,
+    sliding_window_size=10,
+    minimum_number_of_calls=10,
+    wait_duration_in_open_s=30,
+    permitted_calls_in_half_open=3,
+)
+Q3_SUCCESSES_FIRST = 6
+Q4_SHARDS_BEFORE = 8
+Q5_STEPS = (
+    Step("auth_and_validate", median_ms=2, p99_ms=10),
+    Step("fraud_score", median_ms=5, p99_ms=30),
+    Step("db_write", median_ms=3, p99_ms=15),
+    Step("bank_call", median_ms=40, p99_ms=200),
+)
+Q5_SEED = 7
+Q6_STEP = Step("shard_read", median_ms=2, p99_ms=10)
+Q6_FANOUT = 20
+#: q7 outcome labels a learner chooses from.
+Q7_CHOICES = ("replay", "reject_422", "conflict_409", "execute")
+Q7_SCENARIOS = (
+    "same_key_same_body_after_success",
+    "same_key_same_body_after_decline",
+    "same_key_different_amount",
+    "same_key_while_first_in_flight",
+    "same_key_after_validation_error_with_fixed_body",
+    "same_key_same_body_after_25_hours",
+)
+_Q7_HINTS = {
+    "same_key_same_body_after_decline": "what Stripe stores once execution starts (errors too?)",
+    "same_key_after_validation_error_with_fixed_body": "what is saved when validation fails",
+    "same_key_same_body_after_25_hours": "how long keys are kept",
+    "same_key_while_first_in_flight": "a duplicate arriving before the first has finished",
+    "same_key_different_amount": "a key reused for a different request",
+    "same_key_same_body_after_success": "the plain retry after a lost response",
+}
+
+
+# ---- engine oracles (also used by the notebook's hidden tests) ------------------------
+def storage_per_day_gib(avg_tps: float, payload_bytes: float, peak_tps: float) -> float:
+    """One copy of a day's payments, in GiB, from the capacity planner."""
+    req = Requirements(peak_qps=peak_tps, payload_bytes=payload_bytes, avg_qps=avg_tps)
+    return plan(req).storage_per_day.to("GiB")
+
+
+def spike_fits(burst: int, rate_per_s: float, requests: int, seconds: float) -> bool:
+    """Does a bucket with ``burst`` admit every request of an evenly spaced spike?"""
+    clock = ManualClock(start=0.0)
+    limiter = RateLimiter(clock, rate_per_s=rate_per_s, burst=burst)
+    for i in range(requests):
+        clock.set(i * seconds / requests)
+        if not limiter.try_acquire("merchant").allowed:
+            return False
+    return True
+
+
+def min_burst(rate_per_s: float, requests: int, seconds: float) -> int:
+    """Smallest integer burst that admits the whole spike, found by simulation."""
+    low, high = 1, max(1, requests)
+    while low < high:
+        mid = (low + high) // 2
+        if spike_fits(mid, rate_per_s, requests, seconds):
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def failures_to_open(successes_first: int, config: BreakerConfig) -> int:
+    """Failures, after ``successes_first`` successes, until a fresh breaker opens."""
+    breaker = CircuitBreaker("bank", ManualClock(), config)
+    for _ in range(successes_first):
+        breaker.allow()
+        breaker.record_success()
+    failures = 0
+    while breaker.state is not BreakerState.OPEN:
+        breaker.allow()
+        breaker.record_failure()
+        failures += 1
+    return failures
+
+
+@lru_cache(maxsize=32)
+def measured_moved_fraction(n_before: int, scheme: str, n_keys: int = 100_000) -> float:
+    keys = hash_keys(merchant_ids(n_keys, seed=42))
+    return rebalance_stats(keys, n_before, scheme).moved_fraction
+
+
+@lru_cache(maxsize=32)
+def end_to_end_p99(steps: tuple[Step, ...], seed: int = Q5_SEED) -> float:
+    return LatencyBudget(steps, n=100_000, seed=seed).report().p99_ms
+
+
+def idempotency_outcomes() -> dict[str, str]:
+    """The expected label per q7 scenario (Stripe's rules, as the gateway implements them)."""
+    return dict(
+        zip(
+            Q7_SCENARIOS,
+            ("replay", "replay", "reject_422", "conflict_409", "execute", "execute"),
+            strict=True,
+        )
+    )
+
+
+# ---- the checks -----------------------------------------------------------------------
+def _value(answer: object, *args: object) -> object:
+    """Answers may be the learner's function (called with the question's inputs) or a value."""
+    return answer(*args) if callable(answer) else answer
+
+
+@question(SET, "q1", covers="other rates and payload sizes; using the average, not the peak")
+def _q1(answer: object) -> str | None:
+    answer = _value(answer, Q1_AVG_TPS, Q1_PAYLOAD_BYTES)
+    target = storage_per_day_gib(Q1_AVG_TPS, Q1_PAYLOAD_BYTES, Q1_PEAK_TPS)
+    if isinstance(answer, int | float) and not isinstance(answer, bool):
+        if abs(answer / target - Q1_PEAK_TPS / Q1_AVG_TPS) < 0.05:
+            return "storage is the integral of the rate over a day: which rate is that?"
+        if abs(answer / target - 2**30 / 1e9) < 0.01:
+            return "close, but that is decimal GB; the question asks for GiB (2**30 bytes)."
+    return near(answer, target, rel=0.01, what="storage per day")
+
+
+@question(SET, "q2", covers="other rates, spike sizes and durations; rate above the spike")
+def _q2(answer: object) -> str | None:
+    answer = _value(answer, Q2_RATE_PER_S, Q2_SPIKE_REQUESTS, Q2_SPIKE_S)
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        return f"a burst is a whole number of tokens; got {answer!r}."
+    if not spike_fits(answer, Q2_RATE_PER_S, Q2_SPIKE_REQUESTS, Q2_SPIKE_S):
+        return "with that burst some flash-sale requests get 429: the bucket runs dry."
+    if answer > min_burst(Q2_RATE_PER_S, Q2_SPIKE_REQUESTS, Q2_SPIKE_S):
+        return "every request fits, but a smaller burst would too: tokens refill during the spike."
+    return None
+
+
+@question(SET, "q3", covers="other window sizes, minimum calls, thresholds and success runs")
+def _q3(answer: object) -> str | None:
+    answer = _value(answer, Q3_SUCCESSES_FIRST, Q3_CONFIG)
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        return f"count the failed calls as a whole number; got {answer!r}."
+    target = failures_to_open(Q3_SUCCESSES_FIRST, Q3_CONFIG)
+    if answer < target:
+        return "too few: the window still holds too many successes (and >= is the rule)."
+    if answer > target:
+        return "too many: the breaker opens as soon as the rate reaches the threshold."
+    return None
+
+
+@question(SET, "q4", covers="other shard counts N, checked against measured movement")
+def _q4(answer: object) -> str | None:
+    if callable(answer):
+        answer = {s: answer(Q4_SHARDS_BEFORE, s) for s in ("modulo", "ring")}
+    if not isinstance(answer, Mapping) or set(answer) != {"modulo", "ring"}:
+        return "answer a dict with exactly the keys 'modulo' and 'ring'."
+    problem = near(
+        answer["modulo"],
+        measured_moved_fraction(Q4_SHARDS_BEFORE, "modulo"),
+        rel=0.03,
+        what="the modulo fraction",
+    )
+    if problem:
+        return problem + " (a key stays only if h % N == h % (N+1))"
+    problem = near(
+        answer["ring"],
+        measured_moved_fraction(Q4_SHARDS_BEFORE, "ring"),
+        rel=0.3,
+        what="the ring fraction",
+    )
+    return problem and problem + " (which keys does the new shard take over?)"
+
+
+@question(SET, "q5", covers="other pipelines (few and many steps, one dominant step)")
+def _q5(answer: object) -> str | None:
+    answer = _value(answer, Q5_STEPS)
+    if isinstance(answer, int | float) and not isinstance(answer, bool):
+        if math.isclose(answer, sum(s.p99_ms for s in Q5_STEPS), rel_tol=0.01):
+            return "that is the sum of the step p99s: would every step be slow on one request?"
+    return near(answer, end_to_end_p99(Q5_STEPS), rel=0.05, what="the end-to-end p99")
+
+
+@question(SET, "q6", covers="other fan-out widths (including 1) and other step shapes")
+def _q6(answer: object) -> str | None:
+    answer = _value(answer, Q6_STEP, Q6_FANOUT)
+    if isinstance(answer, int | float) and math.isclose(answer, Q6_STEP.p99_ms, rel_tol=0.02):
+        return "that is one call's p99; the request waits for the slowest of all of them."
+    return near(answer, fanout_quantile(Q6_STEP, Q6_FANOUT), rel=0.03, what="the fan-out p99")
+
+
+@question(SET, "q7", covers="the live gateway replays a declined payment without a 2nd charge")
+def _q7(answer: object) -> str | None:
+    if not isinstance(answer, Mapping) or set(answer) != set(Q7_SCENARIOS):
+        return "answer a dict with one entry per scenario in Q7_SCENARIOS."
+    bad_labels = sorted(str(v) for v in answer.values() if v not in Q7_CHOICES)
+    if bad_labels:
+        return f"use only the labels in Q7_CHOICES, not {bad_labels[0]!r}."
+    expected = idempotency_outcomes()
+    wrong = [s for s in Q7_SCENARIOS if answer[s] != expected[s]]
+    if not wrong:
+        return None
+    return (
+        f"{len(wrong)} of {len(Q7_SCENARIOS)} scenarios are off; think about {_Q7_HINTS[wrong[0]]}."
+    )

@@ -1,0 +1,102 @@
+"""Self-checks for the ``upi`` exercises (Razorpay challenges, "UPI at 10M a day").
+
+Expected values come from the UPI engines (VPA parser, network simulation, switch), so the
+checks and the curriculum never disagree. Messages hint at what is off, never the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from razorlab.grading import near, question
+from razorlab.payments.upi import UpiEvent, UpiTransaction
+from razorlab.payments.upi_network import NetworkModel, simulate, success_rates
+from razorlab.payments.upi_vpa import InvalidVpa, parse_vpa
+
+SET = "upi"
+
+# ---- the numbers each question is about (the notebook imports them, never retypes) ----
+Q1_SAMPLES = (
+    "alice@okaxis", "Alice.Rao@OKAXIS", " shop_42@ybl ", "a@ybl", "alice@ok1", "al ice@okaxis",
+    "alice@@ybl", "x-y_z.w@paytm", "alice", "bob@b",
+)  # fmt: skip
+Q2_MODEL = NetworkModel(p_wrong_pin=0.03, p_insufficient=0.04, remitter_sigma=0.9)
+Q2_N = 50_000
+Q2_SEED = 11
+Q3_TARGET = 0.999
+Q3_HOPS = 4
+Q4_CASES = ((0.5, False), (1.0, False), (1.2, False), (3.0, False), (4.9, True), (7.5, True))
+
+
+# ---- engine oracles (also used by the notebook's hidden tests) ------------------------
+def normalise(text: object) -> str | None:
+    try:
+        return str(parse_vpa(text))
+    except InvalidVpa:
+        return None
+
+
+def q2_outcomes(model: NetworkModel = Q2_MODEL, n: int = Q2_N, seed: int = Q2_SEED):
+    return simulate(model, n, seed=seed)
+
+
+def max_hop_failure(target: float, hops: int) -> float:
+    """Largest equal, independent per-hop failure probability that still meets ``target``."""
+    return 1 - target ** (1 / hops)
+
+
+def compensation(delay_days: float, merchant: bool) -> int:
+    txn = UpiTransaction("q4", "pay", "a@bc", "d@ef", 100, merchant, [
+        UpiEvent(0.0, "INITIATED", "", ""),
+        UpiEvent(delay_days * 86_400, "REVERSED", "RB", ""),
+    ])  # fmt: skip
+    return txn.compensation_paise()
+
+
+def _callable(answer: object, name: str) -> str | None:
+    return None if callable(answer) else f"pass your function {name} itself (no parentheses)."
+
+
+@question(SET, "q1", covers="257-character handles, non-ASCII letters, tabs and a trailing '@'")
+def _q1(answer: Callable[[str], str | None]) -> str | None:
+    if (problem := _callable(answer, "normalise_vpa")) is not None:
+        return problem
+    for text in Q1_SAMPLES:
+        got, want = answer(text), normalise(text)
+        if got != want:
+            if want is None:
+                return f"{text!r} should be rejected (return None); check the rule it breaks."
+            return f"{text!r} is valid; return it normalised (think about spaces and case)."
+    return None
+
+
+@question(SET, "q2", covers="other failure mixes, including a day with no business declines")
+def _q2(answer: Callable) -> str | None:
+    if (problem := _callable(answer, "technical_success_rate")) is not None:
+        return problem
+    outcomes = q2_outcomes()
+    got = answer(outcomes)
+    return near(got, success_rates(outcomes)["technical"], rel=1e-9,
+                what="the technical success rate")  # fmt: skip
+
+
+@question(SET, "q3", covers="2, 3 and 6 hops and a 99.99% target; checked against simulation")
+def _q3(answer: Callable) -> str | None:
+    if (problem := _callable(answer, "max_hop_failure")) is not None:
+        return problem
+    return near(answer(Q3_TARGET, Q3_HOPS), max_hop_failure(Q3_TARGET, Q3_HOPS), rel=1e-6,
+                what="the per-hop failure budget")  # fmt: skip
+
+
+@question(SET, "q4", covers="delays exactly at T+1 / T+5, fractions of a day, same-day reversals")
+def _q4(answer: Callable) -> str | None:
+    if (problem := _callable(answer, "compensation_paise")) is not None:
+        return problem
+    for delay, merchant in Q4_CASES:
+        got, want = answer(delay, merchant), compensation(delay, merchant)
+        if got != want:
+            kind = "merchant" if merchant else "P2P"
+            direction = "too high" if got > want else "too low"
+            return (f"a {kind} reversal after {delay} days: your amount is {direction}; which "
+                    "turnaround applies, and does a part-day count?")  # fmt: skip
+    return None

@@ -1,0 +1,207 @@
+"""The HTTP API (aiohttp): Razorpay-shaped endpoints over the gateway pipeline.
+
+Scenario: a merchant's server calls ``POST /v1/payments`` with HTTP Basic auth
+(``key_id:key_secret``), a JSON body and, ideally, an ``Idempotency-Key``. Endpoints:
+
+=======  =============================  ===========================================
+POST     ``/v1/payments``               create (201; replay of a key: same answer)
+GET      ``/v1/payments/{id}``          one payment (another merchant's → 404)
+POST     ``/v1/payments/{id}/capture``  capture an authorized payment
+POST     ``/v1/payments/{id}/refunds``  ``{"amount": paise}`` partial, or all that is left
+GET      ``/v1/payments``               ``from``, ``to`` (epoch s), ``count`` ≤ 100, ``skip``
+=======  =============================  ===========================================
+
+Design note: everything a client can get wrong is answered with JSON
+``{"error": {"code", "description", "field"}}`` and the status that fits — 400 bad
+input, 401 bad credentials, 404 unknown (or not yours: we do not reveal that another
+merchant's payment exists), 409/422 idempotency and state conflicts, 413 oversized
+body, 415 wrong content type, 429 rate-limited with ``Retry-After``, 503 breaker open.
+The body is read with a hard size limit before parsing, and parsing errors are
+caught, so no bad request reaches the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from razorlab.errors import NotFoundError, RazorlabError, ValidationError
+from razorlab.payments.gateway import Gateway, Response
+from razorlab.payments.store import Merchant
+
+__all__ = ["create_app", "start_server", "MAX_BODY_BYTES", "Unauthorized"]
+
+MAX_BODY_BYTES = 16 * 1024  # a payment request is < 1 KiB; 16 KiB leaves room, stops abuse
+AUTH_CACHE_SIZE = 10_000  # verified credentials remembered in-process
+GATEWAY_KEY = web.AppKey("gateway", Gateway)
+MERCHANT_KEY = web.RequestKey("merchant", Merchant)  # the authenticated merchant
+
+
+class Unauthorized(RazorlabError):
+    code = "UNAUTHORIZED"
+    http_status = 401
+
+
+class _Http(RazorlabError):
+    """Protocol-level errors (size, content type, JSON syntax) with their own status."""
+
+    def __init__(self, status: int, code: str, description: str):
+        super().__init__(description, code=code)
+        self.http_status = status
+
+
+def _json(response: Response) -> web.Response:
+    return web.json_response(response.body, status=response.status, headers=response.headers)
+
+
+def _error(err: RazorlabError) -> web.Response:
+    return _json(Response.error(err))
+
+
+class _Credentials:
+    """Basic-auth checks, remembering verified pairs so the hot path skips the database."""
+
+    def __init__(self, gateway: Gateway):
+        self.gateway = gateway
+        self._known: OrderedDict[tuple[str, str], Merchant] = OrderedDict()
+
+    async def merchant(self, header: str | None) -> Merchant:
+        if not header or not header.startswith("Basic "):
+            raise Unauthorized("use HTTP Basic auth with key_id:key_secret")
+        try:
+            key_id, _, secret = base64.b64decode(header[6:], validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthorized("malformed Basic credentials") from None
+        cached = self._known.get((key_id, secret))
+        if cached is not None:
+            return cached
+        merchant = await self.gateway.store.authenticate(key_id, secret)
+        if merchant is None:
+            raise Unauthorized("the key id or secret is wrong")
+        self._known[(key_id, secret)] = merchant
+        if len(self._known) > AUTH_CACHE_SIZE:
+            self._known.popitem(last=False)
+        return merchant
+
+
+async def _body(request: web.Request, *, required: bool = True) -> object:
+    if not request.can_read_body:
+        if required:
+            raise ValidationError("a JSON body is required", field=None)
+        return {}
+    if request.content_type != "application/json":
+        raise _Http(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise _Http(413, "REQUEST_TOO_LARGE", f"the body must be at most {MAX_BODY_BYTES} bytes")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise _Http(
+            413, "REQUEST_TOO_LARGE", f"the body must be at most {MAX_BODY_BYTES} bytes"
+        ) from None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ValidationError("the body is not valid JSON", field=None) from None
+
+
+def _int_query(request: web.Request, name: str, default: int | None) -> int | None:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationError(f"{name} must be an integer", field=name) from None
+
+
+CREDENTIALS_KEY = web.AppKey("credentials", _Credentials)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def _errors_and_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        creds = request.app[CREDENTIALS_KEY]
+        request[MERCHANT_KEY] = await creds.merchant(request.headers.get("Authorization"))
+        return await handler(request)
+    except RazorlabError as err:
+        return _error(err)
+    except web.HTTPNotFound:
+        return _error(NotFoundError("no such endpoint", field=None))
+    except web.HTTPMethodNotAllowed:
+        return _error(_Http(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here"))
+
+
+async def _create(request: web.Request) -> web.Response:
+    body = await _body(request)
+    key = request.headers.get("Idempotency-Key")
+    gateway = request.app[GATEWAY_KEY]
+    return _json(await gateway.create_payment(request[MERCHANT_KEY].id, body, key))
+
+
+async def _get(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY_KEY]
+    payment = await gateway.get_payment(request[MERCHANT_KEY].id, request.match_info["id"])
+    return web.json_response(payment.to_json())
+
+
+async def _capture(request: web.Request) -> web.Response:
+    await _body(request, required=False)
+    gateway = request.app[GATEWAY_KEY]
+    payment = await gateway.capture(request[MERCHANT_KEY].id, request.match_info["id"])
+    return web.json_response(payment.to_json())
+
+
+async def _refund(request: web.Request) -> web.Response:
+    body = await _body(request, required=False)
+    if not isinstance(body, dict) or set(body) - {"amount"}:
+        raise ValidationError('the refund body is {"amount": paise} or empty', field=None)
+    gateway = request.app[GATEWAY_KEY]
+    refund, _ = await gateway.refund(
+        request[MERCHANT_KEY].id, request.match_info["id"], body.get("amount")
+    )
+    return web.json_response(refund, status=201)
+
+
+async def _list(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY_KEY]
+    payments = await gateway.list_payments(
+        request[MERCHANT_KEY].id,
+        since=_int_query(request, "from", 0),
+        until=_int_query(request, "to", None),
+        count=_int_query(request, "count", 10),
+        skip=_int_query(request, "skip", 0),
+    )
+    items = [p.to_json() for p in payments]
+    return web.json_response({"entity": "collection", "count": len(items), "items": items})
+
+
+def create_app(gateway: Gateway) -> web.Application:
+    """The aiohttp application serving ``gateway`` (it does not own or close the gateway)."""
+    app = web.Application(middlewares=[_errors_and_auth], client_max_size=MAX_BODY_BYTES)
+    app[GATEWAY_KEY] = gateway
+    app[CREDENTIALS_KEY] = _Credentials(gateway)
+    app.router.add_post("/v1/payments", _create)
+    app.router.add_get("/v1/payments", _list)
+    app.router.add_get("/v1/payments/{id}", _get)
+    app.router.add_post("/v1/payments/{id}/capture", _capture)
+    app.router.add_post("/v1/payments/{id}/refunds", _refund)
+    return app
+
+
+async def start_server(
+    app: web.Application, host: str = "127.0.0.1", port: int = 0
+) -> tuple[web.AppRunner, str]:
+    """Serve ``app``; returns the runner (``await runner.cleanup()`` stops it) and base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1]  # the real port when port=0
+    return runner, f"http://{host}:{bound}"

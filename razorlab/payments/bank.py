@@ -1,0 +1,265 @@
+"""A simulated bank/acquirer: seeded latency, and every outcome a real one can give.
+
+Scenario: the gateway forwards a charge to the customer's bank (or card network, or
+UPI switch) and waits. Usually the answer is "approved" in tens of milliseconds; some
+charges are declined (insufficient funds, limit exceeded); sometimes the bank is down
+and says so (an error: nothing was charged); and sometimes the reply never arrives —
+a timeout — although the bank *did* process the charge, or the bank answers "pending"
+(UPI's response code ``01``) and decides later. Those last two are what makes payments
+hard: the gateway does not know whether money moved, so it must not guess. It asks
+later (:meth:`SimulatedBank.status`), which is what reconciliation does.
+
+Design note: the bank keeps its own ledger, independent of ours, so tests can compare
+the two views ("nothing charged twice, nothing lost"). It does *not* de-duplicate
+charges: a second ``charge`` for the same payment id charges again, so a gateway bug
+that calls twice is visible as ``charges_for(id) == 2``. Outcomes come from, in order:
+
+1. a *magic amount* (like Razorpay's test-mode amounts) — see :data:`TEST_INSTRUMENTS`;
+2. a *test instrument* (VPA ``success@razorpay``/``failure@razorpay``, test cards);
+3. otherwise a seeded draw from the :class:`BankProfile`'s rates.
+
+Latency is lognormal (a long right tail, as measured latencies usually have), drawn
+from ``razorlab.rand.rng(seed, "bank-latency")`` and slept on the injected clock.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+import pandas as pd
+
+from razorlab.clock import Clock
+from razorlab.errors import ValidationError
+from razorlab.money import Money
+from razorlab.payments.methods import Card, PaymentMethod, Upi
+from razorlab.rand import DEFAULT_SEED, rng
+
+__all__ = [
+    "BankOutcome",
+    "BankProfile",
+    "BankReply",
+    "BankRecord",
+    "SimulatedBank",
+    "TEST_INSTRUMENTS",
+    "SUCCESS_CARD",
+    "DECLINE_CARD",
+    "test_instruments_table",
+]
+
+SUCCESS_CARD = "4111111111111111"  # Visa test number used by Razorpay and most gateways
+DECLINE_CARD = "4000000000000002"  # Luhn-valid; declined every time (like Stripe's)
+PENDING_RESOLVES_AFTER_S = 90.0  # a pending charge has a final answer 90 s later (UPI's first
+#                                  status check is due after 90 s)
+
+
+class BankOutcome(str, Enum):
+    SUCCESS = "success"  # authorized
+    DECLINED = "declined"  # definitive no: nothing charged
+    ERROR = "error"  # bank unavailable, request refused before processing: nothing charged
+    TIMEOUT = "timeout"  # no reply in time; the bank DID process it — outcome unknown to us
+    PENDING = "pending"  # the bank answered "pending": final answer later
+
+
+#: Deterministic test instruments, one table. ``trigger`` is what to send; the outcome
+#: and reason are what the bank does. Magic amounts win over the instrument.
+TEST_INSTRUMENTS: tuple[dict[str, str], ...] = (
+    {"trigger": "vpa success@razorpay", "outcome": "success", "reason": ""},
+    {"trigger": "vpa failure@razorpay", "outcome": "declined", "reason": "PAYMENT_DECLINED"},
+    {"trigger": f"card {SUCCESS_CARD}", "outcome": "success", "reason": ""},
+    {"trigger": f"card {DECLINE_CARD}", "outcome": "declined", "reason": "CARD_DECLINED"},
+    {"trigger": "amount 5100 (₹51.00)", "outcome": "declined", "reason": "INSUFFICIENT_FUNDS"},
+    {"trigger": "amount 5200 (₹52.00)", "outcome": "declined", "reason": "LIMIT_EXCEEDED"},
+    {"trigger": "amount 5300 (₹53.00)", "outcome": "timeout", "reason": "processed: success"},
+    {"trigger": "amount 5400 (₹54.00)", "outcome": "pending", "reason": "resolves: success"},
+    {"trigger": "amount 5500 (₹55.00)", "outcome": "error", "reason": "BANK_UNAVAILABLE"},
+)
+_MAGIC_AMOUNTS: dict[int, tuple[BankOutcome, str | None]] = {
+    5100: (BankOutcome.DECLINED, "INSUFFICIENT_FUNDS"),
+    5200: (BankOutcome.DECLINED, "LIMIT_EXCEEDED"),
+    5300: (BankOutcome.TIMEOUT, None),
+    5400: (BankOutcome.PENDING, None),
+    5500: (BankOutcome.ERROR, "BANK_UNAVAILABLE"),
+}
+_INSTRUMENTS: dict[tuple[str, str], tuple[BankOutcome, str | None]] = {
+    ("upi", "success@razorpay"): (BankOutcome.SUCCESS, None),
+    ("upi", "failure@razorpay"): (BankOutcome.DECLINED, "PAYMENT_DECLINED"),
+    ("card", SUCCESS_CARD): (BankOutcome.SUCCESS, None),
+    ("card", DECLINE_CARD): (BankOutcome.DECLINED, "CARD_DECLINED"),
+}
+
+
+def test_instruments_table() -> pd.DataFrame:
+    """:data:`TEST_INSTRUMENTS` as a table for notebooks and docs."""
+    return pd.DataFrame(list(TEST_INSTRUMENTS))
+
+
+@dataclass(frozen=True, slots=True)
+class BankProfile:
+    """How a simulated bank behaves. Rates are probabilities per charge (summing to <= 1)."""
+
+    latency_median_s: float = 0.0
+    latency_sigma: float = 0.6  # lognormal shape: p99 ≈ median × e^(2.33σ) ≈ 4× median
+    decline_rate: float = 0.0
+    error_rate: float = 0.0
+    timeout_rate: float = 0.0
+    pending_rate: float = 0.0
+    timeout_s: float = 10.0  # how long the gateway waits for a reply before giving up
+
+    def __post_init__(self) -> None:
+        rates = (self.decline_rate, self.error_rate, self.timeout_rate, self.pending_rate)
+        if any(r < 0 for r in rates) or sum(rates) > 1:
+            raise ValidationError("bank outcome rates must be >= 0 and sum to <= 1", field="rate")
+        if self.latency_median_s < 0 or self.timeout_s < 0:
+            raise ValidationError("latencies must be >= 0 seconds", field="latency")
+
+
+@dataclass(frozen=True, slots=True)
+class BankReply:
+    """What the gateway hears back from one charge."""
+
+    outcome: BankOutcome
+    reference: str | None = None
+    reason: str | None = None
+    latency_s: float = 0.0
+
+
+@dataclass(slots=True)
+class BankRecord:
+    """The bank's own view of one charge (its ledger row)."""
+
+    payment_id: str
+    amount: int  # paise
+    status: str  # authorized | declined | pending | captured | refunded | partially_refunded
+    reference: str
+    reason: str | None = None
+    refunded: int = 0
+    final_status: str = "authorized"  # what a pending charge becomes
+    created_at: float = 0.0
+
+
+@dataclass
+class SimulatedBank:
+    """An acquirer with its own ledger. Every charge/status/capture/refund is counted."""
+
+    clock: Clock
+    profile: BankProfile = field(default_factory=BankProfile)
+    seed: int = DEFAULT_SEED
+    wait: bool = True  # sleep the latency on the clock; False: only report it (step-by-step sims)
+
+    def __post_init__(self) -> None:
+        self._latency = rng(self.seed, "bank-latency")
+        self._outcome = rng(self.seed, "bank-outcome")
+        self._refs = itertools.count(1)
+        self.ledger: dict[str, list[BankRecord]] = {}
+        self.calls: Counter[str] = Counter()
+        self._refund_ids: set[str] = set()
+        self.in_flight = 0  # charges waiting for their reply right now
+        self.max_in_flight = 0  # the most that ever waited at once
+
+    def set_profile(self, **changes: float) -> None:
+        """Change behaviour mid-run, e.g. ``bank.set_profile(error_rate=0.5)`` for an outage."""
+        self.profile = replace(self.profile, **changes)
+
+    def charges_for(self, payment_id: str) -> int:
+        return len(self.ledger.get(payment_id, ()))
+
+    def _decide(self, amount: Money, method: PaymentMethod) -> tuple[BankOutcome, str | None]:
+        u = float(self._outcome.random())  # drawn every call, so streams stay aligned
+        if amount.paise in _MAGIC_AMOUNTS:
+            return _MAGIC_AMOUNTS[amount.paise]
+        key = ("card", method.number) if isinstance(method, Card) else ("", "")
+        if isinstance(method, Upi):
+            key = ("upi", method.vpa)
+        if key in _INSTRUMENTS:
+            return _INSTRUMENTS[key]
+        p = self.profile
+        for outcome, rate, reason in (
+            (BankOutcome.DECLINED, p.decline_rate, "PAYMENT_DECLINED"),
+            (BankOutcome.ERROR, p.error_rate, "BANK_UNAVAILABLE"),
+            (BankOutcome.TIMEOUT, p.timeout_rate, None),
+            (BankOutcome.PENDING, p.pending_rate, None),
+        ):
+            if u < rate:
+                return outcome, reason
+            u -= rate
+        return BankOutcome.SUCCESS, None
+
+    async def charge(self, payment_id: str, amount: Money, method: PaymentMethod) -> BankReply:
+        """Ask the bank to authorize ``amount``. Sleeps the drawn latency on the clock."""
+        self.calls["charge"] += 1
+        latency = 0.0
+        if self.profile.latency_median_s > 0:
+            z = float(self._latency.standard_normal())
+            latency = self.profile.latency_median_s * math.exp(self.profile.latency_sigma * z)
+        outcome, reason = self._decide(amount, method)
+        if outcome is BankOutcome.TIMEOUT:
+            latency = self.profile.timeout_s
+        else:
+            latency = min(latency, self.profile.timeout_s)
+        if self.wait:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                await self.clock.sleep(latency)
+            finally:
+                self.in_flight -= 1
+        if outcome is BankOutcome.ERROR:
+            return BankReply(outcome, None, reason, latency)
+        reference = f"BANK{next(self._refs):08d}"
+        status = {
+            BankOutcome.SUCCESS: "authorized",
+            BankOutcome.DECLINED: "declined",
+            BankOutcome.TIMEOUT: "authorized",  # processed; only the reply was lost
+            BankOutcome.PENDING: "pending",
+        }[outcome]
+        record = BankRecord(payment_id, amount.paise, status, reference, reason)
+        record.created_at = self.clock.now()
+        self.ledger.setdefault(payment_id, []).append(record)
+        if outcome is BankOutcome.TIMEOUT:
+            return BankReply(outcome, None, None, latency)
+        return BankReply(outcome, reference, reason, latency)
+
+    def status(self, payment_id: str) -> BankRecord | None:
+        """The bank's answer to "what happened to this charge?" (``None``: never received)."""
+        self.calls["status"] += 1
+        records = self.ledger.get(payment_id)
+        if not records:
+            return None
+        record = records[-1]
+        if (
+            record.status == "pending"
+            and self.clock.now() >= record.created_at + PENDING_RESOLVES_AFTER_S
+        ):
+            record.status = record.final_status
+        return record
+
+    def capture(self, payment_id: str) -> None:
+        """Settle an authorization (idempotent: capturing twice is one capture)."""
+        self.calls["capture"] += 1
+        record = self._authorized(payment_id)
+        if record.status == "authorized":
+            record.status = "captured"
+
+    def refund(self, payment_id: str, refund_id: str, paise: int) -> None:
+        """Return ``paise`` under ``refund_id``; a refund id seen before is not paid twice.
+
+        Real acquirers take a unique reference with each refund for the same reason: the
+        gateway may have to re-send a refund whose acknowledgement it never recorded.
+        """
+        self.calls["refund"] += 1
+        if refund_id in self._refund_ids:
+            return
+        record = self._authorized(payment_id)
+        self._refund_ids.add(refund_id)
+        record.refunded += paise
+        record.status = "refunded" if record.refunded >= record.amount else "partially_refunded"
+
+    def _authorized(self, payment_id: str) -> BankRecord:
+        records = self.ledger.get(payment_id)
+        if not records or records[-1].status in ("declined", "pending"):
+            raise ValidationError(f"bank has no authorization for {payment_id}", field="payment_id")
+        return records[-1]

@@ -1,0 +1,190 @@
+"""A payment and the only moves its status may make.
+
+Scenario: a merchant asks the gateway to take ₹499 from a customer. The payment is
+``created`` when we have recorded the intent, ``authorized`` when the bank has
+reserved the money, ``captured`` when the merchant keeps it, and ``refunded`` (or
+``partially_refunded``) when money goes back; a bank decline makes it ``failed``.
+These are Razorpay's payment states (razorpay.com/docs/payments/payments/#payment-life-cycle).
+
+Design note: a :class:`Payment` is an immutable value and every transition is a
+function that returns a new one or raises :class:`IllegalTransition`. The legal moves
+live in one table, :data:`TRANSITIONS`, so the state machine can be read (and tested
+by hypothesis) in one place. Invariants held by construction:
+
+* ``0 <= amount_refunded <= amount``, and refunds only happen to captured money —
+  except the auto-refund of an authorization that was never captured (Razorpay
+  reverses those after 3 days), which refunds the whole amount at once;
+* ``failed``, ``refunded`` are final: nothing leaves them;
+* amounts are integer paise in :class:`~razorlab.money.Money`, never floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from razorlab.errors import StateError
+from razorlab.money import Money
+
+__all__ = [
+    "PaymentStatus",
+    "Payment",
+    "IllegalTransition",
+    "RefundTooLarge",
+    "TRANSITIONS",
+    "FINAL_STATUSES",
+    "authorize",
+    "fail",
+    "capture",
+    "refund",
+    "auto_refund",
+]
+
+
+class PaymentStatus(str, Enum):
+    """Razorpay's payment statuses (the string is what the API returns)."""
+
+    CREATED = "created"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+
+
+S = PaymentStatus
+
+#: status -> statuses it may move to. Anything else raises :class:`IllegalTransition`.
+TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    S.CREATED: frozenset({S.AUTHORIZED, S.FAILED}),
+    S.AUTHORIZED: frozenset({S.CAPTURED, S.REFUNDED}),  # REFUNDED: auto-refund of an uncaptured
+    S.CAPTURED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.REFUNDED: frozenset(),
+    S.FAILED: frozenset(),
+}
+
+#: Statuses nothing can leave.
+FINAL_STATUSES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+
+
+class IllegalTransition(StateError):
+    """The payment's current status does not allow this operation (HTTP 422)."""
+
+    code = "INVALID_PAYMENT_STATE"
+
+
+class RefundTooLarge(StateError):
+    """A refund would return more than was captured."""
+
+    code = "REFUND_EXCEEDS_CAPTURED"
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One payment attempt. Timestamps are clock seconds; ``None`` until the step happens."""
+
+    id: str
+    merchant_id: str
+    amount: Money
+    method: str
+    status: PaymentStatus = S.CREATED
+    amount_refunded: int = 0  # paise
+    auto_capture: bool = False
+    method_details: tuple[tuple[str, str], ...] = ()  # masked, safe to show and store
+    bank_reference: str | None = None
+    error_code: str | None = None
+    error_description: str | None = None
+    created_at: float = 0.0
+    authorized_at: float | None = None
+    captured_at: float | None = None
+
+    @property
+    def currency(self) -> str:
+        return self.amount.currency
+
+    @property
+    def refundable(self) -> int:
+        """Paise that may still be refunded (only captured money is refundable)."""
+        if self.status not in (S.CAPTURED, S.PARTIALLY_REFUNDED):
+            return 0
+        return self.amount.paise - self.amount_refunded
+
+    def to_json(self) -> dict[str, object]:
+        """The API representation, shaped like Razorpay's payment entity."""
+        return {
+            "id": self.id,
+            "entity": "payment",
+            "amount": self.amount.paise,
+            "currency": self.currency,
+            "status": self.status.value,
+            "method": self.method,
+            **dict(self.method_details),
+            "amount_refunded": self.amount_refunded,
+            "captured": self.status in (S.CAPTURED, S.PARTIALLY_REFUNDED)
+            or (self.status is S.REFUNDED and self.captured_at is not None),
+            "auto_capture": self.auto_capture,
+            "bank_reference": self.bank_reference,
+            "error_code": self.error_code,
+            "error_description": self.error_description,
+            "created_at": int(self.created_at),
+        }
+
+
+def _move(payment: Payment, to: PaymentStatus, action: str) -> None:
+    if to not in TRANSITIONS[payment.status]:
+        raise IllegalTransition(
+            f"cannot {action} payment {payment.id}: it is {payment.status.value}",
+            field="status",
+        )
+
+
+def authorize(payment: Payment, *, at: float, bank_reference: str) -> Payment:
+    """The bank reserved the money."""
+    _move(payment, S.AUTHORIZED, "authorize")
+    return replace(payment, status=S.AUTHORIZED, authorized_at=at, bank_reference=bank_reference)
+
+
+def fail(payment: Payment, *, code: str, description: str) -> Payment:
+    """The bank declined (or never took) the money; final."""
+    _move(payment, S.FAILED, "fail")
+    return replace(payment, status=S.FAILED, error_code=code, error_description=description)
+
+
+def capture(payment: Payment, *, at: float) -> Payment:
+    """The merchant keeps the authorized amount (Razorpay captures the full amount)."""
+    _move(payment, S.CAPTURED, "capture")
+    return replace(payment, status=S.CAPTURED, captured_at=at)
+
+
+def refund(payment: Payment, amount: Money) -> Payment:
+    """Return ``amount`` of captured money; several partial refunds may follow each other."""
+    if amount.currency != payment.currency:
+        raise RefundTooLarge(
+            f"refund currency {amount.currency} differs from payment's {payment.currency}",
+            field="currency",
+        )
+    if amount.paise <= 0:
+        raise RefundTooLarge("refund amount must be positive", field="amount")
+    if payment.status not in (S.CAPTURED, S.PARTIALLY_REFUNDED):
+        _move(payment, S.PARTIALLY_REFUNDED, "refund")  # raises with the right message
+    if amount.paise > payment.refundable:
+        raise RefundTooLarge(
+            f"refund of {amount.paise} paise exceeds the {payment.refundable} paise "
+            f"still refundable on {payment.id}",
+            field="amount",
+        )
+    refunded = payment.amount_refunded + amount.paise
+    to = S.REFUNDED if refunded == payment.amount.paise else S.PARTIALLY_REFUNDED
+    _move(payment, to, "refund")
+    return replace(payment, status=to, amount_refunded=refunded)
+
+
+def auto_refund(payment: Payment) -> Payment:
+    """Give back an authorization the merchant never captured (the 3-day sweeper)."""
+    if payment.status is not S.AUTHORIZED:
+        raise IllegalTransition(
+            f"only authorized payments are auto-refunded; {payment.id} is {payment.status.value}",
+            field="status",
+        )
+    return replace(payment, status=S.REFUNDED, amount_refunded=payment.amount.paise)

@@ -1,0 +1,111 @@
+"""Idempotency keys follow Stripe's rules: replay, reject reuse, refuse concurrency, expire."""
+
+import asyncio
+
+import pytest
+
+from razorlab.payments import BreakerConfig, BreakerRegistry
+from razorlab.payments.bank import SimulatedBank
+from razorlab.payments.gateway import Gateway
+from razorlab.payments.idempotency import IDEMPOTENCY_TTL_S
+
+UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
+
+
+@pytest.fixture
+async def gateway(clock):
+    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=7)
+    yield gw
+    await gw.close()
+
+
+@pytest.fixture
+async def merchant(gateway):
+    merchant, _ = await gateway.create_merchant("Acme")
+    return merchant.id
+
+
+async def test_same_key_same_request_replays_the_first_response(gateway, merchant):
+    first = await gateway.create_payment(merchant, UPI, "order-1")
+    again = await gateway.create_payment(merchant, dict(reversed(UPI.items())), "order-1")
+    assert (again.status, again.body) == (first.status, first.body)
+    assert again.headers == {"Idempotent-Replayed": "true"}
+    assert gateway.bank.calls["charge"] == 1 and await gateway.store.count_payments() == 1
+
+
+async def test_errors_are_replayed_too_and_never_retried(gateway, merchant):
+    declined = {**UPI, "amount": 5100}  # magic amount: insufficient funds
+    first = await gateway.create_payment(merchant, declined, "order-2")
+    again = await gateway.create_payment(merchant, declined, "order-2")
+    assert first.status == 402 and first.body["error"]["code"] == "INSUFFICIENT_FUNDS"
+    assert (again.status, again.body) == (first.status, first.body)
+    assert gateway.bank.calls["charge"] == 1
+
+
+async def test_same_key_different_request_is_422_reused(gateway, merchant):
+    await gateway.create_payment(merchant, UPI, "order-3")
+    other = await gateway.create_payment(merchant, {**UPI, "amount": 50_000}, "order-3")
+    assert other.status == 422 and other.body["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert gateway.bank.calls["charge"] == 1
+
+
+async def test_keys_belong_to_one_merchant(gateway, merchant):
+    other, _ = await gateway.create_merchant("Other")
+    await gateway.create_payment(merchant, UPI, "shared-key")
+    theirs = await gateway.create_payment(other.id, UPI, "shared-key")
+    assert theirs.status == 201 and gateway.bank.calls["charge"] == 2
+
+
+async def test_validation_failures_store_nothing_under_the_key(gateway, merchant):
+    bad = await gateway.create_payment(merchant, {**UPI, "amount": 1.5}, "order-4")
+    assert bad.status == 400 and await gateway.keys.count() == 0
+    good = await gateway.create_payment(merchant, UPI, "order-4")  # the key is still free
+    assert good.status == 201
+
+
+async def test_keys_expire_after_24_hours(gateway, merchant, clock):
+    await gateway.create_payment(merchant, UPI, "order-5")
+    clock.advance(IDEMPOTENCY_TTL_S - 1)
+    assert (await gateway.create_payment(merchant, UPI, "order-5")).headers
+    clock.advance(1)
+    fresh = await gateway.create_payment(merchant, UPI, "order-5")
+    assert fresh.status == 201 and not fresh.headers and gateway.bank.calls["charge"] == 2
+    assert await gateway.keys.prune() == 0
+
+
+async def test_overlong_key_is_a_400(gateway, merchant):
+    response = await gateway.create_payment(merchant, UPI, "k" * 256)
+    assert response.status == 400 and response.body["error"]["field"] == "Idempotency-Key"
+
+
+async def test_1000_concurrent_requests_with_one_key_charge_exactly_once(gateway, merchant):
+    responses = await asyncio.gather(
+        *(gateway.create_payment(merchant, UPI, "checkout-42") for _ in range(1000))
+    )
+    statuses = [r.status for r in responses]
+    assert gateway.bank.calls["charge"] == 1, "the customer was charged more than once"
+    assert await gateway.store.count_payments() == 1
+    assert set(statuses) <= {201, 409}
+    ids = {r.body["id"] for r in responses if r.status == 201}
+    assert len(ids) == 1, "every success must describe the same payment"
+    busy = [r for r in responses if r.status == 409]
+    assert all(r.body["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE" for r in busy)
+    after = await gateway.create_payment(merchant, UPI, "checkout-42")
+    assert after.body["id"] in ids and gateway.bank.calls["charge"] == 1
+
+
+async def test_a_half_open_breaker_with_no_probe_left_stores_nothing(clock):
+    config = BreakerConfig(sliding_window_size=2, minimum_number_of_calls=2,
+                           wait_duration_in_open_s=10, permitted_calls_in_half_open=1)  # fmt: skip
+    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=8,
+                            breakers=BreakerRegistry(clock, config))  # fmt: skip
+    merchant, _ = await gw.create_merchant("Acme")
+    breaker = gw.breakers.get("upi:razorpay")
+    breaker.record_failure()
+    breaker.record_failure()
+    clock.advance(11)
+    breaker.allow()  # the only half-open probe is out
+    response = await gw.create_payment(merchant.id, UPI, "probe-busy")
+    assert response.status == 503 and response.headers["Retry-After"] == "1"
+    assert await gw.store.count_payments() == 0 and await gw.keys.count() == 0
+    await gw.close()

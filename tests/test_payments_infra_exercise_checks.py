@@ -1,0 +1,85 @@
+"""payment_gateway self-checks: right answers pass, wrong ones fail without the answer."""
+
+import pytest
+
+from razorlab.grading import Checker
+from razorlab.grading.checks import payment_gateway as pg
+from razorlab.grading.selfcheck import QUESTIONS
+
+check = Checker("payment_gateway")
+
+RIGHT = {
+    "q1": pg.Q1_AVG_TPS * 86_400 * pg.Q1_PAYLOAD_BYTES / 2**30,
+    "q2": 451,  # 1 + (500 - 1) * (1 - 50 * 1 / 500), rounded up
+    "q3": 5,
+    "q4": {"modulo": 8 / 9, "ring": 1 / 9},
+    "q5": pg.end_to_end_p99(pg.Q5_STEPS, seed=123),  # another seed: within tolerance
+    "q6": pg.Q6_STEP.quantile(0.99 ** (1 / pg.Q6_FANOUT)),
+    "q7": pg.idempotency_outcomes(),
+}
+
+WRONG = {
+    "q1": [RIGHT["q1"] * 4, RIGHT["q1"] * 2**30 / 1e9, 10.0, "805", None, float("nan")],
+    "q2": [450, 500, 1, 451.0, True],
+    "q3": [4, 6, 10, "5"],
+    "q4": [{"modulo": 1 / 9, "ring": 1 / 9}, {"modulo": 8 / 9, "ring": 8 / 9}, [0.9, 0.1]],
+    "q5": [255.0, 50.0, 400.0],
+    "q6": [10.0, 200.0, "x"],
+    "q7": [
+        {**pg.idempotency_outcomes(), "same_key_same_body_after_decline": "execute"},
+        {**pg.idempotency_outcomes(), "same_key_while_first_in_flight": "wait"},
+        {"same_key_same_body_after_success": "replay"},
+    ],
+}
+
+
+def test_every_question_is_registered_with_hidden_test_coverage():
+    qids = sorted(q for (s, q) in QUESTIONS if s == "payment_gateway")
+    assert qids == sorted(RIGHT)
+    assert all(QUESTIONS[("payment_gateway", q)].covers for q in qids)
+    assert "q7" in check.hidden_tests()
+
+
+@pytest.mark.parametrize("qid", sorted(RIGHT))
+def test_right_answer_passes(qid):
+    feedback = check(qid, RIGHT[qid])
+    assert feedback.passed, feedback.message
+    assert repr(feedback) == f"✅ {qid}: correct."
+
+
+@pytest.mark.parametrize("qid,answer", [(q, a) for q, answers in WRONG.items() for a in answers])
+def test_wrong_answer_fails_without_revealing_the_value(qid, answer):
+    feedback = check(qid, answer)
+    assert not feedback.passed
+    assert feedback.message and not feedback.message.startswith("could not check")
+    secrets = {
+        "q1": ["804", "805"],
+        "q2": ["451"],
+        "q3": [" 5 "],
+        "q4": ["0.88", "0.09", "0.11"],
+        "q5": ["212"],
+        "q6": ["19.4", "19.5"],
+        "q7": ["replay", "execute", "conflict_409", "reject_422"],
+    }[qid]
+    for secret in secrets:
+        if secret.strip() in repr(answer):
+            continue  # echoing the learner's own answer back reveals nothing
+        assert secret not in feedback.message, f"{qid} leaks {secret!r}: {feedback.message}"
+
+
+def test_checks_accept_the_learners_function_and_report_its_errors():
+    assert check("q1", lambda avg, payload: avg * 86_400 * payload / 2**30).passed
+    assert check("q4", lambda n, scheme: n / (n + 1) if scheme == "modulo" else 1 / (n + 1)).passed
+
+    def unfinished(*args):
+        raise NotImplementedError("q2: your code here")
+
+    feedback = check("q2", unfinished)
+    assert not feedback.passed and "NotImplementedError" in feedback.message
+
+
+def test_oracles_agree_with_closed_forms():
+    assert pg.min_burst(50, 500, 1.0) == 451
+    assert pg.min_burst(1_000, 500, 1.0) == 1, "a rate above the spike needs no burst"
+    assert pg.failures_to_open(0, pg.Q3_CONFIG) == 10, "no decision before minimum calls"
+    assert pg.storage_per_day_gib(1, 2**30 / 86_400, 1) == pytest.approx(1)

@@ -1,0 +1,73 @@
+"""Webhooks: an outbox row per state change, signed over the raw body, retried with backoff."""
+
+import json
+
+import pytest
+
+from razorlab.payments.bank import SimulatedBank
+from razorlab.payments.gateway import Gateway
+from razorlab.payments.webhooks import (
+    SIGNATURE_HEADER,
+    RecordingEndpoint,
+    WebhookDispatcher,
+    sign,
+    verify_signature,
+)
+
+UPI = {"amount": 20_000, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
+
+
+def test_signature_is_hmac_sha256_hex_of_the_raw_body():
+    # RFC 4231 test case 2: HMAC-SHA256(key="Jefe", "what do ya want for nothing?")
+    body = b"what do ya want for nothing?"
+    expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    assert sign(body, "Jefe") == expected
+    assert verify_signature(body, expected, "Jefe")
+    assert not verify_signature(body + b" ", expected, "Jefe")
+    assert not verify_signature(body, expected, "jefe")
+    assert not verify_signature(body, None, "Jefe")
+
+
+@pytest.fixture
+async def gateway(clock):
+    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=9)
+    yield gw
+    await gw.close()
+
+
+async def test_state_changes_are_delivered_signed_and_retried(gateway, clock):
+    merchant, _ = await gateway.create_merchant("Acme", webhook_url="https://acme.test/hook")
+    pid = (await gateway.create_payment(merchant.id, {**UPI, "auto_capture": True})).body["id"]
+    await gateway.refund(merchant.id, pid, 5_000)
+    endpoint = RecordingEndpoint(fail_first=1)
+    dispatcher = WebhookDispatcher(gateway.store, clock, endpoint)
+    first = await dispatcher.deliver_due()
+    assert (first.delivered, first.retrying) == (2, 1)  # the first attempt got a 503
+    assert (await dispatcher.deliver_due()).delivered == 0  # backoff: not due yet
+    clock.advance(30)
+    assert (await dispatcher.deliver_due()).delivered == 1
+    events = [json.loads(body)["event"] for _, body, _ in endpoint.received]
+    assert sorted(events) == ["payment.authorized", "payment.captured", "refund.processed"]
+    for url, body, headers in endpoint.received:
+        assert url == "https://acme.test/hook"
+        assert verify_signature(body, headers[SIGNATURE_HEADER], merchant.webhook_secret)
+
+
+async def test_an_endpoint_down_for_a_day_is_given_up(gateway, clock):
+    merchant, _ = await gateway.create_merchant("Acme", webhook_url="https://acme.test/hook")
+    await gateway.create_payment(merchant.id, UPI)
+    dispatcher = WebhookDispatcher(gateway.store, clock, RecordingEndpoint(fail_first=10**6))
+    dead = 0
+    for _ in range(40):
+        dead += (await dispatcher.deliver_due()).dead
+        clock.advance(3600)
+    assert dead == 1
+
+
+async def test_a_failed_bank_call_changes_nothing_and_announces_nothing_twice(gateway, clock):
+    merchant, _ = await gateway.create_merchant("Acme")
+    await gateway.create_payment(merchant.id, {**UPI, "amount": 5100})
+    rows = await gateway.store.fetchall("SELECT event FROM outbox")
+    assert rows == [("payment.failed",)]
+    report = await WebhookDispatcher(gateway.store, clock, RecordingEndpoint()).deliver_due()
+    assert report.skipped == 1  # no webhook URL configured
