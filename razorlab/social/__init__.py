@@ -5,9 +5,11 @@ this package re-exports what learners use.
 """
 
 from razorlab.social import booking as _booking
+from razorlab.social import messaging as _messaging
 from razorlab.social.booking import *  # noqa: F403  (its __all__ is the curated list)
 from razorlab.social.booking_sim import rush, simulate_hour
 from razorlab.social.fanout import FanoutWorkers
+from razorlab.social.messaging import *  # noqa: F403  (its __all__ is the curated list)
 from razorlab.social.timeline import (
     CELEBRITY_FOLLOWERS,
     FANOUT_BATCH,
@@ -23,6 +25,7 @@ from razorlab.social.tweets import MAX_TWEET_CHARS, SocialGraph, Tweet, TweetSto
 
 __all__ = [
     *_booking.__all__,
+    *_messaging.__all__,
     "rush",
     "simulate_hour",
     "FanoutWorkers",

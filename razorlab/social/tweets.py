@@ -77,7 +77,9 @@ class SocialGraph:
         multi-million-edge graph load in seconds.
         """
         a, b = np.asarray(follower, dtype=np.int64), np.asarray(followee, dtype=np.int64)
-        if a.shape != b.shape or (a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n_users)):
+        if a.shape != b.shape or (
+            a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n_users)
+        ):
             raise ValidationError("edges must be equal-length arrays of ids in 0..n_users-1")
         if np.any(a == b) or np.unique(a * n_users + b).size != a.size:
             raise ValidationError("edges must be distinct and never a self-follow")
