@@ -1,5 +1,6 @@
 """The GC pacer model: GOGC's heap goal, the 4 MiB floor, GOMEMLIMIT, the CPU limiter."""
 
+import numpy as np
 import pytest
 
 from razorlab.errors import ValidationError
@@ -75,3 +76,13 @@ def test_live_heap_never_exceeds_heap():
     run = simulate_gc(spike(10, 60, 500, duration_s=2.0), GCConfig(gogc=100))
     s = run.series
     assert (s["heap_b"] >= s["live_b"] - 1).all()
+
+
+@pytest.mark.parametrize("gogc", [50, 200])
+def test_peak_heap_counts_the_heap_just_before_each_sweep(gogc):
+    wl = steady(64, 400, duration_s=1.0)
+    s = simulate_gc(wl, GCConfig(gogc=gogc)).series  # rows are recorded after a step's sweep
+    before = np.r_[64 * MIB, s["heap_b"].to_numpy()[:-1]]  # the heap entering each step
+    pre_sweep = before + wl.alloc_bytes_per_s * wl.dt_s * (1 - s["gc_cpu_share"].to_numpy())
+    run = simulate_gc(wl, GCConfig(gogc=gogc))
+    assert run.peak_heap_bytes == pytest.approx(max(pre_sweep.max(), s["heap_b"].max()))

@@ -43,3 +43,14 @@ def test_object_pool_reuses_released_objects_and_rejects_double_release():
     pool.release(b)
     with pytest.raises(StateError):
         pool.release(b)
+
+
+async def test_a_callers_tracemalloc_session_is_left_running():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        run = await run_strategy("worker_pool", 200, limit=10)
+        assert run.peak_bytes > 0 and tracemalloc.is_tracing()
+    finally:
+        tracemalloc.stop()

@@ -24,6 +24,11 @@ def assert_conserved(run, wl):
     assert run.cpu_executed_s == pytest.approx(wl.total_cpu_s, rel=1e-9, abs=1e-12), (
         "CPU executed equals CPU in the workload (conservation of work)"
     )
+    # independent of cpu_executed_s: busy time is summed from the run intervals themselves
+    busy = wl.total_cpu_s + run.waits_s.size * run.config.switch_s
+    assert run.p_busy_s.sum() == pytest.approx(busy, rel=1e-9), (
+        "Ps were busy exactly the workload's CPU plus one switch per dispatch"
+    )
     assert run.max_local_runq <= LOCAL_RUNQ_SIZE, "local run queues are bounded at 256"
     assert np.all(run.waits_s >= 0), "no goroutine runs before it is runnable"
 

@@ -39,3 +39,15 @@ def test_bad_inputs_raise():
         mark(heap, roots, barrier="steele")
     with pytest.raises(ValidationError):
         mark(heap, roots, [Write(1, "Z", "x", None)])
+
+
+def test_writes_given_as_a_generator_are_all_applied():
+    heap, roots, writes = lost_object_scenario()
+    assert mark(heap, roots, (w for w in writes), barrier="none").lost == {"C"}
+
+
+@pytest.mark.parametrize("step", [0, -1])
+def test_a_write_before_the_first_mark_step_is_refused_not_dropped(step):
+    heap, roots, _ = lost_object_scenario()
+    with pytest.raises(ValidationError, match="step 1"):
+        mark(heap, roots, [Write(step, "A", "c", "C")])

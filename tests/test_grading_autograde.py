@@ -249,3 +249,20 @@ def test_a_submission_without_a_solution_is_an_error_row(tmp_path):
 def test_cli_refuses_a_missing_solutions_folder(tmp_path, capsys):
     assert main(["grade", str(tmp_path), "--solutions", str(tmp_path / "nope")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_a_self_check_of_another_exercise_set_earns_nothing():
+    from razorlab.grading import Checker
+    from razorlab.grading.autograde import _PROBE_MARK, _score
+
+    solution = parse_solution(read_notebook(FIXTURE), "fx")
+    Checker(solution.exercise_set)  # registers the set's self-checks, as the grader does
+    learner_q1 = {"cell_type": "code", "metadata": {"tags": ["question:q1"]}, "outputs": []}
+    records = [  # sorted by set, as recorded() returns them: the other set comes last
+        {"set": solution.exercise_set, "qid": "q1", "passed": False, "message": "too low."},
+        {"set": "timelines", "qid": "q1", "passed": True, "message": "correct."},
+    ]
+    probe = {"output_type": "stream", "name": "stdout", "text": _PROBE_MARK + json.dumps(records)}
+    executed = [learner_q1, {"cell_type": "code", "metadata": {}, "outputs": [probe]}]
+    q1 = next(q for q in _score(executed, solution) if q.qid == "q1")
+    assert (q1.points, q1.self_check) == (0, False), "only the notebook's own set counts"

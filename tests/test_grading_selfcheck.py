@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import razorlab.grading as grading
@@ -36,6 +37,12 @@ def test_near_gives_the_factor_when_far_off_and_never_the_target():
 @pytest.mark.parametrize("answer", [True, "100", float("nan"), None])
 def test_near_rejects_non_numbers(answer):
     assert "finite number" in near(answer, 100, rel=0.1)
+
+
+@pytest.mark.parametrize("answer", [np.int64(100), np.float32(100.0), np.int32(95)])
+def test_near_accepts_numpy_scalars_learners_compute(answer):
+    assert near(answer, 100, rel=0.1) is None
+    assert "too low" in near(answer // 2, 100, rel=0.1)
 
 
 def test_unknown_set_and_unknown_question_are_clear_errors():

@@ -5,6 +5,7 @@ import pytest
 from razorlab.clock import EPOCH_2026, ManualClock
 from razorlab.errors import StateError, ValidationError
 from razorlab.ops.incident import FAULTS, Incident, classify, respond
+from razorlab.ops.slo import SLO
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,9 @@ def test_suspects_rank_the_injected_fault_first_during_impact(fault):
 def test_every_fault_is_detected_acknowledged_and_resolved_in_order(resolved, fault):
     inc = resolved[fault]
     s = inc.summary()
-    assert 0 <= s["mttd_min"] <= s["mtta_min"] < s["mttr_min"]
+    assert 0 <= s["mttd_min"] < s["mttr_min"] and s["mtta_min"] >= 0
+    acked = inc.timeline().set_index("event").loc["acknowledged", "minute"]
+    assert s["mtta_min"] == acked - inc.detected_at(), "MTTA runs from the page, not from impact"
     events = list(inc.timeline()["event"])
     assert events.index("impact starts") < events.index("detected") < events.index("resolved")
 
@@ -114,3 +117,20 @@ def test_post_mortem_is_blameless_and_quotes_the_numbers(resolved):
     assert "Blameless" in text and "Root cause" in text
     assert f"{s['failed_payments']:,}" in text
     assert f"resolved after {s['mttr_min']} min" in text
+
+
+def test_post_mortem_names_the_slo_window_it_was_judged_on():
+    inc = respond(Incident("bank_outage", seed=3, slo=SLO(0.999, window_days=7)))
+    assert "of the 7-day error budget" in inc.postmortem()
+
+
+def test_the_page_is_logged_on_the_clock_it_arrived_and_mtta_is_the_wait():
+    clock = ManualClock()
+    inc = Incident("bank_outage", seed=5, clock=clock)
+    paged = inc.advance_until_paged()
+    assert paged == inc.minute and clock.now() == inc.start + 60 * paged
+    inc.acknowledge()
+    assert inc.summary()["mtta_min"] == 0, "acknowledged the moment the page arrived"
+    tl = list(inc.timeline()["event"])
+    assert tl.index("detected") < tl.index("acknowledged")
+    assert respond(Incident("bank_outage", seed=5), ack_minutes=5).summary()["mtta_min"] == 5

@@ -24,3 +24,4 @@ def test_incident_figures_are_repeatable():
 def test_downtime_figure_has_a_bar_per_level_and_period():
     fig = downtime_figure((0.999, 0.9999))
     assert [list(t.y) for t in fig.data] == [[525.6, 52.56], [43.2, 4.32]]
+    assert list(fig.data[0].x) == ["99.9%", "99.99%"], "levels labelled without trailing zeros"

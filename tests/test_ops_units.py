@@ -72,3 +72,11 @@ def test_rates_can_be_shown_per_day():
 @given(st.floats(min_value=1e-3, max_value=1e15), st.sampled_from(["KiB", "GB", "PiB", "Mbit"]))
 def test_conversion_round_trips(value, unit):
     assert Quantity.of(value, unit).to(unit) == pytest.approx(value, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [(999_999, "req", "1M req"), (999_499, "req", "999K req"), (1023.9, "B", "1 KiB")],
+)
+def test_values_that_round_up_to_the_next_prefix_use_it(value, unit, text):
+    assert q(value, unit).format() == text, "never '1e+03K': round, then pick the prefix"

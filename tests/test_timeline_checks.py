@@ -1,5 +1,7 @@
 """The timelines self-checks accept right answers and hint at wrong ones without revealing them."""
 
+import numpy as np
+
 from razorlab.grading import Checker
 from razorlab.social.timeline import FANOUT_BATCH
 
@@ -29,3 +31,9 @@ def test_wrong_answers_fail_with_a_hint_not_the_answer():
 def test_a_crashing_answer_gets_feedback_not_a_traceback():
     result = check("q1", lambda *_: 1 / 0)
     assert not result.passed and "ZeroDivisionError" in result.message
+
+
+def test_q1_takes_numpy_booleans_and_refuses_non_booleans():
+    assert check("q1", lambda per_day, peak: np.float64(peak) >= per_day / 86_400).passed
+    assert not check("q1", lambda per_day, peak: np.True_).passed
+    assert "True or False" in check("q1", lambda *_: 0).message

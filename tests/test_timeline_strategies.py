@@ -143,3 +143,15 @@ def test_a_truncated_timeline_short_after_deletes_is_rebuilt(kind):
         service.delete(0, tweet.id)
     assert [t.id for t in service.home(1, 3)] == [t.id for t in reversed(tweets[:3])]
     assert service.strategy.counters.rebuilds >= 1
+
+
+def test_a_backfill_into_a_full_timeline_counts_the_entries_it_wrote():
+    service = _service("push", cap=3)
+    for i in range(3):
+        service.post(2, f"old {i}")
+    service.follow(1, 2)
+    newer = [service.post(0, f"new {i}") for i in range(2)]
+    writes = service.strategy.counters.timeline_writes
+    service.follow(1, 0)  # two newer tweets push two old ones out of the full timeline
+    assert service.strategy.counters.timeline_writes - writes == 2
+    assert [t.id for t in service.home(1, 2)] == [t.id for t in reversed(newer)]

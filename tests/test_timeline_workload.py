@@ -58,6 +58,12 @@ def test_fanout_lag_queues_batches_behind_each_other():
     assert list(lags) == [2.0, 3.0]
 
 
+@pytest.mark.parametrize("fraction", [1.0, 1e-6])
+def test_a_day_with_everyone_or_nobody_active_still_has_its_reads(fraction):
+    day = make_workload(200, active_fraction=fraction, posts=10, reads=50)
+    assert (day.events["kind"] == "read").sum() == 50
+
+
 def test_bad_workload_parameters_are_rejected():
     with pytest.raises(ValidationError):
         make_workload(1)
@@ -76,4 +82,21 @@ async def test_fanout_workers_bound_the_queue_and_deliver_everything():
     assert fanout.peak_queued <= 2
     assert fanout.batches_done == 3 * 4
     assert [t.id for t in service.home(n, 3)] == [t.id for t in reversed(tweets)]
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+
+async def test_a_failing_delivery_is_raised_on_exit_not_swallowed_or_hung():
+    clock = ManualClock()
+    graph = SocialGraph.from_follows(3, np.array([1, 2]), np.array([0, 0]))
+    service = Timelines(FanoutOnWrite(graph, TweetStore(graph, clock), clock))
+
+    def broken(tweet, batch):
+        raise RuntimeError("timeline store down")
+
+    service.strategy.deliver = broken
+    with pytest.raises(RuntimeError, match="store down"):
+        async with FanoutWorkers(service, workers=1, queue_size=1) as fanout:
+            await fanout.post(0, "a")
+            await fanout.post(0, "b")
+    assert len(fanout.failures) == 2, "the worker survived the first failure"
     assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]

@@ -11,8 +11,8 @@ Facts used (``src/runtime/mgcpacer.go``, Go 1.19+):
   goroutine stacks and globals (included since Go 1.18);
 * the goal is never below the heap minimum, 4 MiB x GOGC/100 (``defaultHeapMinimum``);
 * ``GOMEMLIMIT`` caps the goal at limit - non-heap memory - headroom (1 MiB in
-  Go 1.19-1.20, 3 % of the limit from 1.21), but never below the live heap: it is a
-  *soft* limit;
+  Go 1.19-1.20, as modelled here; from 1.21, 3 % of limit - non-heap, at least 1 MiB),
+  but never below the live heap: it is a *soft* limit;
 * the background mark uses 25 % of GOMAXPROCS (``gcBackgroundUtilization``);
   goroutines that allocate past the goal must help (mark assists);
 * the GC CPU limiter (Go 1.19): a bucket of one CPU-second per P fills with GC CPU
@@ -222,6 +222,7 @@ def simulate_gc(workload: AllocWorkload, config: GCConfig | None = None) -> GCRu
     trigger = marked + TRIGGER_MAX * (goal - marked)
     marking, scan_left, mark_t, floating, overhead_left = False, 0.0, 0.0, 0.0, 0.0
     bucket, cycles, gc_cpu_total, allocated, limited = 0.0, 0, 0.0, 0.0, False
+    peak = heap  # the heap just before each sweep is the high point: the series misses it
     capacity = LIMITER_BUCKET_S * procs
     for k in range(steps):
         gc_cpu, limited_now = 0.0, limited
@@ -236,6 +237,7 @@ def simulate_gc(workload: AllocWorkload, config: GCConfig | None = None) -> GCRu
             mark_t += dt
         alloc = rates[k] * dt * (1 - gc_cpu / cpu_per_step)
         heap += alloc
+        peak = max(peak, heap)
         allocated += alloc
         gc_cpu_total += gc_cpu
         bucket = min(capacity, max(0.0, bucket + 2 * gc_cpu - cpu_per_step))
@@ -265,7 +267,7 @@ def simulate_gc(workload: AllocWorkload, config: GCConfig | None = None) -> GCRu
         series,
         cycles,
         2 * cycles,
-        float(series["heap_b"].max()),
+        peak,
         gc_cpu_total / (cpu_per_step * steps),
         allocated,
     )

@@ -131,8 +131,10 @@ async def run_strategy(
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValidationError(f"{name} must be an int >= 1, got {value!r}", field=name)
     tracker = _Tracker()
-    if trace_memory:
+    ours = trace_memory and not tracemalloc.is_tracing()  # never stop a caller's tracing
+    if ours:
         tracemalloc.start()
+    if trace_memory:
         tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
     start = time.perf_counter()
@@ -141,7 +143,7 @@ async def run_strategy(
     finally:
         wall = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1] - base if trace_memory else 0
-        if trace_memory:
+        if ours:
             tracemalloc.stop()
     return PoolRun(strategy, jobs, limit, tracker.peak, peak, wall, tracker.total)
 
@@ -163,15 +165,19 @@ def intern_savings(distinct: int, copies: int) -> dict[str, int]:
         raise ValidationError("distinct and copies must be >= 1", field="distinct")
 
     def build(intern: bool) -> int:
-        tracemalloc.start()
+        ours = not tracemalloc.is_tracing()  # a caller's session stays on, and is not counted
+        if ours:
+            tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
         values = [
             "".join(("merchant-", str(i % distinct), "-status-captured"))
             for i in range(distinct * copies)
         ]
         if intern:
             values = [sys.intern(v) for v in values]
-        held = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
+        held = tracemalloc.get_traced_memory()[0] - base
+        if ours:
+            tracemalloc.stop()
         del values
         return held
 

@@ -76,6 +76,9 @@ def mark(
     if barrier not in BARRIERS:
         raise ValidationError(f"barrier must be one of {BARRIERS}", field="barrier")
     heap = {obj: dict(slots) for obj, slots in heap.items()}  # the mutator edits a copy
+    writes = list(writes)  # read three times below: a generator would be used up by the first
+    if any(isinstance(w.step, bool) or not isinstance(w.step, int) or w.step < 1 for w in writes):
+        raise ValidationError("a write happens before mark step 1 or later", field="writes")
     unknown = {w.obj for w in writes} | {w.target for w in writes if w.target} | set(roots)
     if unknown - heap.keys():
         raise ValidationError(f"unknown objects {sorted(unknown - heap.keys())}", field="heap")

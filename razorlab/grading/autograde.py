@@ -195,13 +195,18 @@ def _errors(cell: dict[str, Any]) -> list[str]:
     ]
 
 
-def _probe(cells: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """qid -> latest self-check record, read from the probe cell's output."""
+def _probe(cells: list[dict[str, Any]], exercise_set: str | None) -> dict[str, dict[str, Any]]:
+    """qid -> latest self-check record of ``exercise_set``, read from the probe cell's output.
+
+    Records of other sets are ignored: passing ``Checker("start_here")("q1", ...)`` must
+    not earn q1 of another set.
+    """
     outputs = cells[-1].get("outputs", [])
     text = "".join(str(o.get("text", "")) for o in outputs if o.get("output_type") == "stream")
     for line in text.splitlines():
         if line.startswith(_PROBE_MARK):
-            return {r["qid"]: r for r in json.loads(line[len(_PROBE_MARK) :])}
+            records = json.loads(line[len(_PROBE_MARK) :])
+            return {r["qid"]: r for r in records if r["set"] == exercise_set}
     return {}
 
 
@@ -248,7 +253,7 @@ def _question_score(
 
 
 def _score(executed: list[dict[str, Any]], solution: SolutionNotebook) -> list[QuestionScore]:
-    checks = _probe(executed)
+    checks = _probe(executed, solution.exercise_set)
     scores = []
     for qid, spec in solution.questions.items():
         if spec.written:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ __all__ = [
     "Feedback",
     "question",
     "near",
+    "call_answer",
     "RESULTS",
     "QUESTIONS",
     "FEEDBACK",
@@ -61,7 +63,12 @@ def question(exercise_set: str, qid: str, *, covers: str) -> Callable[[CheckFn],
 
 def near(answer: object, target: float, *, rel: float, what: str = "your estimate") -> str | None:
     """Tolerance check for estimates: ``None`` if within ``rel`` (e.g. 0.1 = ±10%), else a hint."""
-    if isinstance(answer, bool) or not isinstance(answer, int | float) or not math.isfinite(answer):
+    # numbers.Real also admits numpy scalars (np.int64 is not an int), common in answers
+    if (
+        isinstance(answer, bool)
+        or not isinstance(answer, numbers.Real)
+        or not math.isfinite(answer)
+    ):
         return f"{what} should be a finite number, got {answer!r}."
     if target == 0:
         return None if answer == 0 else f"{what} should be zero."
@@ -77,6 +84,13 @@ def near(answer: object, target: float, *, rel: float, what: str = "your estimat
     else:
         size = f"off by more than {rel:.0%}"
     return f"{what} is {direction} ({size}); re-check your units and each factor."
+
+
+def call_answer(fn: object, *args: object) -> tuple[object, str | None]:
+    """Call a learner's function answer: ``(result, None)``, or ``(None, hint)`` if not callable."""
+    if not callable(fn):
+        return None, f"pass your function itself (check(..., my_function)), got {fn!r}."
+    return fn(*args), None
 
 
 @dataclass(frozen=True)

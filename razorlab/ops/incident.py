@@ -234,12 +234,18 @@ class Incident(Troubleshooting):
 
     # --- derived timeline ------------------------------------------------------------
     def detected_at(self) -> int | None:
+        """When the first page arrived: at the end of the first minute whose data fired it.
+
+        Minutes label what happened *during* them, events (ack, actions) the moment they
+        happen; a page can only fire once its minute is complete, so it is logged at the
+        start of the next one, on the same clock as the acknowledgement that answers it.
+        """
         if self.minute <= self.fault_minute:
             return None
         frame = self.alert_frame()
         pages = [a.name for a in self.alerts if a.action == "page"]
         fired = frame[frame[pages].any(axis=1) & (frame["minute"] >= self.fault_minute)]
-        return None if fired.empty else int(fired["minute"].iloc[0])
+        return None if fired.empty else int(fired["minute"].iloc[0]) + 1
 
     def resolved_at(self) -> int | None:
         if self.mitigated_at is None:
@@ -254,16 +260,13 @@ class Incident(Troubleshooting):
 
     def timeline(self) -> pd.DataFrame:
         """Every event with its minute and clock time; detection and resolution derived."""
+        # same-minute order after the stable sort: impact, page, what people did, resolved
         rows = [(self.fault_minute, "impact starts", self.fault.name)]
+        if (detected := self.detected_at()) is not None:
+            rows.append((detected, "detected", "burn-rate page"))
         rows += [(t, k, text) for t, k, text in self._events]
-        for kind, t in (("detected", self.detected_at()), ("resolved", self.resolved_at())):
-            if t is not None:
-                detail = (
-                    "burn-rate page"
-                    if kind == "detected"
-                    else f"normal for {RESOLVED_WINDOW_MIN} min"
-                )
-                rows.append((t, kind, detail))
+        if (resolved := self.resolved_at()) is not None:
+            rows.append((resolved, "resolved", f"normal for {RESOLVED_WINDOW_MIN} min"))
         df = pd.DataFrame(rows, columns=["minute", "event", "detail"]).sort_values(
             "minute", kind="stable", ignore_index=True
         )
@@ -274,7 +277,11 @@ class Incident(Troubleshooting):
         return pd.Timestamp(self.start + 60 * minute, unit="s").strftime("%H:%M")
 
     def summary(self) -> dict[str, object]:
-        """MTTD/MTTA/MTTR (minutes from impact start), severity, failed payments, budget spent."""
+        """MTTD and MTTR (minutes from impact start), MTTA (from the page), severity, impact.
+
+        MTTA is the usual alert-to-acknowledgement time: how long a page waited for a
+        human, separate from how long the alerts took to notice (MTTD).
+        """
         m = self.metrics()
         impact = m[m["minute"] >= self.fault_minute]
         excess = (impact["errors"] - impact["requests"] * BASE_ERROR_RATE).clip(lower=0).sum()
@@ -295,7 +302,7 @@ class Incident(Troubleshooting):
                 self.slo.budget_spent(float(impact["errors"].sum()), window_requests), 3
             ),
             "mttd_min": since(detected),
-            "mtta_min": since(acked),
+            "mtta_min": None if detected is None or acked is None else acked - detected,
             "mttr_min": since(resolved),
         }
 

@@ -136,7 +136,7 @@ def burn_rate_figure(inc: Incident, alert_index: int = 0) -> go.Figure:
 
 def downtime_figure(levels: Sequence[float] = (0.99, 0.999, 0.9999, 0.99999)) -> go.Figure:
     """Allowed downtime per year and per 30-day month at each availability level."""
-    names = [f"{a:.3%}".rstrip("0").rstrip(".") for a in levels]
+    names = [f"{100 * a:.3f}".rstrip("0").rstrip(".") + "%" for a in levels]  # 99.9%, 99.99%
     fig = go.Figure()
     for period, unit in (("year", "min"), ("month", "min")):
         fig.add_trace(

@@ -35,10 +35,10 @@ def render_postmortem(inc: Incident) -> str:
         "### Impact",
         f"- About {s['failed_payments']:,} payments failed; at the worst five minutes "
         f"{s['peak_failing_share']:.1%} of payments failed.",
-        f"- {s['budget_spent']:.0%} of the 30-day error budget "
+        f"- {s['budget_spent']:.0%} of the {inc.slo.window_days}-day error budget "
         f"({inc.slo.target:.2%} SLO) was spent.",
-        f"- Detected {s['mttd_min']} min after impact began, acknowledged after "
-        f"{s['mtta_min']} min, resolved after {s['mttr_min']} min.",
+        f"- Detected {s['mttd_min']} min after impact began and acknowledged "
+        f"{s['mtta_min']} min after the page; resolved after {s['mttr_min']} min.",
         "",
         "### Timeline",
         "| time | minute | event | detail |",
@@ -63,13 +63,9 @@ def render_postmortem(inc: Incident) -> str:
         )
     if s["mttd_min"] is not None and s["mttd_min"] > 5:
         lines.append(f"- Detection took {s['mttd_min']} min; a faster symptom alert would help.")
-    if (
-        s["mtta_min"] is not None
-        and s["mttd_min"] is not None
-        and s["mtta_min"] - s["mttd_min"] > 5
-    ):
+    if s["mtta_min"] is not None and s["mtta_min"] > 5:
         lines.append(
-            f"- The page waited {s['mtta_min'] - s['mttd_min']} min for acknowledgement; "
+            f"- The page waited {s['mtta_min']} min for acknowledgement; "
             "check paging routes and escalation after 5 min."
         )
     lines += ["", "### Action items", *[f"- [ ] {item}" for item in inc.fault.action_items]]

@@ -203,10 +203,15 @@ class Quantity:
 def _binary(value: float, digits: int) -> str:
     index = 0 if value == 0 else min(int(math.log(abs(value), 1024)), len(_BINARY) - 1)
     index = max(index, 0)
+    # 1,000-1,023 of a unit needs more digits than asked (:g prints 1.02e+03): go up one
+    rounded = abs(float(f"{value / 1024**index:.{digits}g}"))
+    if rounded >= 10**digits and index < len(_BINARY) - 1:
+        index += 1
     return f"{value / 1024**index:.{digits}g} {_BINARY[index]}"
 
 
 def _count(value: float, digits: int) -> str:
+    value = float(f"{value:.{digits}g}")  # round first: 999,999 is "1M", not "1e+03K"
     for size, suffix in _DECIMAL_COUNT:
         if abs(value) >= size:
             return f"{value / size:.{digits}g}{suffix}"

@@ -30,16 +30,19 @@ class FanoutWorkers:
         self._tasks: list[asyncio.Task[None]] = []
         self.peak_queued = 0
         self.batches_done = 0
+        self.failures: list[BaseException] = []  # deliveries that raised, re-raised on drain
 
     async def __aenter__(self) -> FanoutWorkers:
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._queue.join()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            await self.drain()
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)  # CancelledErrors
 
     async def post(self, author: int, text: str) -> Tweet:
         """Store the tweet, then enqueue its fan-out (waits when the queue is full)."""
@@ -50,7 +53,10 @@ class FanoutWorkers:
         return tweet
 
     async def drain(self) -> None:
+        """Wait until every queued batch is handled; raise the first delivery that failed."""
         await self._queue.join()
+        if self.failures:
+            raise self.failures[0]
 
     async def _work(self) -> None:
         while True:
@@ -58,6 +64,8 @@ class FanoutWorkers:
             try:
                 self.service.strategy.deliver(tweet, batch)
                 self.batches_done += 1
+            except Exception as exc:  # keep the worker alive (else join() hangs), report it
+                self.failures.append(exc)
             finally:
                 self._queue.task_done()
             await asyncio.sleep(0)  # one batch at a time per worker: let others run

@@ -185,7 +185,7 @@ class FanoutOnWrite(Strategy):
         home = self._home(follower)
         was_truncated = follower in self._truncated
         ids = _newest_first([list(reversed(home)), self.store.recent(followee, self.cap)], self.cap)
-        self.counters.timeline_writes += len(ids) - len(home)
+        self.counters.timeline_writes += len(set(ids).difference(home))  # new entries only
         self._replace_home(follower, ids)
         if was_truncated:
             self._truncated.add(follower)  # entries dropped earlier stay dropped
@@ -243,7 +243,11 @@ class Hybrid(FanoutOnWrite):
         return _newest_first([home, *lists], k)
 
     def mark_active(self, user: int) -> None:
-        """Seed a reader's activity (workloads start with some users already active)."""
+        """Seed a reader's activity (workloads start with some users already active).
+
+        Call it before any tweet is posted: a reader marked active later would skip the
+        rebuild that fills in what was not pushed while they were inactive.
+        """
         self._last_read[user] = self.clock.now()
 
 

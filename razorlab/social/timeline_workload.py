@@ -100,10 +100,11 @@ def make_workload(
     audience = (np.bincount(followee, minlength=n_users) + 1.0) ** POST_AUDIENCE_EXPONENT
     authors = gen.choice(n_users, size=posts, p=audience / audience.sum())
     returning = gen.random(reads) < RETURNING_READ_SHARE
+    everyone = np.arange(n_users)  # if nobody (or everybody) is active, any user reads
     readers = np.where(
         returning,
-        gen.choice(np.flatnonzero(~active), reads),
-        gen.choice(np.flatnonzero(active), reads),
+        gen.choice(np.flatnonzero(~active) if (~active).any() else everyone, reads),
+        gen.choice(np.flatnonzero(active) if active.any() else everyone, reads),
     )
     events = pd.DataFrame(
         {

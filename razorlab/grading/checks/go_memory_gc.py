@@ -18,7 +18,7 @@ from razorlab.goruntime import (
     simulate_gc,
     steady,
 )
-from razorlab.grading.selfcheck import near, question
+from razorlab.grading.selfcheck import call_answer, near, question
 
 SET = "go_memory_gc"
 
@@ -58,15 +58,9 @@ def cycles_ratio(live_mib: float = Q4_LIVE_MIB, rate: float = Q4_ALLOC_MIB_S) ->
     return a.cycles / b.cycles
 
 
-def _call(fn: object, *args: object) -> tuple[object, str | None]:
-    if not callable(fn):
-        return None, f"pass your function itself (check(..., my_function)), got {fn!r}."
-    return fn(*args), None
-
-
 @question(SET, "q1", covers="no frames, 10 KB of frames, one goroutine, a billion")
 def _q1(fn: Callable[[int, int], float]) -> str | None:
-    got, problem = _call(fn, Q1_N, Q1_FRAMES)
+    got, problem = call_answer(fn, Q1_N, Q1_FRAMES)
     if problem:
         return problem
     expected = goroutine_bytes(Q1_N, stack_used_bytes=Q1_FRAMES)
@@ -78,7 +72,7 @@ def _q1(fn: Callable[[int, int], float]) -> str | None:
 
 @question(SET, "q2", covers="a million and a billion goroutines")
 def _q2(fn: Callable[[int], float]) -> str | None:
-    got, problem = _call(fn, Q2_N)
+    got, problem = call_answer(fn, Q2_N)
     if problem:
         return problem
     hint = near(got, 2048 * Q2_N / 2**50, rel=0.01, what="PiB")
@@ -89,7 +83,7 @@ def _q2(fn: Callable[[int], float]) -> str | None:
 
 @question(SET, "q3", covers="GOGC off, a limit below the live heap, a tiny heap (4 MiB floor)")
 def _q3(fn: Callable[..., float]) -> str | None:
-    got, problem = _call(fn, *Q3_ARGS)
+    got, problem = call_answer(fn, *Q3_ARGS)
     if problem:
         return problem
     hint = near(got, goal_mib(*Q3_ARGS), rel=0.001, what="the heap goal (MiB)")

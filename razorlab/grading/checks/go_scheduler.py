@@ -14,7 +14,7 @@ import numpy as np
 from razorlab.goruntime import SchedulerConfig, io_bound, simulate, sleep_probe, spawn_burst
 from razorlab.goruntime.processor import FORCE_PREEMPT_S, SYSMON_MAX_DELAY_S
 from razorlab.goruntime.scheduler import steal_count
-from razorlab.grading.selfcheck import near, question
+from razorlab.grading.selfcheck import call_answer, near, question
 
 SET = "go_scheduler"
 
@@ -44,15 +44,9 @@ def sysmon_share(n: int = Q3_N, procs: int = Q3_PROCS) -> float:
     return run.netpoll_by_sysmon / polled
 
 
-def _call(fn: object, *args: object) -> tuple[object, str | None]:
-    if not callable(fn):
-        return None, f"pass your function itself (check(..., my_function)), got {fn!r}."
-    return fn(*args), None
-
-
 @question(SET, "q1", covers="bursts that fill the local queue zero, one, two and six times")
 def _q1(fn: Callable[[int], int]) -> str | None:
-    got, problem = _call(fn, Q1_SPAWNED)
+    got, problem = call_answer(fn, Q1_SPAWNED)
     if problem:
         return problem
     expected = global_after_burst(Q1_SPAWNED)
@@ -67,7 +61,7 @@ def _q1(fn: Callable[[int], int]) -> str | None:
 
 @question(SET, "q2", covers="sleeps of 2 ms and 8 ms next to the hog")
 def _q2(fn: Callable[[float], float]) -> str | None:
-    got, problem = _call(fn, Q2_SLEEP_MS)
+    got, problem = call_answer(fn, Q2_SLEEP_MS)
     if problem:
         return problem
     return near(got, wake_delay_ms(Q2_SLEEP_MS), rel=0.1, what="the wake-up delay (ms)")
@@ -89,7 +83,7 @@ def _q4(max_slice_ms: object) -> str | None:
 
 @question(SET, "q5", covers="victims with 0, 1, 2, 255 and 256 goroutines queued")
 def _q5(fn: Callable[[int], int]) -> str | None:
-    got, problem = _call(fn, Q5_VICTIM_LEN)
+    got, problem = call_answer(fn, Q5_VICTIM_LEN)
     if problem:
         return problem
     expected = steal_count(Q5_VICTIM_LEN)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from razorlab.grading.selfcheck import question
+from razorlab.grading.selfcheck import call_answer, question
 from razorlab.money import Money
 
 SET = "start_here"
@@ -28,15 +28,9 @@ def fee_with_gst(amount: Money) -> Money:
     return fee + fee.percent(GST_RATE)
 
 
-def _call(fn: object, *args: object) -> tuple[object, str | None]:
-    if not callable(fn):
-        return None, f"pass your function itself (check(..., my_function)), got {fn!r}."
-    return fn(*args), None
-
-
 @question(SET, "q1", covers="zero, a few paise, amounts below ₹1,000, crores, negatives")
 def _q1(format_inr: Callable[[int], str]) -> str | None:
-    got, problem = _call(format_inr, Q1_PAISE)
+    got, problem = call_answer(format_inr, Q1_PAISE)
     if problem:
         return problem
     expected = Money(Q1_PAISE).format()
@@ -56,7 +50,7 @@ def _q1(format_inr: Callable[[int], str]) -> str | None:
 
 @question(SET, "q2", covers="other amounts, ₹1, large amounts, a fee ending in half a paisa")
 def _q2(fn: Callable[[Money], Money]) -> str | None:
-    got, problem = _call(fn, Q2_AMOUNT)
+    got, problem = call_answer(fn, Q2_AMOUNT)
     if problem:
         return problem
     if not isinstance(got, Money):
@@ -75,7 +69,7 @@ def _q2(fn: Callable[[Money], Money]) -> str | None:
 
 @question(SET, "q3", covers="one person, many people, fewer paise than people, other currencies")
 def _q3(split: Callable[[Money, int], list[Money]]) -> str | None:
-    got, problem = _call(split, Q3_TOTAL, Q3_PEOPLE)
+    got, problem = call_answer(split, Q3_TOTAL, Q3_PEOPLE)
     if problem:
         return problem
     if not isinstance(got, list | tuple) or not all(isinstance(p, Money) for p in got):

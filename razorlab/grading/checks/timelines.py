@@ -48,7 +48,10 @@ def q5_expected_minutes() -> float:
 def _q1(fn) -> str | None:
     if not callable(fn):
         return "pass your function itself: check('q1', peak_is_plausible)."
-    if fn(1_000_000_000, 10_000) is not False:
+    got = fn(1_000_000_000, 10_000)
+    if not isinstance(got, bool | np.bool_):  # numpy comparisons give np.bool_, also fine
+        return f"return True or False, got {type(got).__name__}."
+    if got:
         return "1B a day is 11.6K/s on average: can a 10K/s peak be right? Compare with per_day / 86,400."
     return None
 
