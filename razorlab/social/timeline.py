@@ -21,10 +21,9 @@ recipients at a time), never one task per follower as the seed does.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from razorlab.clock import Clock
@@ -63,9 +62,12 @@ class Counters:
 
 
 def _newest_first(lists: list[list[int]], k: int) -> list[int]:
-    """Merge id lists that are each newest-first into one deduplicated newest-first top-k."""
-    merged = heapq.merge(*lists, key=lambda i: -i)
-    return list(itertools.islice((i for i, _ in itertools.groupby(merged)), k))
+    """The ``k`` newest distinct ids of several newest-first lists: a k-way merge.
+
+    Each list holds at most a page (or a timeline cap) of ids, so one sort of their
+    union in C beats ``heapq.merge``'s pure-Python generator by a wide margin here.
+    """
+    return sorted(set(itertools.chain.from_iterable(lists)), reverse=True)[:k]
 
 
 class Strategy:
@@ -141,11 +143,14 @@ class Strategy:
             self._truncated.discard(user)
         self._homes[user] = deque(reversed(newest_first), maxlen=self.cap)
 
-    def _from_home(self, user: int, k: int, authors: list[int]) -> list[int]:
-        """Visible ids from the pushed timeline; rebuild if deletes left a full one short."""
+    def _from_home(self, user: int, k: int, authors: Callable[[], list[int]]) -> list[int]:
+        """Visible ids from the pushed timeline; rebuild if deletes left a full one short.
+
+        ``authors`` is called only for a rebuild: a read must not pay O(followees).
+        """
         ids = self._visible_newest(self._home(user), k)
         if len(ids) < k and user in self._truncated:
-            self._rebuild(user, authors)
+            self._rebuild(user, authors())
             ids = self._visible_newest(self._homes[user], k)
         self.counters.read_sources += 1
         self.counters.read_items += len(ids)
@@ -191,7 +196,7 @@ class FanoutOnWrite(Strategy):
             self._truncated.add(follower)  # entries dropped earlier stay dropped
 
     def read(self, user: int, k: int) -> list[int]:
-        return self._from_home(user, k, self._sources(user))
+        return self._from_home(user, k, lambda: self._sources(user))
 
 
 class Hybrid(FanoutOnWrite):
@@ -228,17 +233,25 @@ class Hybrid(FanoutOnWrite):
             self._backfill(follower, followee)
 
     def read(self, user: int, k: int) -> list[int]:
-        pushed_authors = [a for a in self._sources(user) if a not in self._pulled_authors]
+        def pushed_authors() -> list[int]:
+            return [a for a in self._sources(user) if a not in self._pulled_authors]
+
         if not self.active(user):
-            self._rebuild(user, pushed_authors)
+            self._rebuild(user, pushed_authors())
         self._last_read[user] = self.clock.now()
-        pulled = [a for a in self._sources(user) if a in self._pulled_authors]
+        # set intersection runs in C over the smaller set: no Python loop over followees
+        pulled = list(self.graph.followees(user) & self._pulled_authors)
+        if user in self._pulled_authors:
+            pulled.append(user)
         home = self._from_home(user, k, pushed_authors)
         if not pulled:
             return home
         floor = home[-1] if len(home) == k else 0  # only newer tweets can enter a full page
         lists = [self.store.recent(a, k, newer_than=floor) for a in pulled]
         self.counters.read_sources += len(lists)
+        lists = [ids for ids in lists if ids]
+        if not lists:  # the common case: no celebrity posted since the page's oldest entry
+            return home
         self.counters.read_items += sum(map(len, lists))
         return _newest_first([home, *lists], k)
 
