@@ -23,6 +23,7 @@ __all__ = [
     "Checker",
     "Feedback",
     "question",
+    "require_callable",
     "near",
     "call_answer",
     "RESULTS",
@@ -91,6 +92,11 @@ def call_answer(fn: object, *args: object) -> tuple[object, str | None]:
     if not callable(fn):
         return None, f"pass your function itself (check(..., my_function)), got {fn!r}."
     return fn(*args), None
+
+
+def require_callable(answer: object, name: str) -> str | None:
+    """A hint when a learner passed a result (``f()``) where the function ``f`` was wanted."""
+    return None if callable(answer) else f"pass your function {name} itself (no parentheses)."
 
 
 @dataclass(frozen=True)

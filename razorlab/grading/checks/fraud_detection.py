@@ -19,7 +19,7 @@ from razorlab.fraud.features import FEATURES, batch_features
 from razorlab.fraud.metrics import average_precision
 from razorlab.fraud.rules import RuleSet
 from razorlab.fraud.synth import SynthConfig, simulate
-from razorlab.grading.selfcheck import question
+from razorlab.grading.selfcheck import call_answer, question
 from razorlab.rand import rng
 
 SET = "fraud_detection"
@@ -57,16 +57,10 @@ def practice_scores(n: int = 5_000, seed: int = 3) -> tuple[np.ndarray, np.ndarr
     return score, y, amount
 
 
-def _call(fn: object, *args: object) -> tuple[object, str | None]:
-    if not callable(fn):
-        return None, f"pass your function itself (check(..., my_function)), got {fn!r}."
-    return fn(*args), None
-
-
 @question(SET, "q1", covers="payments at the same second, gaps of exactly one hour, refunds")
 def _q1(card_count_1h: Callable[[pd.DataFrame], np.ndarray]) -> str | None:
     frame = q1_frame()
-    got, problem = _call(card_count_1h, frame.copy())
+    got, problem = call_answer(card_count_1h, frame.copy())
     if problem:
         return problem
     got = np.asarray(got)
@@ -125,7 +119,7 @@ def _q2(rule: dict) -> str | None:
 def _q3(decision_cost: Callable[..., int]) -> str | None:
     score, y, amount = practice_scores()
     th = Q3_THRESHOLDS
-    got, problem = _call(decision_cost, score, y, amount, th.review, th.decline, Q3_COST)
+    got, problem = call_answer(decision_cost, score, y, amount, th.review, th.decline, Q3_COST)
     if problem:
         return problem
     expected = total_cost(decide(score, np.zeros(len(score), int), th), y, amount, Q3_COST)
@@ -165,7 +159,7 @@ def _q4(pair: object) -> str | None:
 def _q5(auprc: Callable[[np.ndarray, np.ndarray], float]) -> str | None:
     score, y, _ = practice_scores(800, seed=9)
     for name, s in (("distinct scores", score), ("scores with ties", np.round(score))):
-        got, problem = _call(auprc, y, s)
+        got, problem = call_answer(auprc, y, s)
         if problem:
             return problem
         expected = average_precision(y, s)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from razorlab.clock import EPOCH_2026
 from razorlab.grading import question
+from razorlab.grading.selfcheck import require_callable
 from razorlab.money import Money
 from razorlab.settlement import (
     Entry,
@@ -82,13 +83,9 @@ def exceptions(expected: pd.DataFrame, statement: pd.DataFrame) -> dict[str, set
     return {issue: r.refs(issue) for issue in ("missing", "unexpected", "duplicated")}
 
 
-def _callable(answer: object, name: str) -> str | None:
-    return None if callable(answer) else f"pass your function {name} itself (no parentheses)."
-
-
 @question(SET, "q1", covers="amounts ending in exactly half a paisa of fee or GST; MDR 0% and 3%")
 def _q1(answer: Callable) -> str | None:
-    if (problem := _callable(answer, "fee_and_gst")) is not None:
+    if (problem := require_callable(answer, "fee_and_gst")) is not None:
         return problem
     for amount in Q1_AMOUNTS:
         got, want = tuple(answer(amount, Q1_MDR)), fee_and_gst(amount, Q1_MDR)
@@ -101,7 +98,7 @@ def _q1(answer: Callable) -> str | None:
 
 @question(SET, "q2", covers="Fridays with T+3, Saturday captures with T+0, two holidays in a row")
 def _q2(answer: Callable) -> str | None:
-    if (problem := _callable(answer, "settle_on")) is not None:
+    if (problem := require_callable(answer, "settle_on")) is not None:
         return problem
     for day, n in Q2_CASES:
         if answer(day, n, Q2_HOLIDAYS) != settlement_date(day, n, Q2_HOLIDAYS):
@@ -111,7 +108,7 @@ def _q2(answer: Callable) -> str | None:
 
 @question(SET, "q3", covers="one-way chains, a cycle that nets to zero, 100 random obligations")
 def _q3(answer: Callable) -> str | None:
-    if (problem := _callable(answer, "multilateral")) is not None:
+    if (problem := require_callable(answer, "multilateral")) is not None:
         return problem
     got = tuple(answer(list(Q3_OBLIGATIONS)))
     value, count = multilateral(Q3_OBLIGATIONS)
@@ -124,7 +121,7 @@ def _q3(answer: Callable) -> str | None:
 
 @question(SET, "q4", covers="all-negative days, a zero day, a long run of negatives then a big day")
 def _q4(answer: Callable) -> str | None:
-    if (problem := _callable(answer, "payouts_with_carry")) is not None:
+    if (problem := require_callable(answer, "payouts_with_carry")) is not None:
         return problem
     got, want = list(answer(list(Q4_NETS))), payouts(Q4_NETS)
     if len(got) != len(want):
@@ -138,7 +135,7 @@ def _q4(answer: Callable) -> str | None:
 
 @question(SET, "q5", covers="a clean statement, a statement with only duplicates, other seeds")
 def _q5(answer: Callable) -> str | None:
-    if (problem := _callable(answer, "find_exceptions")) is not None:
+    if (problem := require_callable(answer, "find_exceptions")) is not None:
         return problem
     expected, statement = q5_data()
     got, want = answer(expected, statement), exceptions(expected, statement)

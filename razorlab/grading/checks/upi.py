@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from razorlab.grading import near, question
+from razorlab.grading.selfcheck import require_callable
 from razorlab.payments.upi import UpiEvent, UpiTransaction
 from razorlab.payments.upi_network import NetworkModel, simulate, success_rates
 from razorlab.payments.upi_vpa import InvalidVpa, parse_vpa
@@ -53,13 +54,9 @@ def compensation(delay_days: float, merchant: bool) -> int:
     return txn.compensation_paise()
 
 
-def _callable(answer: object, name: str) -> str | None:
-    return None if callable(answer) else f"pass your function {name} itself (no parentheses)."
-
-
 @question(SET, "q1", covers="257-character handles, non-ASCII letters, tabs and a trailing '@'")
 def _q1(answer: Callable[[str], str | None]) -> str | None:
-    if (problem := _callable(answer, "normalise_vpa")) is not None:
+    if (problem := require_callable(answer, "normalise_vpa")) is not None:
         return problem
     for text in Q1_SAMPLES:
         got, want = answer(text), normalise(text)
@@ -72,7 +69,7 @@ def _q1(answer: Callable[[str], str | None]) -> str | None:
 
 @question(SET, "q2", covers="other failure mixes, including a day with no business declines")
 def _q2(answer: Callable) -> str | None:
-    if (problem := _callable(answer, "technical_success_rate")) is not None:
+    if (problem := require_callable(answer, "technical_success_rate")) is not None:
         return problem
     outcomes = q2_outcomes()
     got = answer(outcomes)
@@ -82,7 +79,7 @@ def _q2(answer: Callable) -> str | None:
 
 @question(SET, "q3", covers="2, 3 and 6 hops and a 99.99% target; checked against simulation")
 def _q3(answer: Callable) -> str | None:
-    if (problem := _callable(answer, "max_hop_failure")) is not None:
+    if (problem := require_callable(answer, "max_hop_failure")) is not None:
         return problem
     return near(answer(Q3_TARGET, Q3_HOPS), max_hop_failure(Q3_TARGET, Q3_HOPS), rel=1e-6,
                 what="the per-hop failure budget")  # fmt: skip
@@ -90,7 +87,7 @@ def _q3(answer: Callable) -> str | None:
 
 @question(SET, "q4", covers="delays exactly at T+1 / T+5, fractions of a day, same-day reversals")
 def _q4(answer: Callable) -> str | None:
-    if (problem := _callable(answer, "compensation_paise")) is not None:
+    if (problem := require_callable(answer, "compensation_paise")) is not None:
         return problem
     for delay, merchant in Q4_CASES:
         got, want = answer(delay, merchant), compensation(delay, merchant)
