@@ -102,6 +102,17 @@ async def test_retried_id_is_applied_once(ledger):
     assert (await ledger.account("merchant")).balance == 700
 
 
+async def test_retry_mixed_into_a_new_batch_is_applied_once(ledger):
+    """The optimistic first attempt meets the journalled id, rolls back and redoes the batch."""
+    await ledger.transfer(Transfer("pay-1", "cust", "merchant", 700))
+    results = await ledger.create_transfers(
+        [Transfer("pay-2", "cust", "merchant", 100), Transfer("pay-1", "cust", "merchant", 700)]
+    )
+    assert [r.status for r in results] == ["ok", "exists"]
+    assert (await ledger.account("merchant")).balance == 800
+    assert [t.id for t in await ledger.journal(account_id="merchant")] == ["pay-1", "pay-2"]
+
+
 async def test_same_id_with_other_fields_conflicts(ledger):
     await ledger.transfer(Transfer("pay-1", "cust", "merchant", 700))
     with pytest.raises(TransferExists):
