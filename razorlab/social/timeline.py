@@ -299,10 +299,18 @@ class Timelines:
 
     def home(self, user: int, k: int = 20) -> list[Tweet]:
         """The ``k`` newest tweets for ``user``, newest first."""
+        return self.hydrate(self.home_ids(user, k))
+
+    def hydrate(self, tweet_ids: list[int]) -> list[Tweet]:
+        """Tweets for ids: the same work whichever strategy produced the ids."""
+        return [self.store.get(i) for i in tweet_ids]
+
+    def home_ids(self, user: int, k: int = 20) -> list[int]:
+        """The timeline service's answer, ids newest first; Twitter hydrates them elsewhere."""
         self.graph.require(user)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= self.strategy.cap:
             raise ValidationError(
                 f"k must be an int in 1..{self.strategy.cap}, got {k!r}", field="k"
             )
         self.strategy.counters.reads += 1
-        return [self.store.get(i) for i in self.strategy.read(user, k)]
+        return self.strategy.read(user, k)

@@ -144,13 +144,15 @@ def build_service(
 def replay(service: Timelines, workload: Workload, *, read_k: int = 20) -> dict[str, float]:
     """Run the day through ``service``; returns cost metrics.
 
-    ``read_wall_s`` (reads by active users) and ``returning_read_wall_s`` (users back
+    ``read_wall_s`` (reads by active users), ``read_ids_wall_s`` (the same reads without
+    hydration: the timeline service alone) and ``returning_read_wall_s`` (users back
     after 30 days, whose timelines the hybrid rebuilds) are machine time, for benchmarks.
     """
     clock = service.strategy.clock
     start = clock.now()
     batches, post_times = [], []
     read_wall = {True: 0.0, False: 0.0}
+    ids_wall = 0.0  # active users' reads, timeline service only (no hydration)
     for t, kind, user in workload.events.itertuples(index=False):
         clock.set(start + t)
         if kind == "post":
@@ -160,8 +162,11 @@ def replay(service: Timelines, workload: Workload, *, read_k: int = 20) -> dict[
             post_times.append(t)
         else:
             tick = time.perf_counter()
-            service.home(int(user), read_k)
+            ids = service.home_ids(int(user), read_k)
+            served = time.perf_counter()
+            service.hydrate(ids)
             read_wall[bool(workload.active[user])] += time.perf_counter() - tick
+            ids_wall += (served - tick) if workload.active[user] else 0.0
     c = service.strategy.counters
     posts, reads = max(len(post_times), 1), max(c.reads, 1)
     lag = fanout_lag(np.array(post_times), np.array(batches))
@@ -174,6 +179,7 @@ def replay(service: Timelines, workload: Workload, *, read_k: int = 20) -> dict[
         "stored_entries": service.strategy.stored_entries,
         "lag_p99_s": float(np.percentile(lag, 99)) if lag.size else 0.0,
         "read_wall_s": read_wall[True],
+        "read_ids_wall_s": ids_wall,
         "returning_read_wall_s": read_wall[False],
     }
 
