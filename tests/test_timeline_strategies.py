@@ -87,6 +87,16 @@ def test_deleted_tweets_and_their_retweets_disappear(kind):
     assert [t.id for t in service.home(1, 5)] == [kept.id]
 
 
+@pytest.mark.parametrize("kind", ["pull", "push", "hybrid"])
+def test_home_is_the_timeline_service_ids_hydrated(kind):
+    service = _service(kind)
+    service.follow(1, 0)
+    service.home(1, 1)
+    posted = [service.post(0, f"tweet {i}").id for i in range(3)]
+    assert service.home_ids(1, 5) == posted[::-1]
+    assert service.home(1, 5) == service.hydrate(posted[::-1])
+
+
 @pytest.mark.parametrize("kind", ["push", "hybrid"])
 def test_home_timelines_never_exceed_the_cap(kind):
     service = _service(kind, cap=3)
@@ -108,6 +118,8 @@ def test_home_timelines_never_exceed_the_cap(kind):
         (lambda s: s.post(99, "hi"), NotFoundError, "USER_NOT_FOUND"),
         (lambda s: s.home(99), NotFoundError, "USER_NOT_FOUND"),
         (lambda s: s.home(0, 0), ValidationError, "BAD_REQUEST_ERROR"),
+        (lambda s: s.home_ids(99), NotFoundError, "USER_NOT_FOUND"),
+        (lambda s: s.home_ids(0, 801), ValidationError, "BAD_REQUEST_ERROR"),
         (lambda s: s.retweet(0, 12345), NotFoundError, "TWEET_NOT_FOUND"),
     ],
 )
