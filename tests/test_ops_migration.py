@@ -65,6 +65,17 @@ def test_healthy_services_complete_every_phase():
     assert (run.timeline.groupby("phase")["pct_new"].last() == 100).all()
 
 
+def test_ramping_shrinks_the_blast_radius_of_a_broken_service():
+    def run(ramp):
+        services = {"payments": NewService(capacity_pct=20)}
+        return MigrationSimulator(demo_monolith(), services, ramp=ramp, seed=42).run()
+
+    big_bang, ramped = run((100,)), run((1, 5, 25, 100))
+    assert ramped.failed_requests(phase=3) < big_bang.failed_requests(phase=3)
+    phases = big_bang.timeline["phase"].unique()
+    assert big_bang.failed_requests() == sum(big_bang.failed_requests(int(p)) for p in phases)
+
+
 def _first_breach(sim, timeline):
     """Oracle: the first recorded minute whose observations break a guard."""
     g = sim.guards

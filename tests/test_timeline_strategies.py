@@ -4,28 +4,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from razorlab.clock import ManualClock
 from razorlab.errors import NotFoundError, ValidationError
-from razorlab.social.timeline import FanoutOnRead, FanoutOnWrite, Hybrid, Timelines
-from razorlab.social.tweets import NotAuthor, SocialGraph, TweetStore, TweetTooLong
+from razorlab.social.timeline import Timelines
+from razorlab.social.tweets import NotAuthor, TweetTooLong
 
 N_USERS = 6
 DAY_S = 86_400
 
 
 def _service(kind: str, cap: int = 5) -> Timelines:
-    clock = ManualClock()
-    graph = SocialGraph()
-    for user in range(N_USERS):
-        graph.add_user(user)
-    store = TweetStore(graph, clock)
-    if kind == "hybrid":
-        strategy = Hybrid(
-            graph, store, clock, cap, celebrity_followers=2, inactive_after_s=3 * DAY_S
-        )
-    else:
-        strategy = {"push": FanoutOnWrite, "pull": FanoutOnRead}[kind](graph, store, clock, cap)
-    return Timelines(strategy)
+    options = {"celebrity_followers": 2, "inactive_after_s": 3 * DAY_S} if kind == "hybrid" else {}
+    return Timelines.create(kind, N_USERS, cap=cap, **options)
 
 
 user = st.integers(0, N_USERS - 1)

@@ -5,10 +5,9 @@ import asyncio
 import numpy as np
 import pytest
 
-from razorlab.clock import ManualClock
 from razorlab.errors import ValidationError
 from razorlab.social.fanout import FanoutWorkers
-from razorlab.social.timeline import FANOUT_BATCH, FanoutOnWrite, Timelines
+from razorlab.social.timeline import FANOUT_BATCH, Timelines
 from razorlab.social.timeline_workload import (
     build_service,
     fanout_lag,
@@ -16,7 +15,7 @@ from razorlab.social.timeline_workload import (
     replay,
     threshold_costs,
 )
-from razorlab.social.tweets import SocialGraph, TweetStore
+from razorlab.social.tweets import SocialGraph
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +71,9 @@ def test_bad_workload_parameters_are_rejected():
 
 
 async def test_fanout_workers_bound_the_queue_and_deliver_everything():
-    clock = ManualClock()
     n = 3 * FANOUT_BATCH + 5
     graph = SocialGraph.from_follows(n + 1, np.arange(1, n + 1), np.zeros(n, dtype=int))
-    service = Timelines(FanoutOnWrite(graph, TweetStore(graph, clock), clock))
+    service = Timelines.create("push", graph)
     async with FanoutWorkers(service, workers=2, queue_size=2) as fanout:
         tweets = [await fanout.post(0, f"t{i}") for i in range(3)]
         await fanout.drain()
@@ -86,9 +84,8 @@ async def test_fanout_workers_bound_the_queue_and_deliver_everything():
 
 
 async def test_a_failing_delivery_is_raised_on_exit_not_swallowed_or_hung():
-    clock = ManualClock()
     graph = SocialGraph.from_follows(3, np.array([1, 2]), np.array([0, 0]))
-    service = Timelines(FanoutOnWrite(graph, TweetStore(graph, clock), clock))
+    service = Timelines.create("push", graph)
 
     def broken(tweet, batch):
         raise RuntimeError("timeline store down")

@@ -157,6 +157,11 @@ class MigrationRun:
     def rollbacks(self) -> pd.DataFrame:
         return self.timeline[self.timeline["event"] == "rollback"]
 
+    def failed_requests(self, phase: int | None = None) -> int:
+        """Requests the new services failed (in one phase, or all): the blast radius."""
+        rows = self.timeline if phase is None else self.timeline[self.timeline["phase"] == phase]
+        return int(rows["new_errors"].sum())
+
 
 class MigrationSimulator:
     """Run a migration plan against simulated traffic with automatic rollback."""

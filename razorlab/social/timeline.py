@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from razorlab.clock import Clock
+from razorlab.clock import Clock, ManualClock
 from razorlab.errors import ValidationError
 from razorlab.social.tweets import SocialGraph, Tweet, TweetStore
 
@@ -41,6 +41,7 @@ __all__ = [
     "FanoutOnRead",
     "Hybrid",
     "Timelines",
+    "STRATEGIES",
 ]
 
 TIMELINE_CAP = 800  # entries kept per home timeline (Twitter, 2013)
@@ -269,12 +270,38 @@ def _batched(users: list[int]) -> Iterator[list[int]]:
         yield users[start : start + FANOUT_BATCH]
 
 
+STRATEGIES: dict[str, type[Strategy]] = {"push": FanoutOnWrite, "pull": FanoutOnRead,
+                                         "hybrid": Hybrid}  # fmt: skip
+
+
 class Timelines:
     """The service a client talks to: graph and tweet writes notify the strategy."""
 
     def __init__(self, strategy: Strategy):
         self.strategy = strategy
         self.graph, self.store = strategy.graph, strategy.store
+
+    @classmethod
+    def create(
+        cls, strategy: str, users: int | SocialGraph, *, clock: Clock | None = None,
+        cap: int = TIMELINE_CAP, **options: float,
+    ) -> Timelines:  # fmt: skip
+        """A service by strategy name over an empty tweet store.
+
+        ``users`` is a graph to serve, or a number of new users (ids ``0..users-1``, no
+        follows yet). ``options`` go to the strategy (the hybrid's thresholds).
+        """
+        if strategy not in STRATEGIES:
+            raise ValidationError(
+                f"strategy must be one of {sorted(STRATEGIES)}, got {strategy!r}", field="strategy"
+            )
+        clock = clock if clock is not None else ManualClock()
+        graph = users if isinstance(users, SocialGraph) else SocialGraph()
+        if not isinstance(users, SocialGraph):
+            for user in range(users):
+                graph.add_user(user)
+        store = TweetStore(graph, clock)
+        return cls(STRATEGIES[strategy](graph, store, clock, cap, **options))
 
     def follow(self, follower: int, followee: int) -> None:
         if self.graph.follow(follower, followee):

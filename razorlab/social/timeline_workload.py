@@ -18,11 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from razorlab.clock import ManualClock
 from razorlab.errors import ValidationError
 from razorlab.rand import DEFAULT_SEED, rng
-from razorlab.social.timeline import TIMELINE_CAP, FanoutOnRead, FanoutOnWrite, Hybrid, Timelines
-from razorlab.social.tweets import SocialGraph, TweetStore
+from razorlab.social.timeline import TIMELINE_CAP, Hybrid, Timelines
+from razorlab.social.tweets import SocialGraph
 
 __all__ = [
     "Workload",
@@ -125,20 +124,13 @@ def build_service(
     celebrity_followers: int = 1_000,
 ) -> Timelines:
     """A fresh service over the workload's graph, with active users marked for the hybrid."""
-    clock = ManualClock()
     graph = SocialGraph.from_follows(workload.n_users, workload.follower, workload.followee)
-    store = TweetStore(graph, clock)
-    if strategy == "hybrid":
-        hybrid = Hybrid(graph, store, clock, cap, celebrity_followers=celebrity_followers)
+    options = {"celebrity_followers": celebrity_followers} if strategy == "hybrid" else {}
+    service = Timelines.create(strategy, graph, cap=cap, **options)
+    if isinstance(service.strategy, Hybrid):
         for user in np.flatnonzero(workload.active):
-            hybrid.mark_active(int(user))
-        return Timelines(hybrid)
-    kinds = {"push": FanoutOnWrite, "pull": FanoutOnRead}
-    if strategy not in kinds:
-        raise ValidationError(
-            f"strategy must be push, pull or hybrid, got {strategy!r}", field="strategy"
-        )
-    return Timelines(kinds[strategy](graph, store, clock, cap))
+            service.strategy.mark_active(int(user))
+    return service
 
 
 def replay(service: Timelines, workload: Workload, *, read_k: int = 20) -> dict[str, float]:

@@ -55,8 +55,9 @@ def breach_minute(services: dict[str, NewService], seed: int) -> int | None:
 
 
 def failed_new_requests(services: dict[str, NewService], ramp: Sequence[float], seed: int) -> int:
-    run = MigrationSimulator(demo_monolith(), services, ramp=ramp, seed=seed).run()
-    return int(run.timeline["new_errors"].sum())
+    return (
+        MigrationSimulator(demo_monolith(), services, ramp=ramp, seed=seed).run().failed_requests()
+    )
 
 
 def blast_ratio() -> float:
