@@ -32,13 +32,14 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 import aiosqlite
 
 from razorlab.errors import ConflictError
 from razorlab.money import Money
 from razorlab.payments.payment import Payment, PaymentStatus
-from razorlab.sqlite import open_database
+from razorlab.sqlite import GroupCommitter, open_database
 
 __all__ = ["PaymentStore", "Merchant", "Batch", "ConcurrentUpdate", "SCHEMA"]
 
@@ -106,36 +107,17 @@ class Batch:
         self.statements.append((sql, params, expect_rows, error))
 
 
-def _apply_group(conn: sqlite3.Connection, batches: list[list]) -> list[list[int] | Exception]:
-    """Run many transactions under one COMMIT, each isolated by a savepoint (group commit).
-
-    Runs on aiosqlite's worker thread, so nothing here can await. A batch whose statement
-    fails or misses its expected row count is rolled back to its savepoint alone; the
-    others still commit. Returns, per batch, its row counts or the exception it raised.
-    """
-    conn.execute("BEGIN IMMEDIATE")
-    results: list[list[int] | Exception] = []
-    try:
-        for statements in batches:
-            conn.execute("SAVEPOINT batch")
-            try:
-                counts = []
-                for sql, params, expect_rows, error in statements:
-                    count = conn.execute(sql, params).rowcount
-                    if expect_rows is not None and count != expect_rows:
-                        raise error or ConflictError(f"expected {expect_rows} rows, got {count}")
-                    counts.append(count)
-            except Exception as exc:  # this batch only: undo it, keep the others
-                conn.execute("ROLLBACK TO batch")
-                results.append(exc)
-            else:
-                results.append(counts)
-            conn.execute("RELEASE batch")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return results
+def _run_statements(
+    statements: list[tuple[str, tuple, int | None, Exception | None]], conn: sqlite3.Connection
+) -> list[int]:
+    """One batch's statements, on the database thread; a missed row count raises (rolls back)."""
+    counts = []
+    for sql, params, expect_rows, error in statements:
+        count = conn.execute(sql, params).rowcount
+        if expect_rows is not None and count != expect_rows:
+            raise error or ConflictError(f"expected {expect_rows} rows, got {count}")
+        counts.append(count)
+    return counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,19 +167,24 @@ class PaymentStore:
     def __init__(self, db: aiosqlite.Connection):
         self.db = db
         self._lock = asyncio.Lock()
-        self._queue: list[tuple[list, asyncio.Future]] = []
-        self._flushing = False
-        self._flusher: asyncio.Future[None] | None = None
-        self.groups = 0  # group commits written (<= transactions: several share one COMMIT)
-        self.transactions = 0  # committed write transactions, for tests and teaching
+        self.committer = GroupCommitter(db, self._lock)
 
     @classmethod
     async def open(cls, path: str = ":memory:") -> PaymentStore:
         return cls(await open_database(path, SCHEMA))
 
+    @property
+    def groups(self) -> int:
+        """Group commits written (<= transactions: several share one COMMIT)."""
+        return self.committer.groups
+
+    @property
+    def transactions(self) -> int:
+        """Committed write transactions, for tests and teaching."""
+        return self.committer.transactions
+
     async def close(self) -> None:
-        if self._flusher is not None:
-            await self._flusher
+        await self.committer.drain()
         await self.db.close()
 
     @asynccontextmanager
@@ -213,38 +200,7 @@ class PaymentStore:
         batch = Batch()
         yield batch
         if batch.statements:
-            future: asyncio.Future[list[int] | Exception] = (
-                asyncio.get_running_loop().create_future()
-            )
-            self._queue.append((batch.statements, future))
-            if not self._flushing:  # its own task: a cancelled caller cannot strand the group
-                self._flushing = True
-                self._flusher = asyncio.ensure_future(self._flush())
-            result = await future
-            if isinstance(result, Exception):
-                raise result
-            batch.rowcounts = result
-            self.transactions += 1
-
-    async def _flush(self) -> None:
-        """Write queued transactions, a group per thread hop, until the queue is empty."""
-        try:
-            async with self._lock:
-                while self._queue:
-                    group, self._queue = self._queue, []
-                    try:
-                        # aiosqlite runs each call as a function on its worker thread; we hand
-                        # it one function for the whole group (its internal _execute).
-                        results = await self.db._execute(
-                            _apply_group, self.db._conn, [statements for statements, _ in group]
-                        )
-                    except Exception as exc:  # the group's COMMIT failed: all of it failed
-                        results = [exc] * len(group)
-                    for (_, future), result in zip(group, results, strict=True):
-                        future.set_result(result)
-                    self.groups += 1
-        finally:
-            self._flushing = False
+            batch.rowcounts = await self.committer.run(partial(_run_statements, batch.statements))
 
     @asynccontextmanager
     async def interactive_transaction(self) -> AsyncIterator[aiosqlite.Connection]:

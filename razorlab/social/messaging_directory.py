@@ -36,7 +36,7 @@ from razorlab.social.messaging_models import (
     validate_chat_id,
     validate_user_id,
 )
-from razorlab.sqlite import open_database, write_transaction
+from razorlab.sqlite import GroupCommitter, open_database, write_transaction
 
 __all__ = ["ChatDirectory", "SCHEMA"]
 
@@ -96,12 +96,14 @@ class ChatDirectory:
         self._db = db
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._committer = GroupCommitter(db, self._lock)  # sends and acks share commits
 
     @classmethod
     async def open(cls: type[_D], path: str = ":memory:", clock: Clock | None = None) -> _D:
         return cls(await open_database(path, SCHEMA), clock or SystemClock())
 
     async def close(self) -> None:
+        await self._committer.drain()
         await self._db.close()
 
     async def __aenter__(self: _D) -> _D:

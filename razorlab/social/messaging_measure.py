@@ -20,6 +20,11 @@ from razorlab.social.messaging import ChatClient, start_chat_server
 __all__ = ["measure_fanout"]
 
 
+def _readers(client: ChatClient, chat: str) -> int:
+    """Members whose "read" receipt for message 1 of ``chat`` has reached ``client``."""
+    return sum(s == "read" for s in client.receipts.get((chat, 1), {}).values())
+
+
 async def measure_fanout(sizes: Sequence[int]) -> pd.DataFrame:
     """Frames and rows per message for each group size, counted on a live in-memory server."""
     users = {f"m{i:03d}": f"token-m{i:03d}" for i in range(max(sizes))}
@@ -36,8 +41,8 @@ async def measure_fanout(sizes: Sequence[int]) -> pd.DataFrame:
                 for member in others:
                     await member.wait_until(lambda c, chat=chat: c.has(chat, 1))
                     await member.post("read", chat=chat, seq=1)
-                await sender.wait_until(
-                    lambda c, chat=chat: c.message_status.get((chat, 1)) == "read"
+                await sender.wait_until(  # every member's own "read" receipt: the overall
+                    lambda c, chat=chat, n=n: _readers(c, chat) == n - 1  # status can come first
                 )
                 after = sum(server.frames_received().values()) + sum(server.frames_sent().values())
                 offline = await store.create_group(

@@ -14,16 +14,25 @@ are updated with ``WHERE status < new`` so they only move forward, whatever orde
 reads arrive in. A retried send (same sender and ``client_id``) returns the stored message
 and writes nothing. WhatsApp keeps undelivered messages up to 30 days; we keep them until
 acknowledged.
+
+Sends and acks are plain functions run on the database thread through
+:class:`~razorlab.sqlite.GroupCommitter`: every send or ack that arrives while a commit is
+being written joins the next one, each still atomic on its own (a savepoint), so a busy
+server pays one commit for many messages instead of one per message.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
+from functools import partial
+from typing import NoReturn
 
 from razorlab.errors import ConflictError, ValidationError
 from razorlab.social.messaging_directory import SCHEMA, ChatDirectory
 from razorlab.social.messaging_models import (
     Message,
+    NotAMemberError,
     Status,
     UnknownChatError,
     validate_client_id,
@@ -76,51 +85,111 @@ class HistoryPage:
     next_before: int | None
 
 
+class _NotAMember(Exception):
+    """Raised on the database thread; the caller finds out which error is precise."""
+
+
+def _rows(conn: sqlite3.Connection, sql: str, args: tuple) -> list[tuple]:
+    return conn.execute(sql, args).fetchall()  # fetch all: a RETURNING statement must finish
+
+
+def _send_tx(
+    sender: str, chat_id: str, client_id: str, text: str, now: float, conn: sqlite3.Connection
+) -> tuple[int, tuple[str, ...] | None]:
+    """One send's transaction (runs on the database thread): ``(seq, recipients)``.
+
+    Recipients are ``None`` for a retry of an already stored ``client_id``.
+    """
+    stored = _rows(
+        conn,
+        "SELECT seq, text FROM messages WHERE chat_id = ? AND sender = ? AND client_id = ?",
+        (chat_id, sender, client_id),
+    )
+    if stored:
+        if stored[0][1] != text:
+            raise ConflictError(
+                f"client_id {client_id!r} was already used for a different message",
+                field="client_id",
+            )
+        return stored[0][0], None
+    bumped = _rows(
+        conn,
+        "UPDATE chats SET last_seq = last_seq + 1 WHERE chat_id = ? AND EXISTS "
+        "(SELECT 1 FROM members WHERE chat_id = ? AND user_id = ?) RETURNING last_seq",
+        (chat_id, chat_id, sender),
+    )
+    if not bumped:
+        raise _NotAMember
+    seq = bumped[0][0]
+    conn.execute(
+        f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        (chat_id, seq, sender, client_id, text, now),
+    )
+    others = "FROM members WHERE chat_id = ? AND user_id != ?"
+    queued = _rows(
+        conn,
+        f"INSERT INTO inbox (user_id, chat_id, seq) SELECT user_id, chat_id, ? {others} "
+        "ORDER BY user_id RETURNING user_id",
+        (seq, chat_id, sender),
+    )
+    conn.execute(
+        "INSERT INTO receipts (chat_id, seq, user_id, status, updated_at) "
+        f"SELECT chat_id, ?, user_id, ?, ? {others}",
+        (seq, int(Status.SENT), now, chat_id, sender),
+    )
+    return seq, tuple(sorted(user for (user,) in queued))
+
+
+def _advance_tx(
+    user: str, chat_id: str, upto: int, status: int, now: float, conn: sqlite3.Connection
+) -> list[int]:
+    """Dequeue and move receipts forward up to ``upto`` (database thread): the seqs moved."""
+    row = _rows(
+        conn,
+        "SELECT c.last_seq, EXISTS (SELECT 1 FROM members m WHERE m.chat_id = c.chat_id "
+        "AND m.user_id = ?) FROM chats c WHERE c.chat_id = ?",
+        (user, chat_id),
+    )
+    if not row or not row[0][1]:
+        raise _NotAMember
+    last = row[0][0]
+    if upto > last:
+        raise ValidationError(
+            f"chat {chat_id!r} has no message {upto} yet (last is {last})", field="seq"
+        )
+    conn.execute(
+        "DELETE FROM inbox WHERE user_id = ? AND chat_id = ? AND seq <= ?", (user, chat_id, upto)
+    )
+    moved = _rows(
+        conn,
+        "UPDATE receipts SET status = ?, updated_at = ? "
+        "WHERE chat_id = ? AND user_id = ? AND seq <= ? AND status < ? RETURNING seq",
+        (status, now, chat_id, user, upto, status),
+    )
+    return [seq for (seq,) in moved]
+
+
 class ChatStore(ChatDirectory):
     """The whole durable state of the chat service: ``store = await ChatStore.open(path)``."""
 
     async def send(self, sender: str, chat_id: str, client_id: str, text: str) -> SendResult:
         """Store a message and queue it for every other member, atomically; retries are no-ops."""
         text, client_id = validate_text(text), validate_client_id(client_id)
-        async with self._write() as db:
-            row = await self._one(
-                "SELECT seq, text FROM messages WHERE chat_id = ? AND sender = ? AND client_id = ?",
-                (chat_id, sender, client_id),
+        now = self._clock.now()
+        try:
+            seq, recipients = await self._committer.run(
+                partial(_send_tx, sender, chat_id, client_id, text, now)
             )
-            if row is not None:
-                if row[1] != text:
-                    raise ConflictError(
-                        f"client_id {client_id!r} was already used for a different message",
-                        field="client_id",
-                    )
-                return SendResult(await self.message(chat_id, row[0]), (), duplicate=True)
-            bumped = await self._one(
-                "UPDATE chats SET last_seq = last_seq + 1 WHERE chat_id = ? AND EXISTS "
-                "(SELECT 1 FROM members WHERE chat_id = ? AND user_id = ?) RETURNING last_seq",
-                (chat_id, chat_id, sender),
-            )
-            if bumped is None:
-                await self._require_member(sender, chat_id)  # raises the precise error
-            (seq,) = bumped
-            now = self._clock.now()
-            await db.execute(
-                f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                (chat_id, seq, sender, client_id, text, now),
-            )
-            others = "FROM members WHERE chat_id = ? AND user_id != ?"
-            queued = await self._all(
-                f"INSERT INTO inbox (user_id, chat_id, seq) SELECT user_id, chat_id, ? {others} "
-                "ORDER BY user_id RETURNING user_id",
-                (seq, chat_id, sender),
-            )
-            await db.execute(
-                "INSERT INTO receipts (chat_id, seq, user_id, status, updated_at) "
-                f"SELECT chat_id, ?, user_id, ?, ? {others}",
-                (seq, int(Status.SENT), now, chat_id, sender),
-            )
-            recipients = tuple(sorted(user for (user,) in queued))
+        except _NotAMember:
+            await self._not_a_member(sender, chat_id)
+        if recipients is None:  # a retry: the stored message, nothing written
+            return SendResult(await self.message(chat_id, seq), (), duplicate=True)
         message = Message(chat_id, seq, sender, client_id, text, now)
         return SendResult(message, recipients, duplicate=False)
+
+    async def _not_a_member(self, user: str, chat_id: str) -> NoReturn:
+        await self._require_member(user, chat_id)  # raises the precise error
+        raise NotAMemberError(f"{user!r} is not a member of {chat_id!r}", field="chat")
 
     async def message(self, chat_id: str, seq: int) -> Message:
         """One message with every recipient's status."""
@@ -165,31 +234,16 @@ class ChatStore(ChatDirectory):
 
     async def _advance(self, user: str, chat_id: str, upto: int, status: Status) -> list[Receipt]:
         upto = validate_seq(upto)
-        async with self._write() as db:
-            row = await self._one(
-                "SELECT c.last_seq, EXISTS (SELECT 1 FROM members m WHERE m.chat_id = c.chat_id "
-                "AND m.user_id = ?) FROM chats c WHERE c.chat_id = ?",
-                (user, chat_id),
+        now = self._clock.now()
+        try:
+            moved = await self._committer.run(
+                partial(_advance_tx, user, chat_id, upto, int(status), now)
             )
-            if row is None or not row[1]:
-                await self._require_member(user, chat_id)  # raises the precise error
-            last = row[0]
-            if upto > last:
-                raise ValidationError(
-                    f"chat {chat_id!r} has no message {upto} yet (last is {last})", field="seq"
-                )
-            await db.execute(
-                "DELETE FROM inbox WHERE user_id = ? AND chat_id = ? AND seq <= ?",
-                (user, chat_id, upto),
-            )
-            moved = await self._all(
-                "UPDATE receipts SET status = ?, updated_at = ? "
-                "WHERE chat_id = ? AND user_id = ? AND seq <= ? AND status < ? RETURNING seq",
-                (int(status), self._clock.now(), chat_id, user, upto, int(status)),
-            )
+        except _NotAMember:
+            await self._not_a_member(user, chat_id)
         if not moved:
             return []
-        seqs = {seq for (seq,) in moved}
+        seqs = set(moved)
         rows = await self._all(
             "SELECT r.seq, m.sender, MIN(r.status) FROM receipts r "
             "JOIN messages m ON m.chat_id = r.chat_id AND m.seq = r.seq "
