@@ -10,12 +10,15 @@ import sys
 from pathlib import Path
 
 
+def modules() -> list[str]:
+    """The benchmark modules, ``<area>_<name>`` (not this ``__main__``, which would recurse)."""
+    found = pkgutil.iter_modules([str(Path(__file__).parent)])
+    return sorted(m.name for m in found if "_" in m.name and not m.name.startswith("_"))
+
+
 def main() -> int:
-    names = sorted(
-        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if "_" in m.name
-    )
     only = sys.argv[1:]
-    for name in names:
+    for name in modules():
         if only and not any(name.startswith(o) for o in only):
             continue
         print(f"\n## {name}")
