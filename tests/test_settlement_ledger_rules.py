@@ -166,3 +166,16 @@ async def test_group_commit_coalesces_concurrent_submits(ledger):
     assert all(r.status == "ok" for r in results)
     assert committer.batches == 1, "50 concurrent submits share one commit"
     assert (await ledger.account("merchant")).balance == 50
+
+
+async def test_balances_are_a_statement_of_the_counters(ledger):
+    await ledger.transfer(Transfer("hold", "cust", "merchant", 3_000, flags=F.PENDING))
+    sheet = await ledger.balances("cust", "merchant")
+    assert list(sheet.index) == ["cust", "merchant"]
+    assert sheet.loc["cust"].to_dict() == {
+        "debits_pending": 3_000, "debits_posted": 0, "credits_pending": 0,
+        "credits_posted": 10_000, "balance": 10_000, "available": 7_000,
+    }  # fmt: skip
+    assert sheet.loc["merchant", "credits_pending"] == 3_000
+    with pytest.raises(AccountNotFound):
+        await ledger.balances("cust", "nobody")

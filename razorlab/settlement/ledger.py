@@ -41,6 +41,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 
 import aiosqlite
+import pandas as pd
 
 from razorlab.clock import Clock, SystemClock
 from razorlab.errors import RazorlabError
@@ -84,6 +85,8 @@ CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON transfers
 CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON transfers
     BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 """
+_STATEMENT_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted",
+                      "balance", "available")  # fmt: skip
 _COLUMNS = "id, debit_account, credit_account, amount, currency, ledger, flags, pending_id, "
 _COLUMNS += "timeout_s, code, timestamp"
 
@@ -163,6 +166,16 @@ class Ledger:
         async with self._db.execute("SELECT * FROM accounts ORDER BY id") as cur:
             rows = await cur.fetchall()
         return [Account(r[0], r[1], r[2], r[3], AccountFlags(r[4]), *r[5:]) for r in rows]
+
+    async def balances(self, *account_ids: str) -> pd.DataFrame:
+        """A statement of ``account_ids``: the four counters, balance and available, in paise.
+
+        Unknown ids raise :class:`AccountNotFound`, as :meth:`account` does.
+        """
+        accounts = [await self.account(a) for a in account_ids]
+        rows = [[getattr(a, column) for column in _STATEMENT_COLUMNS] for a in accounts]
+        index = pd.Index([a.id for a in accounts], name="account")
+        return pd.DataFrame(rows, index=index, columns=list(_STATEMENT_COLUMNS))
 
     # ----- transfers ------------------------------------------------------------------------
     async def create_transfers(self, transfers: Sequence[Transfer]) -> list[TransferResult]:
