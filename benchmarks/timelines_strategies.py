@@ -28,7 +28,7 @@ N_USERS = 100_000
 MEAN_FOLLOWEES = 50
 EVENTS = 20_000
 THRESHOLDS = [300, 1_000, 3_000, 10_000]  # followers above which the hybrid pulls
-POPULAR_SHARES = [0.2, 0.5]  # share of follows that go to accounts by popularity
+POPULAR_SHARES = [0.2, 0.5]  # share of follows going to accounts by popularity; 0.2 is replayed
 
 
 def _ratio(a: float, b: float) -> str:
@@ -45,9 +45,10 @@ def _replayed(workload) -> None:
         gc.unfreeze()
         del service
     push, pull, hybrid = results["push"], results["pull"], results["hybrid"]
-    reads = (workload.events["kind"] == "read").sum() * 0.95  # active readers' share
+    events = workload.events
+    reads = int(workload.active[events.loc[events["kind"] == "read", "user"]].sum())  # active
     print(f"{N_USERS:,} users, {len(workload.follower):,} follows, {EVENTS:,} posts and reads")
-    print("(default graph: 20% of follows by popularity, celebrity threshold 1,000)\n")
+    print(f"({POPULAR_SHARES[0]:.0%} of follows by popularity, celebrity threshold 1,000)\n")
     print("| metric | push | pull | hybrid | ratio |")
     print("|---|---|---|---|---|")
     w = {k: r["writes_per_post"] for k, r in results.items()}
@@ -66,13 +67,9 @@ def _replayed(workload) -> None:
           f"push/hybrid = {_ratio(push['stored_entries'], hybrid['stored_entries'])} |")  # fmt: skip
 
 
-def _frontier(default) -> None:
+def _frontier(workloads: dict) -> None:
     rows = []
-    for share in POPULAR_SHARES:
-        workload = default if share == 0.2 else make_workload(
-            N_USERS, mean_followees=MEAN_FOLLOWEES, popular_share=share, posts=EVENTS,
-            reads=EVENTS,
-        )  # fmt: skip
+    for share, workload in workloads.items():
         costs = threshold_costs(workload, THRESHOLDS)
         costs.insert(0, "popular share", share)
         rows.append(costs)
@@ -87,9 +84,13 @@ def _frontier(default) -> None:
 
 
 def main() -> None:
-    workload = make_workload(N_USERS, mean_followees=MEAN_FOLLOWEES, posts=EVENTS, reads=EVENTS)
-    _replayed(workload)
-    _frontier(workload)
+    workloads = {
+        share: make_workload(N_USERS, mean_followees=MEAN_FOLLOWEES, popular_share=share,
+                             posts=EVENTS, reads=EVENTS)
+        for share in POPULAR_SHARES
+    }  # fmt: skip
+    _replayed(workloads[POPULAR_SHARES[0]])
+    _frontier(workloads)
 
 
 if __name__ == "__main__":

@@ -296,8 +296,10 @@ class Timelines:
                 f"strategy must be one of {sorted(STRATEGIES)}, got {strategy!r}", field="strategy"
             )
         clock = clock if clock is not None else ManualClock()
-        graph = users if isinstance(users, SocialGraph) else SocialGraph()
-        if not isinstance(users, SocialGraph):
+        if isinstance(users, SocialGraph):
+            graph = users
+        else:
+            graph = SocialGraph()
             for user in range(users):
                 graph.add_user(user)
         store = TweetStore(graph, clock)
