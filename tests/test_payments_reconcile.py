@@ -3,7 +3,7 @@
 import pytest
 
 from razorlab.payments.bank import BankProfile, SimulatedBank
-from razorlab.payments.gateway import Gateway, SimulatedCrash
+from razorlab.payments.gateway import Gateway, SimulatedCrash, crash_at
 from razorlab.payments.payment import PaymentStatus
 from razorlab.payments.reconcile import Reconciler
 from razorlab.rand import py_random
@@ -76,11 +76,7 @@ async def test_a_retry_after_a_crash_replays_the_reconciled_answer(
 ):
     merchant, _ = await gateway.create_merchant("Acme")
 
-    def fault(at):
-        if at == point:
-            raise SimulatedCrash(at)
-
-    gateway.fault = fault
+    gateway.fault = crash_at(point)
     body = {**UPI, "vpa": "success@razorpay"}
     with pytest.raises(SimulatedCrash):
         await gateway.create_payment(merchant.id, body, "order-9")
@@ -118,3 +114,8 @@ async def test_pending_stays_pending_until_the_bank_decides(clock):
     assert (await Reconciler(gw).run_once()).authorized == 1
     assert (await gw.get_payment(merchant.id, response.body["id"])).status is S.AUTHORIZED
     await gw.close()
+
+
+def test_a_crash_point_must_be_one_the_gateway_has():
+    with pytest.raises(ValueError, match="after_bank"):
+        crash_at("after_bnak")

@@ -35,7 +35,7 @@ from razorlab.payments.breaker import (
 )
 from razorlab.payments.cache import InMemoryL2, LRUCache, MultiLevelCache
 from razorlab.payments.drill import per_second, run_drill
-from razorlab.payments.gateway import Gateway, PaymentFailed, Response, SimulatedCrash
+from razorlab.payments.gateway import Gateway, PaymentFailed, Response, SimulatedCrash, crash_at
 from razorlab.payments.idempotency import (
     IDEMPOTENCY_TTL_S,
     IdempotencyKeyInUse,
@@ -120,6 +120,7 @@ __all__ = [
     "SUCCESS_CARD",
     "SimulatedBank",
     "SimulatedCrash",
+    "crash_at",
     "Step",
     "TEST_INSTRUMENTS",
     "TRANSITIONS",

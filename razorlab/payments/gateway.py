@@ -56,7 +56,7 @@ from razorlab.payments.payment import Payment, PaymentStatus
 from razorlab.payments.ratelimit import RateLimited, RateLimiter
 from razorlab.payments.store import Merchant, PaymentStore
 
-__all__ = ["Gateway", "Response", "PaymentFailed", "SimulatedCrash", "CRASH_POINTS"]
+__all__ = ["Gateway", "Response", "PaymentFailed", "SimulatedCrash", "CRASH_POINTS", "crash_at"]
 
 #: Where a test may inject a crash: after the intent committed, after the bank replied.
 CRASH_POINTS = ("after_intent", "after_bank")
@@ -78,6 +78,18 @@ class PaymentFailed(RazorlabError):
 
 class SimulatedCrash(Exception):
     """Raised by an injected fault: the process 'dies' at this point of the pipeline."""
+
+
+def crash_at(point: str) -> Callable[[str], None]:
+    """A fault for ``gateway.fault`` that "kills the process" at ``point`` of CRASH_POINTS."""
+    if point not in CRASH_POINTS:  # a typo would otherwise never crash, and prove nothing
+        raise ValueError(f"point must be one of {CRASH_POINTS}, got {point!r}")
+
+    def fault(at: str) -> None:
+        if at == point:
+            raise SimulatedCrash(at)
+
+    return fault
 
 
 @dataclass(frozen=True)
