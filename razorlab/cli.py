@@ -1,7 +1,12 @@
 """The ``razorlab`` command: each domain contributes its sub-commands.
 
-A module listed in ``COMMAND_MODULES`` exposes ``register(subparsers)``, which adds
-its sub-commands with ``set_defaults(run=fn)``; ``fn(args)`` returns the exit code.
+A module named in ``COMMANDS`` exposes ``register(subparsers)``, which adds its
+sub-commands with ``set_defaults(run=fn)``; ``fn(args)`` returns the exit code.
+
+Design note: the domain packages import their whole engine (numpy, pandas, aiohttp,
+nbformat) when loaded, which takes seconds. So ``razorlab map --check`` loads only the
+module that owns ``map``; every module is loaded only to print the full help, or to
+report an unknown command.
 """
 
 from __future__ import annotations
@@ -11,24 +16,31 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES = (
-    "razorlab.course.commands",
-    "razorlab.grading.commands",
-    "razorlab.payments.commands",
-    "razorlab.social.messaging_commands",
-)
+#: Top-level command -> the module that registers it.
+COMMANDS = {
+    "notebooks": "razorlab.course.commands",
+    "map": "razorlab.course.commands",
+    "exercises": "razorlab.grading.commands",
+    "grade": "razorlab.grading.commands",
+    "serve": "razorlab.payments.commands",
+    "merchants": "razorlab.payments.commands",
+    "serve-chat": "razorlab.social.messaging_commands",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for ``command`` alone if it is known, else for every command."""
     parser = argparse.ArgumentParser(prog="razorlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    modules = [COMMANDS[command]] if command in COMMANDS else dict.fromkeys(COMMANDS.values())
+    for name in modules:
         importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     return int(args.run(args) or 0)
 
 
