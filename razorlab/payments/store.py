@@ -173,16 +173,6 @@ class PaymentStore:
     async def open(cls, path: str = ":memory:") -> PaymentStore:
         return cls(await open_database(path, SCHEMA))
 
-    @property
-    def groups(self) -> int:
-        """Group commits written (<= transactions: several share one COMMIT)."""
-        return self.committer.groups
-
-    @property
-    def transactions(self) -> int:
-        """Committed write transactions, for tests and teaching."""
-        return self.committer.transactions
-
     async def close(self) -> None:
         await self.committer.drain()
         await self.db.close()
