@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from razorlab.batching import Coalescer, Outcome
+
 __all__ = ["open_database", "write_transaction", "GroupCommitter", "Work"]
 
 _T = TypeVar("_T")
@@ -63,14 +65,14 @@ async def write_transaction(
         await db.execute("COMMIT")
 
 
-def _apply_group(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[tuple[bool, Any]]:
+def _apply_group(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
     """Run many transactions under one COMMIT, each isolated by a savepoint.
 
     Runs on aiosqlite's worker thread. A work that raises is rolled back to its savepoint
     alone; the others still commit. Returns ``(ok, result or exception)`` per work.
     """
     conn.execute("BEGIN IMMEDIATE")
-    results: list[tuple[bool, Any]] = []
+    results: list[Outcome] = []
     try:
         for work in works:
             conn.execute("SAVEPOINT work")
@@ -87,61 +89,28 @@ def _apply_group(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[tuple
     return results
 
 
-class GroupCommitter:
+class GroupCommitter(Coalescer[Work[Any], Any]):
     """Group commit: concurrent write transactions share one ``COMMIT``.
 
     Each caller hands :meth:`run` its transaction as a plain function of a ``sqlite3``
-    connection. While one group is being written, new work queues up and goes out
-    together in the next: one thread hop and one commit (one fsync with
-    ``synchronous=FULL``) for many transactions, each still atomic on its own — how
-    MySQL and PostgreSQL keep up with many small concurrent writes. Because the work
+    connection; transactions that arrive while a group is being written go out together
+    in the next (:class:`~razorlab.batching.Coalescer`): one thread hop and one commit (one
+    fsync with ``synchronous=FULL``) for many transactions, each still atomic on its own —
+    how MySQL and PostgreSQL keep up with many small concurrent writes. Because the work
     runs on the database thread, nothing slow (a bank call, a network send) can be
     awaited while its transaction is open. ``lock`` is the connection's write lock,
     shared with any interactive :func:`write_transaction` on the same connection.
     """
 
     def __init__(self, db: aiosqlite.Connection, lock: asyncio.Lock):
-        self.db, self.lock = db, lock
-        self._queue: list[tuple[Work[Any], asyncio.Future[Any]]] = []
-        self._flusher: asyncio.Future[None] | None = None
-        self.groups = 0  # commits written (<= transactions: several share one COMMIT)
-        self.transactions = 0  # transactions committed
+        super().__init__(self._write, lock=lock)
+        self.db = db
 
     async def run(self, work: Work[_T]) -> _T:
         """Commit ``work``'s writes (with others'); returns its result or raises its error."""
-        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        self._queue.append((work, future))
-        if self._flusher is None:  # its own task: a cancelled caller cannot strand the group
-            self._flusher = asyncio.ensure_future(self._flush())
-        result = await future
-        self.transactions += 1
-        return result
+        return await self.submit(work)
 
-    async def drain(self) -> None:
-        """Wait until everything queued is written (before closing the connection)."""
-        if self._flusher is not None:
-            await self._flusher
-
-    async def _flush(self) -> None:
-        try:
-            async with self.lock:
-                while self._queue:
-                    group, self._queue = self._queue, []
-                    try:
-                        # aiosqlite runs each call as a function on its worker thread; we hand
-                        # it one function for the whole group (its internal _execute).
-                        results = await self.db._execute(
-                            _apply_group, self.db._conn, [work for work, _ in group]
-                        )
-                    except Exception as exc:  # the COMMIT itself failed: all of it failed
-                        results = [(False, exc)] * len(group)
-                    for (_, future), (ok, value) in zip(group, results, strict=True):
-                        if future.done():  # its caller was cancelled; the work still ran
-                            continue
-                        if ok:
-                            future.set_result(value)
-                        else:
-                            future.set_exception(value)
-                    self.groups += 1
-        finally:
-            self._flusher = None
+    async def _write(self, works: list[Work[Any]]) -> list[Outcome]:
+        # aiosqlite runs each call as a function on its worker thread; we hand it one
+        # function for the whole group (its internal _execute).
+        return await self.db._execute(_apply_group, self.db._conn, works)

@@ -33,7 +33,7 @@ async def test_group_commit_keeps_transactions_atomic_and_independent():
     assert [i for i, r in enumerate(results) if isinstance(r, ConcurrentUpdate)] == [7]
     rows = {r[0] for r in await store.fetchall("SELECT id FROM merchants")}
     assert rows == {f"m{i}" for i in range(40)} - {"m7"}, "m7 rolled back alone"
-    assert store.committer.groups < store.committer.transactions, "transactions shared commits"
+    assert store.committer.batches < store.committer.completed, "transactions shared commits"
     await store.close()
 
 
