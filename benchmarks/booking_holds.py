@@ -8,7 +8,7 @@ and minute, so a busy machine slows both alike.
 
 import asyncio
 
-from razorlab.social.booking_sim import hold_rate
+from razorlab.social.booking.simulation import hold_rate
 
 ATTEMPTS = 5_000
 

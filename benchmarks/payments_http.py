@@ -19,10 +19,10 @@ from pathlib import Path
 from aiohttp import web
 
 from razorlab.clock import SystemClock
+from razorlab.infra import RateLimiter
 from razorlab.payments import (
     BankProfile,
     Gateway,
-    RateLimiter,
     SimulatedBank,
     create_app,
     load_test,

@@ -18,7 +18,8 @@ from pathlib import Path
 import aiosqlite
 
 from razorlab.clock import ManualClock
-from razorlab.payments import BankProfile, Gateway, RateLimiter, SimulatedBank
+from razorlab.infra import RateLimiter
+from razorlab.payments import BankProfile, Gateway, SimulatedBank
 from razorlab.payments.store import SCHEMA
 
 N_PAYMENTS = 2_000

@@ -17,7 +17,7 @@ import gc
 
 import pandas as pd
 
-from razorlab.social.timeline_workload import (
+from razorlab.social.timelines.workload import (
     build_service,
     make_workload,
     replay,

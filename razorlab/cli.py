@@ -24,7 +24,7 @@ COMMANDS = {
     "grade": "razorlab.grading.commands",
     "serve": "razorlab.payments.commands",
     "merchants": "razorlab.payments.commands",
-    "serve-chat": "razorlab.social.messaging_commands",
+    "serve-chat": "razorlab.social.messaging.commands",
 }
 
 

@@ -20,7 +20,7 @@ from razorlab.social.booking import (
     UnknownShow,
     build_seat_map,
 )
-from razorlab.social.booking_sim import popular_show
+from razorlab.social.booking.simulation import popular_show
 
 T0 = EPOCH_2026
 

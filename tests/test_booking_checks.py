@@ -3,7 +3,7 @@
 import pytest
 
 from razorlab.grading import Checker
-from razorlab.social.booking_sim import rush, seats_held_at_once, simulate_hour
+from razorlab.social.booking.simulation import rush, seats_held_at_once, simulate_hour
 
 check = Checker("ticketing")
 

@@ -14,7 +14,7 @@ from razorlab.social.booking import (
     SeatsUnavailable,
     SqliteSeatStore,
 )
-from razorlab.social.booking_sim import popular_show
+from razorlab.social.booking.simulation import popular_show
 
 T0 = EPOCH_2026
 SHOW = popular_show("s1")

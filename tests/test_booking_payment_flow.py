@@ -15,8 +15,8 @@ from razorlab.social.booking import (
     SimulatedPayments,
     SqliteSeatStore,
 )
-from razorlab.social.booking_payments import SLOW_PAYMENT_LATENCY_S
-from razorlab.social.booking_sim import popular_show, simulate_hour
+from razorlab.social.booking.payments import SLOW_PAYMENT_LATENCY_S
+from razorlab.social.booking.simulation import popular_show, simulate_hour
 
 
 @pytest.fixture(params=["memory", "sqlite"])

@@ -2,8 +2,8 @@
 
 from dataclasses import replace
 
-from razorlab.social.booking_naive import FakeRedis, NaiveSeatLocks
-from razorlab.social.booking_sim import rush
+from razorlab.social.booking.naive_locks import FakeRedis, NaiveSeatLocks
+from razorlab.social.booking.simulation import rush
 
 USERS = 10_000
 

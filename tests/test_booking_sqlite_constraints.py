@@ -6,7 +6,7 @@ import pytest
 
 from razorlab.clock import EPOCH_2026
 from razorlab.social.booking import HOLD_TTL_S, SeatsUnavailable, SqliteSeatStore
-from razorlab.social.booking_sim import popular_show
+from razorlab.social.booking.simulation import popular_show
 
 T0 = EPOCH_2026
 

@@ -23,7 +23,7 @@ from razorlab.social.booking import (
     SeatsUnavailable,
     SqliteSeatStore,
 )
-from razorlab.social.booking_sim import popular_show
+from razorlab.social.booking.simulation import popular_show
 
 SEATS = ["A1", "A2", "A3", "A4", "A5", "A6"]
 USERS = ["amy", "bob", "cat"]

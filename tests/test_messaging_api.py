@@ -5,7 +5,7 @@ import pytest
 import razorlab.social.messaging as messaging
 from razorlab.cli import build_parser
 from razorlab.errors import ValidationError
-from razorlab.social.messaging_commands import parse_user
+from razorlab.social.messaging.commands import parse_user
 
 PUBLIC = {
     "start_chat_server", "RunningChatServer", "ChatServer", "ChatStore", "ChatClient",

@@ -3,13 +3,13 @@
 import pytest
 
 from razorlab.errors import ValidationError
-from razorlab.social.messaging_capacity import (
+from razorlab.social.messaging.capacity import (
     connection_servers,
     fanout_cost,
     fanout_table,
     whatsapp_estimates,
 )
-from razorlab.social.messaging_measure import measure_fanout
+from razorlab.social.messaging.measure import measure_fanout
 
 
 async def test_fanout_model_matches_frames_and_rows_counted_on_a_live_server():
@@ -36,7 +36,7 @@ def test_seed_numbers_planned():
 
 
 def test_fanout_plot_has_model_lines_and_engine_dots():
-    from razorlab.social.messaging_plots import fanout_cost_plot
+    from razorlab.social.messaging.plots import fanout_cost_plot
 
     model = fanout_table(range(2, 10))
     fig = fanout_cost_plot(model, model.loc[[2, 4], ["frames", "rows"]])

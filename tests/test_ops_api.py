@@ -27,6 +27,8 @@ EXPECTED = {
     "DependencyCycle",
     "demo_monolith",
     "plan_phases",
+    "postmortem",
+    "risk_register",
     # SLOs and incidents
     "SLO",
     "BurnRateAlert",

@@ -5,6 +5,7 @@ import pytest
 from razorlab.clock import EPOCH_2026, ManualClock
 from razorlab.errors import StateError, ValidationError
 from razorlab.ops.incident import FAULTS, Incident, classify, respond
+from razorlab.ops.postmortem import postmortem
 from razorlab.ops.slo import SLO
 
 
@@ -42,7 +43,7 @@ def test_wrong_action_changes_nothing_and_shows_in_the_post_mortem():
     inc = respond(Incident("db_saturation"), actions=("restart_pods", "kill_batch_job"))
     tl = inc.timeline()
     assert list(tl.loc[tl["event"] == "action", "detail"]) == ["restart_pods (no effect)"]
-    assert "restart_pods" in inc.postmortem()
+    assert "restart_pods" in postmortem(inc)
     quick = respond(Incident("db_saturation"))
     assert inc.summary()["mttr_min"] > quick.summary()["mttr_min"]
     assert inc.summary()["failed_payments"] > quick.summary()["failed_payments"]
@@ -96,7 +97,7 @@ def test_bad_inputs_and_out_of_order_actions_are_refused():
     with pytest.raises(ValidationError, match="unknown action"):
         inc.act("pray")
     with pytest.raises(StateError, match="not resolved"):
-        inc.postmortem()
+        postmortem(inc)
 
 
 def test_time_runs_on_the_injected_clock_and_runs_are_repeatable():
@@ -112,7 +113,7 @@ def test_time_runs_on_the_injected_clock_and_runs_are_repeatable():
 
 def test_post_mortem_is_blameless_and_quotes_the_numbers(resolved):
     inc = resolved["cert_expiry"]
-    text = inc.postmortem()
+    text = postmortem(inc)
     s = inc.summary()
     assert "Blameless" in text and "Root cause" in text
     assert f"{s['failed_payments']:,}" in text
@@ -121,7 +122,7 @@ def test_post_mortem_is_blameless_and_quotes_the_numbers(resolved):
 
 def test_post_mortem_names_the_slo_window_it_was_judged_on():
     inc = respond(Incident("bank_outage", seed=3, slo=SLO(0.999, window_days=7)))
-    assert "of the 7-day error budget" in inc.postmortem()
+    assert "of the 7-day error budget" in postmortem(inc)
 
 
 def test_the_page_is_logged_on_the_clock_it_arrived_and_mtta_is_the_wait():

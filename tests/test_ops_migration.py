@@ -14,6 +14,7 @@ from razorlab.ops.migration import (
     demo_monolith,
     plan_phases,
 )
+from razorlab.ops.risks import risk_register
 
 
 def test_phases_come_in_dependency_order():
@@ -125,7 +126,7 @@ def test_unhealthy_monolith_blocks_the_phase_at_pre_checks():
 
 def test_risk_register_marks_what_happened():
     sim = MigrationSimulator(demo_monolith(), {"payments": NewService(capacity_pct=20)})
-    reg = sim.risk_register(sim.run())
+    reg = risk_register(sim, sim.run())
     row = reg[(reg["phase"] == 3) & reg["risk"].str.startswith("capacity")].iloc[0]
     assert row["status"] == "materialised"
     assert (reg["score"] == reg["likelihood"] * reg["impact"]).all()

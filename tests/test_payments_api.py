@@ -6,10 +6,10 @@ import json
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from razorlab.infra.ratelimit import RateLimiter
 from razorlab.payments.api import MAX_BODY_BYTES, create_app
 from razorlab.payments.bank import SUCCESS_CARD, SimulatedBank
 from razorlab.payments.gateway import Gateway
-from razorlab.payments.ratelimit import RateLimiter
 
 UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
 

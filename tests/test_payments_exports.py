@@ -15,9 +15,16 @@ def test_every_exported_name_exists_and_is_listed_once():
 
 def test_the_learner_facing_core_is_exported():
     core = {"Gateway", "SimulatedBank", "BankProfile", "Reconciler", "AutoRefundSweeper",
-            "WebhookDispatcher", "verify_signature", "RateLimiter", "BreakerRegistry",
-            "MultiLevelCache", "HashRing", "LatencyBudget", "PaymentStatus", "create_app"}  # fmt: skip
+            "WebhookDispatcher", "verify_signature", "PaymentStatus", "create_app"}  # fmt: skip
     assert core <= set(payments.__all__)
+
+
+def test_generic_blocks_live_in_infra_not_payments():
+    import razorlab.infra as infra
+
+    blocks = {"RateLimiter", "BreakerRegistry", "MultiLevelCache", "HashRing", "LatencyBudget"}
+    assert blocks <= set(infra.__all__)
+    assert not blocks & set(payments.__all__), "one import path per name"
 
 
 def test_merchants_create_prints_keys_as_json(tmp_path):

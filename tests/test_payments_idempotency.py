@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from razorlab.payments import BreakerConfig, BreakerRegistry
+from razorlab.infra import BreakerConfig, BreakerRegistry
 from razorlab.payments.bank import SimulatedBank
 from razorlab.payments.gateway import Gateway
 from razorlab.payments.idempotency import IDEMPOTENCY_TTL_S

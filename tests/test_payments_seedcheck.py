@@ -4,13 +4,10 @@ import asyncio
 
 import pytest
 
+from razorlab.infra import DRILL_CONFIG, BreakerRegistry, LRUCache, RateLimiter
 from razorlab.payments import (
-    DRILL_CONFIG,
     BankProfile,
-    BreakerRegistry,
     Gateway,
-    LRUCache,
-    RateLimiter,
     SimulatedBank,
     SimulatedCrash,
     per_second,

@@ -3,7 +3,7 @@
 import numpy as np
 
 from razorlab.grading import Checker
-from razorlab.social.timeline import FANOUT_BATCH
+from razorlab.social.timelines.strategies import FANOUT_BATCH
 
 check = Checker("timelines")
 

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from razorlab.errors import NotFoundError, ValidationError
-from razorlab.social.timeline import Timelines
-from razorlab.social.tweets import NotAuthor, TweetTooLong
+from razorlab.social.timelines.strategies import Timelines
+from razorlab.social.timelines.tweets import NotAuthor, TweetTooLong
 
 N_USERS = 6
 DAY_S = 86_400

@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 
 from razorlab.errors import ValidationError
-from razorlab.social.fanout import FanoutWorkers
-from razorlab.social.timeline import FANOUT_BATCH, Timelines
-from razorlab.social.timeline_workload import (
+from razorlab.social.timelines.fanout import FanoutWorkers
+from razorlab.social.timelines.strategies import FANOUT_BATCH, Timelines
+from razorlab.social.timelines.tweets import SocialGraph
+from razorlab.social.timelines.workload import (
     build_service,
     fanout_lag,
     make_workload,
     replay,
     threshold_costs,
 )
-from razorlab.social.tweets import SocialGraph
 
 
 @pytest.fixture(scope="module")

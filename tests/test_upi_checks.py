@@ -2,7 +2,7 @@
 
 from razorlab.grading import Checker
 from razorlab.grading.checks import upi as q
-from razorlab.payments.upi_network import BUSINESS_DECLINES
+from razorlab.upi.network import BUSINESS_DECLINES
 
 check = Checker("upi")
 

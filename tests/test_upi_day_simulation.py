@@ -3,13 +3,13 @@
 import numpy as np
 
 from razorlab.clock import ManualClock
-from razorlab.payments.upi import UpiSwitch
-from razorlab.payments.upi_network import (
+from razorlab.upi.network import (
     BUSINESS_DECLINES,
     NetworkModel,
     simulate,
     success_rates,
 )
+from razorlab.upi.switch import UpiSwitch
 
 
 def test_simulation_is_deterministic_and_consistent():

@@ -5,15 +5,15 @@ import pytest
 from razorlab.clock import ManualClock
 from razorlab.errors import ConflictError, ValidationError
 from razorlab.money import InvalidAmount
-from razorlab.payments.upi import (
+from razorlab.upi.network import STATUS_CHECKS_S, NetworkModel
+from razorlab.upi.switch import (
     CATEGORY_LIMITS_PAISE,
     PER_TXN_LIMIT_PAISE,
     UpiEvent,
     UpiSwitch,
     UpiTransaction,
 )
-from razorlab.payments.upi_network import STATUS_CHECKS_S, NetworkModel
-from razorlab.payments.upi_vpa import InvalidVpa
+from razorlab.upi.vpa import InvalidVpa
 
 SLOW = NetworkModel(remitter_median_s=9, beneficiary_median_s=7)  # many timeouts
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from razorlab.payments.upi_vpa import VPA_PATTERN, InvalidVpa, Vpa, parse_vpa
+from razorlab.upi.vpa import VPA_PATTERN, InvalidVpa, Vpa, parse_vpa
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,8 @@ from razorlab.ops.migration import (
     demo_monolith,
     plan_phases,
 )
+from razorlab.ops.postmortem import postmortem
+from razorlab.ops.risks import risk_register
 from razorlab.ops.scenarios import SEED_CLAIMS, seed_scenarios
 from razorlab.ops.slo import SLO, WORKBOOK_ALERTS, BurnRateAlert, burn_rate, evaluate_alerts
 from razorlab.ops.star import StarStory, review
@@ -47,6 +49,8 @@ __all__ = [
     "nines",
     "plan",
     "plan_phases",
+    "postmortem",
+    "risk_register",
     "q",
     "redundant",
     "respond",

@@ -306,14 +306,6 @@ class Incident(Troubleshooting):
             "mttr_min": since(resolved),
         }
 
-    def postmortem(self) -> str:
-        """A blameless post-mortem in Markdown, written from the timeline."""
-        from razorlab.ops.postmortem import render_postmortem
-
-        if self.resolved_at() is None:
-            raise StateError("the incident is not resolved yet; keep going before writing it up")
-        return render_postmortem(self)
-
 
 _CELL_COLUMNS = [
     "minute",

@@ -332,18 +332,20 @@ class MigrationSimulator:
                     return "rolled_back", f"at {pct:g}%: {breach}"
         return "completed", ""
 
-    # --- risks (razorlab.ops.risks imports this module, hence the local imports) ------
     def dependents(self, name: str) -> set[str]:
         """Every endpoint that calls ``name`` directly or transitively."""
-        from razorlab.ops.risks import dependents
-
         return dependents(self.endpoints.values(), name)
 
-    def risk_register(self, run: MigrationRun | None = None) -> pd.DataFrame:
-        """This plan's risk register, with statuses from ``run`` when given."""
-        from razorlab.ops.risks import risk_register
 
-        return risk_register(self.endpoints.values(), self.plan, run)
+def dependents(endpoints: Iterable[Endpoint], name: str) -> set[str]:
+    """Every endpoint that calls ``name`` directly or transitively."""
+    eps = list(endpoints)
+    found: set[str] = set()
+    frontier = {name}
+    while frontier:
+        frontier = {e.name for e in eps if set(e.depends_on) & frontier} - found
+        found |= frontier
+    return found
 
 
 _TIMELINE_COLUMNS = [

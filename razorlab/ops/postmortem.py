@@ -14,15 +14,16 @@ response appear as lessons, phrased about the signals that misled, not the perso
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from razorlab.errors import StateError
+from razorlab.ops.incident import Incident
 
-if TYPE_CHECKING:
-    from razorlab.ops.incident import Incident
-
-__all__ = ["render_postmortem"]
+__all__ = ["postmortem"]
 
 
-def render_postmortem(inc: Incident) -> str:
+def postmortem(inc: Incident) -> str:
+    """A blameless post-mortem in Markdown, written from a resolved incident's timeline."""
+    if inc.resolved_at() is None:
+        raise StateError("the incident is not resolved yet; keep going before writing it up")
     s = inc.summary()
     tl = inc.timeline()
     wrong = [d for e, d in zip(tl["event"], tl["detail"], strict=True) if e == "action"]

@@ -10,13 +10,11 @@ once its phase completed, *materialised* when its failure mode happened, else *o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pandas as pd
 
-from razorlab.ops.migration import Endpoint, MigrationRun, Phase
+from razorlab.ops.migration import MigrationRun, MigrationSimulator, dependents
 
-__all__ = ["dependents", "risk_register", "PHASE_RISKS"]
+__all__ = ["risk_register", "PHASE_RISKS"]
 
 #: (risk, likelihood 1-5, mitigation, owner role, the phase outcome that means it happened)
 PHASE_RISKS = [
@@ -44,28 +42,15 @@ PHASE_RISKS = [
 ]
 
 
-def dependents(endpoints: Iterable[Endpoint], name: str) -> set[str]:
-    """Every endpoint that calls ``name`` directly or transitively."""
-    eps = list(endpoints)
-    found: set[str] = set()
-    frontier = {name}
-    while frontier:
-        frontier = {e.name for e in eps if set(e.depends_on) & frontier} - found
-        found |= frontier
-    return found
-
-
-def risk_register(
-    endpoints: Iterable[Endpoint], plan: list[Phase], run: MigrationRun | None = None
-) -> pd.DataFrame:
-    """Risks per phase scored likelihood × impact; statuses from ``run`` if given."""
-    eps = {e.name: e for e in endpoints}
+def risk_register(sim: MigrationSimulator, run: MigrationRun | None = None) -> pd.DataFrame:
+    """``sim``'s risks per phase scored likelihood × impact; statuses from ``run`` if given."""
+    eps = dict(sim.endpoints)
     total_rpm = sum(e.rpm for e in eps.values())
     outcome = (
         {} if run is None else dict(zip(run.phases["phase"], run.phases["outcome"], strict=True))
     )
     rows = []
-    for phase in plan:
+    for phase in sim.plan:
         share = sum(eps[n].rpm for n in phase.endpoints) / total_rpm
         fan_in = len(set().union(*(dependents(eps.values(), n) for n in phase.endpoints)))
         impact = min(5, 1 + round(4 * share) + min(fan_in, 2))

@@ -17,10 +17,10 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from razorlab.clock import SystemClock
+from razorlab.infra.ratelimit import RateLimiter
 from razorlab.payments.api import create_app, start_server
 from razorlab.payments.bank import BankProfile, SimulatedBank
 from razorlab.payments.gateway import Gateway
-from razorlab.payments.ratelimit import RateLimiter
 from razorlab.payments.reconcile import Reconciler
 from razorlab.payments.sweeper import AutoRefundSweeper
 from razorlab.payments.webhooks import WebhookDispatcher

@@ -37,11 +37,12 @@ from typing import Any
 
 from razorlab.clock import Clock
 from razorlab.errors import NotFoundError, RazorlabError, ValidationError
+from razorlab.infra.breaker import BreakerRegistry, BreakerState, CircuitOpen
+from razorlab.infra.cache import MultiLevelCache
+from razorlab.infra.ratelimit import RateLimited, RateLimiter
 from razorlab.money import Money
 from razorlab.payments import payment as lifecycle
 from razorlab.payments.bank import BankOutcome, BankReply, SimulatedBank
-from razorlab.payments.breaker import BreakerRegistry, BreakerState, CircuitOpen
-from razorlab.payments.cache import MultiLevelCache
 from razorlab.payments.idempotency import (
     IdempotencyKeyInUse,
     IdempotencyKeys,
@@ -53,7 +54,6 @@ from razorlab.payments.idempotency import (
 from razorlab.payments.ids import IdFactory
 from razorlab.payments.methods import PaymentRequest, parse_payment_request
 from razorlab.payments.payment import Payment, PaymentStatus
-from razorlab.payments.ratelimit import RateLimited, RateLimiter
 from razorlab.payments.store import Merchant, PaymentStore
 
 __all__ = ["Gateway", "Response", "PaymentFailed", "SimulatedCrash", "CRASH_POINTS", "crash_at"]

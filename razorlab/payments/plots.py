@@ -1,7 +1,7 @@
 """Figures for the gateway notebook: drill outcomes per second, load-test latency.
 
 Infrastructure figures (breaker state, token bucket, sharding, latency budget) live in
-:mod:`razorlab.payments.infra_plots`; these two show the whole pipeline at work.
+:mod:`razorlab.infra.plots`; these two show the whole pipeline at work.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from razorlab.infra.cache import LRUCache
 from razorlab.payments.bank import BankReply, SimulatedBank
-from razorlab.payments.cache import LRUCache
 from razorlab.payments.gateway import Gateway, SimulatedCrash
 from razorlab.payments.methods import parse_payment_request
 from razorlab.payments.payment import Payment, authorize, fail

@@ -7,8 +7,8 @@ and the chapter can never disagree.
 from __future__ import annotations
 
 from razorlab.grading.selfcheck import near, question
-from razorlab.social.messaging_capacity import connection_servers, fanout_cost
-from razorlab.social.messaging_models import Status, message_status
+from razorlab.social.messaging.capacity import connection_servers, fanout_cost
+from razorlab.social.messaging.models import Status, message_status
 
 SET = "messaging"
 Q1_DAILY_USERS, Q1_CONNECTED_SHARE, Q1_PER_SERVER = 1.5e9, 0.2, 2_000_000

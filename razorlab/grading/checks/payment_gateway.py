@@ -13,11 +13,11 @@ from functools import lru_cache
 
 from razorlab.clock import ManualClock
 from razorlab.grading import near, question
+from razorlab.infra.breaker import BreakerConfig, BreakerState, CircuitBreaker
+from razorlab.infra.latency import LatencyBudget, Step, fanout_quantile
+from razorlab.infra.ratelimit import RateLimiter
+from razorlab.infra.sharding import hash_keys, merchant_ids, rebalance_stats
 from razorlab.ops.capacity import Requirements, plan
-from razorlab.payments.breaker import BreakerConfig, BreakerState, CircuitBreaker
-from razorlab.payments.latency import LatencyBudget, Step, fanout_quantile
-from razorlab.payments.ratelimit import RateLimiter
-from razorlab.payments.sharding import hash_keys, merchant_ids, rebalance_stats
 
 SET = "payment_gateway"
 

@@ -1,6 +1,6 @@
 """Self-checks for the ticketing exercises (``solutions/more_scenarios/01_ticketing_exercises``).
 
-Expected values come from the engine itself (``razorlab.social.booking_sim``), so a change
+Expected values come from the engine itself (``razorlab.social.booking.simulation``), so a change
 to the engine's seeded simulations cannot leave a stale number here.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 
 from razorlab.grading import near, question
-from razorlab.social.booking_sim import run_now, rush, seats_held_at_once, simulate_hour
+from razorlab.social.booking.simulation import run_now, rush, seats_held_at_once, simulate_hour
 
 SET = "ticketing"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from razorlab.grading.selfcheck import near, question
-from razorlab.social.timeline import FANOUT_BATCH
-from razorlab.social.timeline_workload import fanout_lag, make_workload, threshold_costs
+from razorlab.social.timelines.strategies import FANOUT_BATCH
+from razorlab.social.timelines.workload import fanout_lag, make_workload, threshold_costs
 
 SET = "timelines"
 SECONDS_PER_DAY = 86_400

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from razorlab.grading import near, question
 from razorlab.grading.selfcheck import require_callable
-from razorlab.payments.upi import UpiEvent, UpiTransaction
-from razorlab.payments.upi_network import NetworkModel, simulate, success_rates
-from razorlab.payments.upi_vpa import InvalidVpa, parse_vpa
+from razorlab.upi.network import NetworkModel, simulate, success_rates
+from razorlab.upi.switch import UpiEvent, UpiTransaction
+from razorlab.upi.vpa import InvalidVpa, parse_vpa
 
 SET = "upi"
 

@@ -1,0 +1,18 @@
+"""Ticketing (BookMyShow scenario): seat holds that never sell a seat twice.
+
+* :mod:`~razorlab.social.booking.models` — theatres, shows, seat maps, holds, typed errors;
+* :mod:`~razorlab.social.booking.service` — hold → pay → confirm, or roll back;
+* :mod:`~razorlab.social.booking.memory_store` and :mod:`~razorlab.social.booking.sqlite_store`
+  — the two seat stores (the SQLite schema itself forbids a double booking);
+* :mod:`~razorlab.social.booking.payments` — the payment port and a simulated gateway;
+* :mod:`~razorlab.social.booking.naive_locks` — the seed's per-seat Redis locking, to show
+  its bugs;
+* :mod:`~razorlab.social.booking.simulation` — the opening-minute rush and an hour of sales;
+* :mod:`~razorlab.social.booking.plots` — the chapter's figures (imported on demand: plotly).
+"""
+
+from razorlab.social.booking import service as _service
+from razorlab.social.booking.service import *  # noqa: F403  (its __all__ is the curated list)
+from razorlab.social.booking.simulation import rush, simulate_hour
+
+__all__ = [*_service.__all__, "rush", "simulate_hour"]

@@ -1,0 +1,294 @@
+"""Messaging (WhatsApp scenario): the durable store — messages, receipts and offline inboxes.
+
+A message is safe once :meth:`ChatStore.send` returns: the message row, one receipt row and
+one *inbox* row per recipient are written in one SQLite transaction (WAL journal), together
+with the chat's next ``seq``. The inbox is the offline queue: a device receives its inbox in
+insertion order (so every chat in ``seq`` order) and its acknowledgement deletes the rows.
+Anything not acknowledged — the phone was off, the connection dropped, the server restarted —
+is still there on the next connection. Delivery is therefore *at least once*; the client
+drops a ``(chat, seq)`` it has already shown, which makes display *exactly once*.
+
+Design note: acknowledgements and reads are cumulative per chat ("everything up to seq 42"),
+like TCP's: one frame confirms a burst, and a lost ack is repaired by the next one. Receipts
+are updated with ``WHERE status < new`` so they only move forward, whatever order acks and
+reads arrive in. A retried send (same sender and ``client_id``) returns the stored message
+and writes nothing. WhatsApp keeps undelivered messages up to 30 days; we keep them until
+acknowledged.
+
+Sends and acks are plain functions run on the database thread through
+:class:`~razorlab.sqlite.GroupCommitter`: every send or ack that arrives while a commit is
+being written joins the next one, each still atomic on its own (a savepoint), so a busy
+server pays one commit for many messages instead of one per message.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from functools import partial
+from typing import NoReturn
+
+from razorlab.errors import ConflictError, ValidationError
+from razorlab.social.messaging.directory import SCHEMA, ChatDirectory
+from razorlab.social.messaging.models import (
+    Message,
+    NotAMemberError,
+    Status,
+    UnknownChatError,
+    validate_client_id,
+    validate_seq,
+    validate_text,
+)
+
+__all__ = ["ChatStore", "Receipt", "SendResult", "HistoryPage", "SCHEMA", "HISTORY_PAGE"]
+
+HISTORY_PAGE = 50  # messages per history page unless the caller asks for fewer
+MAX_HISTORY_PAGE = 200  # the most one history request may fetch
+_MESSAGE_COLUMNS = "chat_id, seq, sender, client_id, text, sent_at"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A stored message, who must receive it, and whether this send was a retry."""
+
+    message: Message
+    recipients: tuple[str, ...]
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One recipient's status moved forward; ``message_status`` is the whole message's now."""
+
+    chat_id: str
+    seq: int
+    sender: str
+    user: str
+    status: Status
+    message_status: Status
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "chat": self.chat_id,
+            "seq": self.seq,
+            "user": self.user,
+            "status": self.status.label,
+            "message_status": self.message_status.label,
+        }
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Messages in ascending ``seq``; pass ``next_before`` for the older page (None: no more)."""
+
+    messages: tuple[Message, ...]
+    next_before: int | None
+
+
+class _NotAMember(Exception):
+    """Raised on the database thread; the caller finds out which error is precise."""
+
+
+def _rows(conn: sqlite3.Connection, sql: str, args: tuple) -> list[tuple]:
+    return conn.execute(sql, args).fetchall()  # fetch all: a RETURNING statement must finish
+
+
+def _send_tx(
+    sender: str, chat_id: str, client_id: str, text: str, now: float, conn: sqlite3.Connection
+) -> tuple[int, tuple[str, ...] | None]:
+    """One send's transaction (runs on the database thread): ``(seq, recipients)``.
+
+    Recipients are ``None`` for a retry of an already stored ``client_id``.
+    """
+    stored = _rows(
+        conn,
+        "SELECT seq, text FROM messages WHERE chat_id = ? AND sender = ? AND client_id = ?",
+        (chat_id, sender, client_id),
+    )
+    if stored:
+        if stored[0][1] != text:
+            raise ConflictError(
+                f"client_id {client_id!r} was already used for a different message",
+                field="client_id",
+            )
+        return stored[0][0], None
+    bumped = _rows(
+        conn,
+        "UPDATE chats SET last_seq = last_seq + 1 WHERE chat_id = ? AND EXISTS "
+        "(SELECT 1 FROM members WHERE chat_id = ? AND user_id = ?) RETURNING last_seq",
+        (chat_id, chat_id, sender),
+    )
+    if not bumped:
+        raise _NotAMember
+    seq = bumped[0][0]
+    conn.execute(
+        f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        (chat_id, seq, sender, client_id, text, now),
+    )
+    others = "FROM members WHERE chat_id = ? AND user_id != ?"
+    queued = _rows(
+        conn,
+        f"INSERT INTO inbox (user_id, chat_id, seq) SELECT user_id, chat_id, ? {others} "
+        "ORDER BY user_id RETURNING user_id",
+        (seq, chat_id, sender),
+    )
+    conn.execute(
+        "INSERT INTO receipts (chat_id, seq, user_id, status, updated_at) "
+        f"SELECT chat_id, ?, user_id, ?, ? {others}",
+        (seq, int(Status.SENT), now, chat_id, sender),
+    )
+    return seq, tuple(sorted(user for (user,) in queued))
+
+
+def _advance_tx(
+    user: str, chat_id: str, upto: int, status: int, now: float, conn: sqlite3.Connection
+) -> list[int]:
+    """Dequeue and move receipts forward up to ``upto`` (database thread): the seqs moved."""
+    row = _rows(
+        conn,
+        "SELECT c.last_seq, EXISTS (SELECT 1 FROM members m WHERE m.chat_id = c.chat_id "
+        "AND m.user_id = ?) FROM chats c WHERE c.chat_id = ?",
+        (user, chat_id),
+    )
+    if not row or not row[0][1]:
+        raise _NotAMember
+    last = row[0][0]
+    if upto > last:
+        raise ValidationError(
+            f"chat {chat_id!r} has no message {upto} yet (last is {last})", field="seq"
+        )
+    conn.execute(
+        "DELETE FROM inbox WHERE user_id = ? AND chat_id = ? AND seq <= ?", (user, chat_id, upto)
+    )
+    moved = _rows(
+        conn,
+        "UPDATE receipts SET status = ?, updated_at = ? "
+        "WHERE chat_id = ? AND user_id = ? AND seq <= ? AND status < ? RETURNING seq",
+        (status, now, chat_id, user, upto, status),
+    )
+    return [seq for (seq,) in moved]
+
+
+class ChatStore(ChatDirectory):
+    """The whole durable state of the chat service: ``store = await ChatStore.open(path)``."""
+
+    async def send(self, sender: str, chat_id: str, client_id: str, text: str) -> SendResult:
+        """Store a message and queue it for every other member, atomically; retries are no-ops."""
+        text, client_id = validate_text(text), validate_client_id(client_id)
+        now = self._clock.now()
+        try:
+            seq, recipients = await self._committer.run(
+                partial(_send_tx, sender, chat_id, client_id, text, now)
+            )
+        except _NotAMember:
+            await self._not_a_member(sender, chat_id)
+        if recipients is None:  # a retry: the stored message, nothing written
+            return SendResult(await self.message(chat_id, seq), (), duplicate=True)
+        message = Message(chat_id, seq, sender, client_id, text, now)
+        return SendResult(message, recipients, duplicate=False)
+
+    async def _not_a_member(self, user: str, chat_id: str) -> NoReturn:
+        await self._require_member(user, chat_id)  # raises the precise error
+        raise NotAMemberError(f"{user!r} is not a member of {chat_id!r}", field="chat")
+
+    async def message(self, chat_id: str, seq: int) -> Message:
+        """One message with every recipient's status."""
+        row = await self._one(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND seq = ?",
+            (chat_id, seq),
+        )
+        if row is None:
+            raise UnknownChatError(f"no message {seq} in chat {chat_id!r}", field="seq")
+        statuses = {
+            user: Status(status)
+            for user, status in await self._all(
+                "SELECT user_id, status FROM receipts WHERE chat_id = ? AND seq = ? "
+                "ORDER BY user_id",
+                (chat_id, seq),
+            )
+        }
+        return Message(*row, status=min(statuses.values(), default=Status.SENT), statuses=statuses)
+
+    async def pending(
+        self, user: str, after: int = 0, limit: int = 100
+    ) -> list[tuple[int, Message]]:
+        """The user's undelivered messages after inbox position ``after``, oldest first."""
+        rows = await self._all(
+            f"SELECT i.id, m.{_MESSAGE_COLUMNS.replace(', ', ', m.')} FROM inbox i "
+            "JOIN messages m ON m.chat_id = i.chat_id AND m.seq = i.seq "
+            "WHERE i.user_id = ? AND i.id > ? ORDER BY i.id LIMIT ?",
+            (user, after, limit),
+        )
+        return [(row[0], Message(*row[1:])) for row in rows]
+
+    async def pending_count(self, user: str) -> int:
+        return (await self._one("SELECT COUNT(*) FROM inbox WHERE user_id = ?", (user,)))[0]
+
+    async def ack(self, user: str, chat_id: str, upto: int) -> list[Receipt]:
+        """The device has everything in ``chat_id`` up to ``upto``: dequeue it, mark delivered."""
+        return await self._advance(user, chat_id, upto, Status.DELIVERED)
+
+    async def read(self, user: str, chat_id: str, upto: int) -> list[Receipt]:
+        """The user opened the chat up to ``upto``: read implies delivered."""
+        return await self._advance(user, chat_id, upto, Status.READ)
+
+    async def _advance(self, user: str, chat_id: str, upto: int, status: Status) -> list[Receipt]:
+        upto = validate_seq(upto)
+        now = self._clock.now()
+        try:
+            moved = await self._committer.run(
+                partial(_advance_tx, user, chat_id, upto, int(status), now)
+            )
+        except _NotAMember:
+            await self._not_a_member(user, chat_id)
+        if not moved:
+            return []
+        seqs = set(moved)
+        rows = await self._all(
+            "SELECT r.seq, m.sender, MIN(r.status) FROM receipts r "
+            "JOIN messages m ON m.chat_id = r.chat_id AND m.seq = r.seq "
+            "WHERE r.chat_id = ? AND r.seq BETWEEN ? AND ? GROUP BY r.seq ORDER BY r.seq",
+            (chat_id, min(seqs), max(seqs)),
+        )
+        return [
+            Receipt(chat_id, seq, sender, user, status, Status(low))
+            for seq, sender, low in rows
+            if seq in seqs
+        ]
+
+    async def history(
+        self, user: str, chat_id: str, before: int | None = None, limit: int = HISTORY_PAGE
+    ) -> HistoryPage:
+        """Up to ``limit`` messages older than ``before`` (default: the newest), oldest first."""
+        await self._require_member(user, chat_id)
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, int)
+            or not 0 < limit <= MAX_HISTORY_PAGE
+        ):
+            raise ValidationError(
+                f"limit must be an integer in 1..{MAX_HISTORY_PAGE}, got {limit!r}", field="limit"
+            )
+        before = validate_seq(before, "before") if before is not None else None
+        rows = await self._all(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND seq < ? "
+            "ORDER BY seq DESC LIMIT ?",
+            (chat_id, before if before is not None else 2**62, limit),
+        )
+        rows.reverse()
+        if not rows:
+            return HistoryPage((), None)
+        overall = dict(
+            await self._all(
+                "SELECT seq, MIN(status) FROM receipts WHERE chat_id = ? AND seq BETWEEN ? AND ? "
+                "GROUP BY seq",
+                (chat_id, rows[0][1], rows[-1][1]),
+            )
+        )
+        messages = tuple(Message(*r, status=Status(overall.get(r[1], Status.SENT))) for r in rows)
+        return HistoryPage(messages, messages[0].seq if messages[0].seq > 1 else None)
+
+    async def row_counts(self) -> dict[str, int]:
+        """Rows per table: what a workload cost the store (fan-out shows up in inbox/receipts)."""
+        tables = ("messages", "receipts", "inbox")
+        return {t: (await self._one(f"SELECT COUNT(*) FROM {t}"))[0] for t in tables}

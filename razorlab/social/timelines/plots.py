@@ -1,0 +1,59 @@
+"""Figures for the timelines chapter: audience skew, cost curves, strategy comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from razorlab.social.timelines.workload import Workload
+
+__all__ = ["follower_distribution", "threshold_cost_curves", "strategy_costs"]
+
+
+def follower_distribution(workload: Workload) -> go.Figure:
+    """Log-log histogram of follower counts: a few accounts dwarf everyone else."""
+    counts = workload.follower_counts
+    edges = np.unique(np.logspace(0, np.log10(counts.max() + 1), 30).astype(int))
+    hist, _ = np.histogram(counts, bins=edges)
+    fig = go.Figure(go.Scatter(x=edges[:-1], y=hist, mode="markers+lines", name="users"))
+    fig.update_xaxes(type="log", title="followers")
+    fig.update_yaxes(type="log", title="users with that many")
+    return fig.update_layout(title="Who has how many followers")
+
+
+def threshold_cost_curves(costs: pd.DataFrame, marker: int | None = None) -> go.Figure:
+    """Writes per post and lists merged per read as the celebrity threshold moves."""
+    fig = go.Figure()
+    x = costs["threshold"]
+    fig.add_scatter(x=x, y=costs["hybrid_writes_per_post"], name="hybrid writes / post")
+    fig.add_scatter(
+        x=x, y=costs["push_writes_per_post"], name="push writes / post", line_dash="dot"
+    )
+    fig.add_scatter(x=x, y=costs["hybrid_lists_per_read"], name="hybrid lists / read", yaxis="y2")
+    fig.add_scatter(
+        x=x, y=costs["pull_lists_per_read"], name="pull lists / read", yaxis="y2", line_dash="dot"
+    )
+    if marker is not None:
+        fig.add_vline(x=marker, line_color="grey")
+    fig.update_layout(
+        title="The celebrity threshold trades write cost for read cost",
+        xaxis=dict(type="log", title="celebrity threshold (followers)"),
+        yaxis=dict(title="timeline writes per post"),
+        yaxis2=dict(title="lists merged per read", overlaying="y", side="right", showgrid=False),
+        legend=dict(orientation="h", y=-0.25),
+    )
+    return fig
+
+
+def strategy_costs(results: pd.DataFrame) -> go.Figure:
+    """Side-by-side bars of the replay's deterministic costs per strategy."""
+    metrics = ["writes_per_post", "items_per_read", "stored_entries"]
+    fig = go.Figure()
+    for metric in metrics:
+        fig.add_bar(x=results["strategy"], y=results[metric] / results[metric].max(), name=metric)
+    return fig.update_layout(
+        title="Relative cost per strategy (1 = the most expensive)",
+        yaxis_title="share of max",
+        barmode="group",
+    )
