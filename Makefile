@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Exact versions the stored notebooks were executed with (`make lock` regenerates it);
+# pyproject.toml keeps the ranges for people who `pip install` the package.
+LOCK   := requirements.lock
 PORT   ?= 8888
 # Headless use: `make lab LAB_ARGS=--no-browser` (or NO_BROWSER=1).
 LAB_ARGS ?= $(if $(NO_BROWSER),--no-browser,)
@@ -11,19 +14,37 @@ ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 JOBS   ?= 2
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: install lab test lint bench notebooks exercises go-measure clean
+# JupyterLab serves the repository root, so every link between chapters, exercises and
+# solutions resolves, and opens the start-here notebook first. The pre-save hook keeps a saved
+# notebook free of the PNG copies plotly's JupyterLab renderer adds to every figure.
+LAB_START := /lab/tree/curriculum/00_start_here.ipynb
+LAB_HOOK  := razorlab.course.lab.drop_figure_images
 
-# Re-install only when the package definition changes, so `make test` starts fast.
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+.PHONY: install lock lab test lint bench notebooks exercises go-measure clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the lock or the package definition changes, so `make test` starts fast.
+$(STAMP): pyproject.toml $(LOCK) | $(VENV)/bin/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[lab,test]'
+	$(BIN)/python -m pip install -q -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# Resolve pyproject.toml's ranges (with the lab and test extras) to exact versions for every
+# supported Python; commit the result with notebooks re-executed on it (`make notebooks`).
+lock: | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --extra lab --extra test --universal \
+		--python-version 3.10 --no-emit-package uv -o $(LOCK)
+
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=curriculum --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ROOT_ARGS) $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=$(LAB_START) \
+		--ContentsManager.pre_save_hook=$(LAB_HOOK) \
+		--ServerApp.ip=127.0.0.1 --port=$(PORT) $(ROOT_ARGS) $(LAB_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,17 +4,29 @@ Figures are stored in notebooks as compact plotly JSON (the ``plotly_mimetype``
 renderer; JupyterLab draws it with its bundled plotly), never with an embedded
 copy of plotly.js. The layout template is our own small one, so a plotly release
 that changes its default template does not change every stored figure.
+
+Stored outputs must not depend on a float's last bits: another CPU, or another build of
+numpy or libm, sums the same numbers in another order and ends a few units of the last place
+away. So the renderer rounds every float in a figure to :data:`FIGURE_DIGITS` significant
+digits before it is stored (far finer than a pixel), and :func:`explore` shows a widget's
+default result as an ordinary output, so a stored notebook reads well before it is run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.io._base_renderers import PlotlyRenderer
 
-__all__ = ["setup_notebook", "TEMPLATE_NAME", "PALETTE"]
+__all__ = ["setup_notebook", "explore", "round_floats", "TEMPLATE_NAME", "PALETTE"]
 
 TEMPLATE_NAME = "razorlab"
+FIGURE_DIGITS = 6  # significant digits a stored figure keeps: ~1 ppm, far below a pixel
 
 #: Colour-blind-safe palette (Okabe & Ito), in the order series get them.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -35,11 +47,94 @@ def _template() -> go.layout.Template:
     )
 
 
+def round_floats(value: Any, digits: int = FIGURE_DIGITS) -> Any:
+    """``value`` with every float (in dicts, lists, numpy arrays) rounded to ``digits``.
+
+    Python's own decimal formatting does the rounding, so the result is the same on every
+    machine for inputs that differ only in their last bits (short of a tie at the digit).
+    """
+    if isinstance(value, dict):
+        return {k: round_floats(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [round_floats(v, digits) for v in value]
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        flat = [float(f"{x:.{digits}g}") for x in value.ravel().tolist()]
+        return np.array(flat, dtype=value.dtype).reshape(value.shape)
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return np.array([round_floats(v, digits) for v in value.tolist()], dtype=object)
+    if isinstance(value, float | np.floating):
+        return float(f"{value:.{digits}g}")
+    return value
+
+
+class _RoundedRenderer(PlotlyRenderer):
+    """plotly's mimetype renderer, fed a figure whose floats are rounded first."""
+
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        return super().to_mimebundle(round_floats(fig_dict))
+
+
 def setup_notebook() -> None:
-    """Call once at the top of a notebook: compact plotly output and tidy tables."""
+    """Call once at the top of a notebook: compact, rounded plotly output and tidy tables."""
     pio.templates[TEMPLATE_NAME] = _template()
     pio.templates.default = TEMPLATE_NAME
-    pio.renderers.default = "plotly_mimetype"
+    pio.renderers[TEMPLATE_NAME] = _RoundedRenderer()
+    pio.renderers.default = TEMPLATE_NAME
     pd.set_option("display.max_rows", 20)
     pd.set_option("display.max_columns", 20)
     pd.set_option("display.width", 120)
+
+
+class _Controls:
+    """The sliders of :func:`explore`; stored as one line of text, live as a widget box."""
+
+    def __init__(self, box: Any, names: Sequence[str]) -> None:
+        self.box = box
+        self.note = (
+            f"Controls: {', '.join(names)} — run the notebook to move them; "
+            "the result below updates in place (shown here for the defaults)."
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = self.box._repr_mimebundle_(**kwargs) or {}
+        return {**bundle, "text/plain": self.note}
+
+
+def explore(func: Callable[..., Any], **controls: Any) -> None:
+    """Show ``func``'s result for the controls' default values, then controls that redraw it.
+
+    Each keyword is an ipywidgets control (``IntSlider(...)``, ``Dropdown(...)``) whose value
+    is passed to ``func`` under the same name. ``func`` returns what to show — a figure, a
+    table, a string, or a tuple of them. Unlike ``interact``, the result for the defaults is an
+    ordinary output: it is stored in the notebook (a reader sees it before running anything;
+    nbval checks it), and a moved slider replaces it in place.
+    """
+    from IPython.display import Pretty, display
+
+    def shown(result: Any) -> list[Any]:
+        parts = result if isinstance(result, tuple) else (result,)
+        return [Pretty(p) if isinstance(p, str) else p for p in parts]
+
+    def bundle(obj: Any) -> dict:
+        if isinstance(obj, go.Figure):
+            return pio.renderers[pio.renderers.default].to_mimebundle(obj.to_dict())
+        from IPython import get_ipython
+
+        data, _ = get_ipython().display_formatter.format(obj)
+        return data
+
+    from ipywidgets import VBox
+
+    for name, control in controls.items():
+        control.description = control.description or name
+    display(_Controls(VBox(list(controls.values())), list(controls)))
+    values = {name: control.value for name, control in controls.items()}
+    handles = [display(bundle(p), raw=True, display_id=True) for p in shown(func(**values))]
+
+    def redraw(_change: object) -> None:
+        parts = shown(func(**{name: c.value for name, c in controls.items()}))
+        for handle, part in zip(handles, parts, strict=False):
+            handle.update(bundle(part), raw=True)
+
+    for control in controls.values():
+        control.observe(redraw, names="value")

@@ -24,3 +24,15 @@ def test_map_check_does_not_load_the_engines():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_python_dash_m_razorlab_is_the_razorlab_command(tmp_path):
+    """`python -m razorlab map --check` behaves like `razorlab map --check`."""
+    ran = subprocess.run(
+        [sys.executable, "-m", "razorlab", "map", "--check"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    bad = subprocess.run([sys.executable, "-m", "razorlab", "nosuch"], capture_output=True,
+                         text=True, check=False, timeout=60)  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.startswith("usage: razorlab")

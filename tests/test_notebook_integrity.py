@@ -78,18 +78,16 @@ def test_chapters_have_the_required_parts(path):
     assert "application/vnd.plotly.v1+json" in mimes, f"{path.name}: no plotly figure"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_exercise_links_point_at_real_files(path):
-    nb = _load(path)
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "markdown":
-            continue
-        source = "".join(cell["source"])
-        for target in {s.split(")")[0] for s in source.split("](")[1:]}:
-            if target.endswith(".ipynb") and "://" not in target:
-                assert (path.parent / target).resolve().exists(), (
-                    f"{path.name}: broken link {target}"
-                )
+ALL_NOTEBOOKS = find_notebooks(ROOT, ("curriculum", "solutions", "exercises"))
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_notebooks_name_their_kernel(path):
+    """JupyterLab opens a notebook that names its kernel without asking or marking it modified."""
+    spec = _load(path)["metadata"].get("kernelspec", {})
+    assert spec.get("name") == "python3", (
+        f"{path.name}: no python3 kernelspec (run `make notebooks`)"
+    )
 
 
 def test_figures_are_stored_compactly():

@@ -22,6 +22,7 @@ from typing import Any
 
 import nbformat
 
+from razorlab.course.execute import KERNELSPEC
 from razorlab.grading.notebook_tags import (
     NotebookFormatError,
     cell_source,
@@ -48,7 +49,7 @@ SOLUTIONS_DIR = "solutions"
 EXERCISES_DIR = "exercises"
 #: Learners open the generated notebook in JupyterLab: tell it which kernel to use.
 LEARNER_METADATA = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+    "kernelspec": KERNELSPEC,
     "language_info": {"name": "python"},
 }
 
