@@ -74,6 +74,10 @@ def test_chapters_have_the_required_parts(path):
     assert "learning objectives" in text.lower(), f"{path.name}: no learning objectives"
     assert "## Check the seed" in text, f"{path.name}: no '## Check the seed' section"
     assert "_exercises.ipynb" in text, f"{path.name}: no link to its exercises"
+    recap = text.split("## In the interview", 1)
+    assert len(recap) == 2, f"{path.name}: no '## In the interview' recap"
+    for part in ("**Five numbers to know**", "**Trade-offs**", "**What to say in the 45 minutes**"):
+        assert part in recap[1], f"{path.name}: the interview recap has no {part}"
     mimes = {m for c in _code_cells(nb) for o in c["outputs"] for m in o.get("data", {})}
     assert "application/vnd.plotly.v1+json" in mimes, f"{path.name}: no plotly figure"
 
@@ -88,6 +92,19 @@ def test_notebooks_name_their_kernel(path):
     assert spec.get("name") == "python3", (
         f"{path.name}: no python3 kernelspec (run `make notebooks`)"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_a_stored_notebook_reads_well_before_it_is_run(path):
+    """A widget without its kernel shows its text/plain: never a raw `interactive(...)` repr."""
+    raw = [
+        i
+        for i, cell in enumerate(_load(path)["cells"])
+        if cell["cell_type"] == "code"
+        for out in cell["outputs"]
+        if "".join(out.get("data", {}).get("text/plain", "")).startswith(("interactive(", "VBox("))
+    ]
+    assert not raw, f"{path.name}: cells {raw} store raw widget text; use razorlab.viz.explore"
 
 
 def test_figures_are_stored_compactly():
