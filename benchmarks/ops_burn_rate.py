@@ -44,7 +44,8 @@ def _python_loop(errors: list[float], requests: list[float], slo: SLO) -> list[l
                     old_e, old_r = s[0].popleft()
                     s[1] -= old_e
                     s[2] -= old_r
-                burn = (s[1] / s[2] if s[2] else 0.0) / slo.error_budget
+                # a young window is judged against a full one's requests (see slo.py)
+                burn = (s[1] / s[2] if s[2] else 0.0) * (len(s[0]) / w) / slo.error_budget
                 ok = ok and burn >= a.burn_rate
             fired.append(ok)
         out.append(fired)

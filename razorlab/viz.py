@@ -14,7 +14,7 @@ default result as an ordinary output, so a stored notebook reads well before it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,10 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import PlotlyRenderer
 
-__all__ = ["setup_notebook", "explore", "round_floats", "TEMPLATE_NAME", "PALETTE"]
+from razorlab.errors import ValidationError
+from razorlab.money import Money
+
+__all__ = ["setup_notebook", "explore", "in_rupees", "round_floats", "TEMPLATE_NAME", "PALETTE"]
 
 TEMPLATE_NAME = "razorlab"
 FIGURE_DIGITS = 6  # significant digits a stored figure keeps: ~1 ppm, far below a pixel
@@ -65,6 +68,37 @@ def round_floats(value: Any, digits: int = FIGURE_DIGITS) -> Any:
     if isinstance(value, float | np.floating):
         return float(f"{value:.{digits}g}")
     return value
+
+
+PAISE_SUFFIX = "_paise"  # a column named like this holds integer paise
+
+
+def _rupees(paise: object) -> str:
+    if paise is None or pd.isna(paise):
+        return ""  # a missing amount (a payout the bank never made) stays blank
+    return Money(round(float(paise))).format()  # a median may end in half a paisa: half-even
+
+
+def in_rupees(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """A display copy of ``frame`` with money columns as rupee text (``₹1,23,456.78``).
+
+    Engines keep integer paise, right for arithmetic and wrong for a reader. ``columns``
+    defaults to the ``*_paise`` columns or, in a frame without any (a ledger statement, where
+    every number is money), to every numeric column. ``x_paise`` is renamed ``x``; other
+    columns, the index and ``frame`` itself are untouched, so nothing computes with the text.
+    """
+    if columns is None:
+        named = [c for c in frame.columns if isinstance(c, str) and c.endswith(PAISE_SUFFIX)]
+        chosen = named or list(frame.select_dtypes("number").columns)
+    else:
+        chosen = list(columns)
+    missing = [c for c in chosen if c not in frame.columns]
+    if missing:
+        raise ValidationError(f"no such columns: {missing}", field="columns")
+    out = frame.copy()
+    for column in chosen:
+        out[column] = frame[column].map(_rupees).astype(object)
+    return out.rename(columns={c: c.removesuffix(PAISE_SUFFIX) for c in chosen})
 
 
 class _RoundedRenderer(PlotlyRenderer):

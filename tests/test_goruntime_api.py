@@ -10,6 +10,8 @@ EXPECTED = {
     "lost_object_scenario", "mark", "max_goroutines", "memory_table", "mixed", "parse_gogc",
     "run_strategy", "seed_claim", "shrunk_stack", "simulate", "simulate_gc", "sleep_probe",
     "spawn_burst", "spike", "stack_growth", "stack_size_for", "steady",
+    "ADDRESS_BITS", "address_space_ceiling", "SyncPool", "sync_pool_survival", "MapInterner",
+    "Handle", "WeakInterner", "interner_growth",
 }  # fmt: skip
 
 

@@ -86,3 +86,28 @@ def test_peak_heap_counts_the_heap_just_before_each_sweep(gogc):
     pre_sweep = before + wl.alloc_bytes_per_s * wl.dt_s * (1 - s["gc_cpu_share"].to_numpy())
     run = simulate_gc(wl, GCConfig(gogc=gogc))
     assert run.peak_heap_bytes == pytest.approx(max(pre_sweep.max(), s["heap_b"].max()))
+
+
+def test_forced_gc_runs_cycles_the_pacer_would_not_and_costs_cpu():
+    wl = steady(64, 400, duration_s=2.0)
+    paced = simulate_gc(wl, GCConfig(gogc=100))
+    forced = simulate_gc(wl, GCConfig(gogc=100, forced_gc_every_s=0.05))
+    assert paced.forced_cycles == 0
+    assert forced.forced_cycles > 0 and forced.cycles > 2 * paced.cycles
+    assert forced.gc_cpu_fraction > 2 * paced.gc_cpu_fraction, "NumGC and GC CPU count them"
+    assert forced.pauses == 2 * forced.cycles
+
+
+def test_a_forced_gc_during_marking_waits_and_then_runs_its_own_cycle():
+    wl = steady(64, 400, duration_s=2.0)
+    rare = simulate_gc(wl, GCConfig(gogc=100, forced_gc_every_s=10.0))  # never due in 2 s
+    assert rare.cycles == simulate_gc(wl, GCConfig(gogc=100)).cycles
+    busy = simulate_gc(wl, GCConfig(gogc=100, forced_gc_every_s=1e-3))  # always pending
+    marking = busy.series["marking"].to_numpy()
+    assert marking[10:].all(), "back-to-back cycles: a pending runtime.GC() starts the next"
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, True])
+def test_bad_forced_gc_interval_is_rejected(bad):
+    with pytest.raises(ValidationError, match="forced_gc_every_s"):
+        GCConfig(forced_gc_every_s=bad)

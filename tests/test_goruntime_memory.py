@@ -71,3 +71,16 @@ def test_memory_table_rows_grow_linearly():
 def test_bad_counts_raise(bad):
     with pytest.raises(ValidationError):
         goroutine_bytes(bad)
+
+
+def test_a_48_bit_address_space_caps_a_process_near_1_4e11_minimum_stacks():
+    from razorlab.goruntime import ADDRESS_BITS, address_space_ceiling, goroutine_bytes
+
+    assert ADDRESS_BITS == 48
+    assert address_space_ceiling() == 2**37 == 137_438_953_472, "2**48 / 2 KiB"
+    assert address_space_ceiling() < 10**12, "a trillion goroutines cannot even be addressed"
+    assert address_space_ceiling(47) == 2**36, "linux/amd64 user space: the lower half"
+    with_g = address_space_ceiling(per_goroutine_bytes=goroutine_bytes(1))
+    assert with_g == 2**48 // 2568 and with_g < address_space_ceiling()
+    with pytest.raises(ValidationError):
+        address_space_ceiling(per_goroutine_bytes=0)

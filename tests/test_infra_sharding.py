@@ -13,13 +13,17 @@ from razorlab.infra.sharding import (
     HashRing,
     compare_schemes,
     hash_keys,
+    hot_shard_report,
     imbalance_by_vnodes,
     jump_hash,
     jump_placement,
     merchant_ids,
+    merchant_volumes,
     modulo_placement,
     rebalance_stats,
+    split_hot_keys,
     stable_hash64,
+    traffic_shares,
 )
 
 HASHES = hash_keys(merchant_ids(100_000, seed=7))
@@ -137,3 +141,35 @@ def test_more_virtual_nodes_flatten_the_load():
     imbalance = [r["imbalance"] for r in rows]
     assert imbalance[0] > imbalance[1] > imbalance[2] >= 1.0
     assert imbalance[2] < 1.1
+
+
+def test_merchant_volumes_are_zipf_shares_that_sum_to_one():
+    v = merchant_volumes(10_000)
+    assert v.sum() == pytest.approx(1) and (np.diff(v) <= 0).all()
+    assert v[0] == pytest.approx(1 / sum(1 / r for r in range(1, 10_001)))
+    assert merchant_volumes(4, exponent=0).tolist() == [0.25] * 4
+    with pytest.raises(ValidationError):
+        merchant_volumes(0)
+
+
+def test_split_hot_keys_keeps_the_total_and_splits_only_the_heaviest():
+    keys, weights = split_hot_keys(["a", "b", "c"], np.array([0.2, 0.7, 0.1]), top=1, parts=4)
+    assert keys == ["a", "b#0", "b#1", "b#2", "b#3", "c"]
+    assert weights.sum() == pytest.approx(1) and weights[1] == pytest.approx(0.175)
+
+
+def test_traffic_shares_follow_the_weights_of_the_keys_each_shard_owns():
+    ring = HashRing(["s0", "s1", "s2"], vnodes=50)
+    keys = merchant_ids(300)
+    shares = traffic_shares(ring, keys, np.ones(300))
+    counts = np.bincount(ring.place(hash_keys(keys)), minlength=3)
+    assert shares.sum() == pytest.approx(1) and shares.tolist() == pytest.approx(counts / 300)
+
+
+def test_sharding_by_merchant_makes_a_hot_shard_and_the_fixes_cool_it():
+    rows = {r["shard by"]: r for r in hot_shard_report(n_merchants=5_000, n_payments=50_000)}
+    by_merchant = rows["merchant id"]["hottest / mean"]
+    assert by_merchant > 2, "the biggest merchant alone sends more than two shards' worth"
+    assert rows["hot merchants split"]["hottest / mean"] < by_merchant
+    assert rows["payment id"]["hottest / mean"] < 1.2
+    assert all(r["mean shard"] == pytest.approx(1 / 16) for r in rows.values())

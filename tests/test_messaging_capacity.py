@@ -41,3 +41,15 @@ def test_fanout_plot_has_model_lines_and_engine_dots():
     model = fanout_table(range(2, 10))
     fig = fanout_cost_plot(model, model.loc[[2, 4], ["frames", "rows"]])
     assert [t.mode for t in fig.data] == ["lines", "markers", "lines", "markers"]
+
+
+def test_daily_fanout_mixes_one_to_one_and_group_costs():
+    from razorlab.social.messaging.capacity import daily_fanout
+
+    only_dm = daily_fanout(20, 0, messages_per_day=86_400e6)
+    assert only_dm.iloc[0, 0] == "7M", "1M msgs/s of 1:1 chats: 7 frames each"
+    assert only_dm.iloc[2, 0] == "7.0"
+    half = daily_fanout(3, 50, messages_per_day=1e12)
+    assert half.iloc[1, 0] == "4.0T", "(3 + 5) / 2 rows per message"
+    with pytest.raises(ValidationError):
+        daily_fanout(20, 101)

@@ -135,3 +135,24 @@ def test_storage_is_linear_and_cores_never_shrink_with_load(qps, payload, ratio,
         base.cores * DEFAULT_PER_CORE_QPS * DEFAULT_TARGET_UTILISATION
         >= base.peak_request_rate.to("req/s") * (1 - 1e-9)
     ), "enough cores for the peak at the target utilisation"
+
+
+def test_seventy_percent_across_three_zones_does_not_survive_losing_one():
+    from razorlab.ops.capacity import after_zone_loss, max_utilisation
+
+    assert after_zone_loss(0.7, 3) == pytest.approx(1.05), "two survivors run at 105%"
+    assert max_utilisation(3) == pytest.approx(2 / 3)
+    assert after_zone_loss(max_utilisation(3), 3) == pytest.approx(1.0)
+    assert after_zone_loss(0.7, 4) == pytest.approx(0.9333, rel=1e-4)
+    assert max_utilisation(4) == pytest.approx(0.75)
+    assert max_utilisation(2) == pytest.approx(0.5)
+    assert max_utilisation(5, lost=2) == pytest.approx(0.6)
+    assert DEFAULT_TARGET_UTILISATION > max_utilisation(3), "the 70% default is not zone-proof"
+
+
+@pytest.mark.parametrize("zones, lost", [(1, 1), (3, 3), (2, -1), (3.0, 1), (True, 0)])
+def test_zone_loss_needs_a_survivor_and_int_counts(zones, lost):
+    from razorlab.ops.capacity import max_utilisation
+
+    with pytest.raises(ValidationError):
+        max_utilisation(zones, lost)

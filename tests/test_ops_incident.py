@@ -4,7 +4,7 @@ import pytest
 
 from razorlab.clock import EPOCH_2026, ManualClock
 from razorlab.errors import StateError, ValidationError
-from razorlab.ops.incident import FAULTS, Incident, classify, respond
+from razorlab.ops.incident import FAULTS, RESOLVED_WINDOW_MIN, Incident, classify, respond
 from razorlab.ops.postmortem import postmortem
 from razorlab.ops.slo import SLO
 
@@ -135,3 +135,33 @@ def test_the_page_is_logged_on_the_clock_it_arrived_and_mtta_is_the_wait():
     tl = list(inc.timeline()["event"])
     assert tl.index("detected") < tl.index("acknowledged")
     assert respond(Incident("bank_outage", seed=5), ack_minutes=5).summary()["mtta_min"] == 5
+
+
+def test_status_updates_keep_going_when_a_step_fails():
+    inc = Incident("db_saturation", seed=42)
+    paged = inc.advance_until_paged()
+    inc.acknowledge("lead")
+    inc.advance(2)
+    assert not inc.act("restart_pods")  # a step that fails
+    inc.advance(5)
+    assert inc.act("kill_batch_job")
+    resolved = inc.advance_until_resolved()
+    updates = inc.status_updates(every_minutes=5)
+    assert updates["minute"].iloc[0] == paged, "the first update goes out with the page"
+    declared = resolved + RESOLVED_WINDOW_MIN
+    assert updates["minute"].iloc[-1] == declared and updates["status"].iloc[-1] == "resolved"
+    wrong = int(inc.timeline().set_index("event").loc["action", "minute"])
+    assert (updates["minute"] > wrong).sum() >= 2, "updates continue after the failed step"
+    assert inc.mitigated_at in set(updates["minute"])
+    gaps = updates["minute"].diff().dropna()
+    assert (gaps <= 5).all(), "no gap longer than the promised cadence"
+    order = {"investigating": 0, "monitoring": 1, "resolved": 2}
+    assert updates["status"].map(order).is_monotonic_increasing
+
+
+def test_no_page_no_status_updates():
+    inc = Incident("bad_deploy", seed=1)
+    inc.advance(30)
+    assert inc.status_updates().empty
+    with pytest.raises(ValidationError, match="every_minutes"):
+        inc.status_updates(every_minutes=0)

@@ -164,3 +164,89 @@ def test_same_seed_same_run():
     a = MigrationSimulator(demo_monolith(), seed=7).run().timeline
     b = MigrationSimulator(demo_monolith(), seed=7).run().timeline
     assert a.equals(b)
+
+
+def _step_error_rate(capacity, pct=25.0, seed=42):
+    """Error rate of the new payments service over the first judged minute of a ramp step."""
+    services = {"payments": NewService(capacity_pct=capacity)}
+    run = MigrationSimulator(demo_monolith(), services, seed=seed).run()
+    tl = run.timeline
+    rows = tl[(tl["phase"] == 3) & (tl["pct_new"] == pct) & tl["step_error_rate"].notna()]
+    return float(rows["step_error_rate"].iloc[0])
+
+
+def test_lower_capacity_means_more_errors_at_the_same_ramp_step():
+    rates = [_step_error_rate(cap) for cap in (24, 20, 15, 10, 5)]
+    assert rates == sorted(rates), f"errors must grow as capacity falls: {rates}"
+    assert rates[0] > 0.02 and rates[-1] > 0.7, "the excess over capacity is shed"
+    # load shedding: offered 25% against capacity c, the share 1 - c/25 fails
+    for cap, rate in zip((24, 20, 15, 10, 5), rates, strict=True):
+        assert rate == pytest.approx(1 - cap / 25, abs=0.03)
+
+
+def test_overload_slows_the_service_more_the_further_past_capacity():
+    assert NewService(capacity_pct=20).overload(10) == (0.0, 1.0), "below capacity: no change"
+    shed_a, slow_a = NewService(capacity_pct=20).overload(25)
+    shed_b, slow_b = NewService(capacity_pct=10).overload(25)
+    assert shed_a == pytest.approx(0.2) and shed_b == pytest.approx(0.6)
+    assert 1 < slow_a < slow_b
+
+
+def test_overload_runs_are_repeatable_by_seed():
+    services = {"payments": NewService(capacity_pct=12)}
+    a = MigrationSimulator(demo_monolith(), services, seed=3).run().timeline
+    b = MigrationSimulator(demo_monolith(), services, seed=3).run().timeline
+    assert a.equals(b)
+
+
+def test_an_interaction_fault_rolls_back_only_its_phase_by_default():
+    services = {"payments": NewService(fails_with=("ledger",))}
+    run = MigrationSimulator(demo_monolith(), services, seed=42).run()
+    assert list(run.phases["outcome"]) == ["completed", "completed", "rolled_back", "not started"]
+    assert run.on_new_services() == ["merchants", "ledger", "orders", "settlements"]
+
+
+def test_dependency_scope_rolls_earlier_phases_back_newest_first():
+    services = {"payments": NewService(fails_with=("ledger",))}
+    sim = MigrationSimulator(demo_monolith(), services, rollback_scope="dependencies", seed=42)
+    run = sim.run()
+    assert list(run.phases["outcome"]) == ["rolled_back"] * 3 + ["not started"]
+    assert list(run.rollbacks["phase"]) == [3, 2, 1], "undo in reverse order of extraction"
+    assert list(run.rollbacks["minute"]) == list(
+        range(run.rollbacks["minute"].iloc[0], len(run.timeline))
+    )
+    assert run.on_new_services() == []
+    assert ((run.timeline["pct_new"] + run.timeline["pct_monolith"]) == 100).all()
+
+
+def test_dependency_scope_undoes_a_chain_back_to_the_monolith():
+    # level-by-level phases: each phase holds something the next one calls, so a failure at
+    # the top of a chain undoes every phase below it
+    eps = [Endpoint("a"), Endpoint("b", ("a",)), Endpoint("c", ("b",))]
+    services = {"c": NewService(capacity_pct=2)}
+    run = MigrationSimulator(eps, services, rollback_scope="dependencies").run()
+    assert list(run.phases["outcome"]) == ["rolled_back"] * 3
+    assert list(run.phases["reason"])[:2] == ["with phase 3", "with phase 3"]
+    assert run.on_new_services() == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rollback_scope": "everything"}, "rollback_scope"),
+        ({"services": {"payments": NewService(fails_with=("ghost",))}}, "fails_with"),
+        ({"services": {"payments": NewService(capacity_pct=0)}}, "capacity_pct"),
+    ],
+)
+def test_bad_rollback_and_service_settings_are_refused(kwargs, message):
+    with pytest.raises(ValidationError, match=message):
+        MigrationSimulator(demo_monolith(), **kwargs)
+
+
+def test_phases_undone_by_a_later_rollback_reopen_their_risks():
+    services = {"payments": NewService(fails_with=("ledger",))}
+    sim = MigrationSimulator(demo_monolith(), services, rollback_scope="dependencies", seed=42)
+    reg = risk_register(sim, sim.run())
+    assert set(reg.loc[reg["phase"] < 3, "status"]) == {"open"}
+    capacity = reg[(reg["phase"] == 3) & reg["risk"].str.startswith("capacity")]
+    assert list(capacity["status"]) == ["materialised"]

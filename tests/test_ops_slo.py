@@ -53,16 +53,51 @@ def test_a_short_blip_that_spends_little_budget_never_pages():
     assert frame[FAST].sum() == 0
 
 
-def test_young_streams_are_judged_on_the_minutes_they_have():
+def test_a_start_up_blip_does_not_page_as_if_it_filled_the_hour():
+    # one minute of 2% errors right at start-up: 0.02 / 0.001 = 20x over that minute, but
+    # only 1/60 of the hour exists, so the hour burns 20/60 = 0.33x, not 20x
+    err, req = stream(120, 0, 1, 0.02)
+    frame = evaluate_alerts(err, req, SLO(0.999))
+    assert not frame[[a.name for a in WORKBOOK_ALERTS]].to_numpy().any()
+    assert frame[f"{FAST}: long"].iloc[0] == pytest.approx(20 / 60)
+    assert frame[f"{FAST}: short"].iloc[0] == pytest.approx(20 / 5)
+
+
+def test_a_sustained_burn_from_start_up_still_pages_once_its_budget_is_spent():
+    # 2% from minute 0: the partial hour reaches 14.4x when n/60 * 20 >= 14.4 -> minute 43,
+    # exactly when the same burn would page after a clean hour
+    err, req = stream(120, 0, 120, 0.02)
+    frame = evaluate_alerts(err, req, SLO(0.999))
+    assert int(np.flatnonzero(frame[FAST])[0]) == 43
+    # and a hard outage at start-up pages in its first minute: 1000x * 1/60 >= 14.4
+    err, req = stream(30, 0, 30, 1.0)
+    assert bool(evaluate_alerts(err, req, SLO(0.999))[FAST].iloc[0])
+
+
+def test_young_streams_count_missing_minutes_as_unburnt():
     err, req = stream(60, 10, 60, 0.008)
     frame = evaluate_alerts(err, req, SLO(0.999))
-    # at minute 40 the "6 h" window holds 41 minutes, 31 of them bad: 31/41 * 8 = 6.05 >= 6
-    assert int(np.flatnonzero(frame[MEDIUM])[0]) == 40
+    # at minute 40 the "6 h" window holds 41 minutes, 31 of them bad: 31/41 * 8 * 41/360 < 6
+    assert frame[f"{MEDIUM}: long"].iloc[40] == pytest.approx(31 * 8 / 360)
+    assert not frame[MEDIUM].any()
+
+
+def test_partial_windows_match_a_stream_padded_with_clean_history():
+    # the rule in one line: a young window burns like a full one whose missing minutes
+    # had the same traffic and no errors
+    err, req = stream(90, 20, 50, 0.03)
+    padded_err = np.concatenate([np.zeros(60), err])
+    padded_req = np.concatenate([np.full(60, 10_000), req])
+    young = burn_rate(err, req, 60, SLO(0.999))
+    old = burn_rate(padded_err, padded_req, 60, SLO(0.999))[60:]
+    assert young == pytest.approx(old)
 
 
 def test_burn_rate_of_a_steady_stream_is_error_ratio_over_budget():
     err, req = stream(120, 0, 120, 0.002)
-    assert burn_rate(err, req, 60, SLO(0.999)) == pytest.approx(np.full(120, 2.0))
+    burn = burn_rate(err, req, 60, SLO(0.999))
+    assert burn[59:] == pytest.approx(np.full(61, 2.0)), "a full window burns ratio / budget"
+    assert burn[:59] == pytest.approx(2.0 * np.arange(1, 60) / 60), "a young one, its share"
 
 
 def test_no_traffic_means_no_burn():

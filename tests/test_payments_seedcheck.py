@@ -14,7 +14,12 @@ from razorlab.payments import (
     run_drill,
 )
 from razorlab.payments.plots import drill_figure, latency_histogram
-from razorlab.payments.seedcheck import seed_style_cached_charge, seed_style_create
+from razorlab.payments.seedcheck import (
+    breaker_blast_radius,
+    l1_cache_comparison,
+    seed_style_cached_charge,
+    seed_style_create,
+)
 
 BODY = {"amount": 19_900, "currency": "INR", "method": "upi", "vpa": "asha@okhdfc"}
 
@@ -63,3 +68,23 @@ def test_latency_histogram_marks_p50_and_p99():
     fig = latency_histogram([1.0, 2.0, 3.0, 4.0, 150.0])
     texts = [a.text for a in fig.layout.annotations]
     assert any(t.startswith("p50") for t in texts) and "budget" in texts
+
+
+def test_a_breaker_keyed_by_method_refuses_healthy_banks_and_one_per_route_does_not():
+    by_method = {r["bank"]: r for r in breaker_blast_radius("method")}
+    by_route = {r["bank"]: r for r in breaker_blast_radius("route")}
+    assert by_method["icici"]["refused fast"] > 0.5 * by_method["icici"]["sent"]
+    assert by_route["icici"]["refused fast"] == by_route["sbi"]["refused fast"] == 0
+    assert by_route["hdfc"]["refused fast"] > 0.9 * by_route["hdfc"]["sent"]
+    assert [r["sent"] for r in by_method.values()] == [r["sent"] for r in by_route.values()]
+    with pytest.raises(ValueError):
+        breaker_blast_radius("bank")
+
+
+def test_the_seed_l1_grows_without_bound_and_never_sees_a_change_made_elsewhere():
+    seed, lru = l1_cache_comparison(payments=5_000, max_items=1_000, ttl_s=5.0, horizon_s=60)
+    assert (
+        seed["entries held"] == 5_000 and seed["seconds until a capture elsewhere is seen"] is None
+    )
+    assert lru["entries held"] == 1_000 and lru["evicted"] == 4_000
+    assert lru["seconds until a capture elsewhere is seen"] == 5

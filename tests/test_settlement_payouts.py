@@ -15,6 +15,7 @@ from razorlab.settlement import (
     Entry,
     SettlementPolicy,
     compare_modes,
+    is_working_day,
     percent_paise,
     random_payables,
     settle,
@@ -42,11 +43,25 @@ def test_percent_rejects_negative_amounts_and_float_rates():
         percent_paise([1], 2.0)
 
 
-def test_t_plus_n_skips_weekends_and_holidays():
+def test_t_plus_n_skips_sundays_second_and_fourth_saturdays_and_holidays():
     thursday = date(2026, 1, 1)
-    assert settlement_date(thursday, 2) == date(2026, 1, 5)
-    assert settlement_date(thursday, 1, holidays=[date(2026, 1, 2)]) == date(2026, 1, 5)
-    assert settlement_date(date(2026, 1, 3), 0) == date(2026, 1, 5), "T+0 on Saturday waits"
+    # Sat 3 Jan is the month's 1st Saturday: a working day (Razorpay, bank calendar)
+    assert settlement_date(thursday, 2) == date(2026, 1, 3)
+    assert settlement_date(thursday, 1, holidays=[date(2026, 1, 2)]) == date(2026, 1, 3)
+    assert settlement_date(thursday, 3) == date(2026, 1, 5), "Sunday is never a working day"
+    # Fri 9 Jan: Sat 10 Jan is the 2nd Saturday (closed), Sun 11 closed -> Mon 12
+    assert settlement_date(date(2026, 1, 9), 1) == date(2026, 1, 12)
+    assert settlement_date(date(2026, 1, 10), 0) == date(2026, 1, 12), "T+0 on a 2nd Saturday waits"
+    assert settlement_date(date(2026, 1, 11), 0) == date(2026, 1, 12), "T+0 on Sunday waits"
+    assert settlement_date(date(2026, 1, 17), 0) == date(2026, 1, 17), "3rd Saturday is open"
+
+
+def test_working_days_follow_the_bank_calendar():
+    saturdays = [date(2026, 5, d) for d in (2, 9, 16, 23, 30)]  # May 2026 has five Saturdays
+    assert [is_working_day(d) for d in saturdays] == [True, False, True, False, True]
+    assert not is_working_day(date(2026, 5, 3)), "Sunday"
+    assert is_working_day(date(2026, 1, 23))
+    assert not is_working_day(date(2026, 1, 26), holidays=[date(2026, 1, 26)]), "holiday"
 
 
 def test_fee_and_gst_are_rounded_per_payment():

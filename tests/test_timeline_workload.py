@@ -97,3 +97,16 @@ async def test_a_failing_delivery_is_raised_on_exit_not_swallowed_or_hung():
             await fanout.post(0, "b")
     assert len(fanout.failures) == 2, "the worker survived the first failure"
     assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+
+async def test_queued_batches_live_only_in_memory_until_a_worker_takes_them():
+    n = FANOUT_BATCH + 1
+    graph = SocialGraph.from_follows(n + 1, np.arange(1, n + 1), np.zeros(n, dtype=int))
+    service = Timelines.create("push", graph)
+    fanout = FanoutWorkers(service, workers=1, queue_size=8)  # workers not started: a "crash"
+    tweet = await fanout.post(0, "lost")
+    assert fanout.queued == 2, "the author and n followers make two batches, both only queued"
+    assert service.strategy.entries(n) == 0, "no follower got the tweet"
+    async with fanout:  # start the workers: the queue drains
+        pass
+    assert fanout.queued == 0 and service.home_ids(n, 1) == [tweet.id]

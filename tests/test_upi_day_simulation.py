@@ -42,3 +42,30 @@ def test_switch_draws_from_the_same_model():
     for state in ("SUCCESS", "FAILURE", "REVERSED"):
         expected = (day["final_state"] == state).mean()
         assert abs((finals == state).mean() - expected) < 0.06, state
+
+
+def test_every_outcome_names_who_decided_it_and_balances_belong_to_the_remitter():
+    from razorlab.upi.network import DECIDED_BY, REASONS, NetworkModel, decided_by, simulate
+
+    assert set(DECIDED_BY) == set(REASONS)
+    day = simulate(NetworkModel(), 20_000, seed=7)
+    table = decided_by(day)
+    assert list(table.index) == list(REASONS)
+    assert int(table["payments"].sum()) == len(day), "every payment is counted once"
+    assert table.loc["insufficient funds", "decided by"] == "remitter bank"
+    assert table.loc["wrong PIN", "decided by"] == "remitter bank"
+    assert not any(
+        "PSP" in who for r, who in table["decided by"].items() if r != "payer PSP / switch down"
+    )
+
+
+def test_codes_follow_npci_meanings():
+    from razorlab.upi.network import RESPONSE_CODES, NetworkModel, simulate
+
+    day = simulate(NetworkModel(), 50_000, seed=3)
+    assert set(day["code"].unique()) <= set(RESPONSE_CODES), "every emitted code is documented"
+    by_reason = day.groupby("reason", observed=True)["code"].first()
+    assert by_reason["remitter bank declined"] == "U30", "a technical debit failure is U30"
+    assert by_reason["beneficiary credit failed (reversed)"] == "U31"
+    assert "ZA" not in set(day["code"]), "ZA is a customer's decline, never a technical one"
+    assert "ZA" in BUSINESS_DECLINES

@@ -122,3 +122,14 @@ def test_every_state_change_is_in_the_verified_audit_log():
     txns = sw.transactions()
     assert len(sw.audit) == sum(len(t.timeline) for t in txns)
     assert sw.audit.verify().ok
+
+
+def test_listed_categories_allow_five_lakh_since_september_2025(switch):
+    five_lakh = 5 * PER_TXN_LIMIT_PAISE
+    assert CATEGORY_LIMITS_PAISE["capital_markets"] == five_lakh
+    assert CATEGORY_LIMITS_PAISE["insurance"] == five_lakh
+    txn = switch.pay(
+        "CM1", "ravi@okhdfc", "broker@hdfcbank", 4_00_00_000, category="capital_markets"
+    )
+    switch.clock.advance(15)
+    assert txn.code != "Z8", "₹4 lakh for capital markets is within the ₹5 lakh limit"

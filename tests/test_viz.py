@@ -1,14 +1,18 @@
-"""Stored figures and widget defaults do not depend on a float's last bits."""
+"""What notebooks show: figures and widget defaults independent of a float's last bits, money
+in rupees, saved notebooks without PNG copies."""
 
 import math
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+import pytest
 from ipywidgets import IntSlider
 
 from razorlab.course.lab import drop_figure_images
-from razorlab.viz import explore, round_floats, setup_notebook
+from razorlab.errors import ValidationError
+from razorlab.viz import explore, in_rupees, round_floats, setup_notebook
 
 
 def test_round_floats_keeps_six_significant_digits_everywhere():
@@ -57,3 +61,35 @@ def test_saving_drops_png_copies_of_figures_only():
         {"application/vnd.plotly.v1+json"},
         {"image/png"},
     ]
+
+
+def test_paise_columns_become_rupees_with_indian_grouping_and_blanks_for_missing():
+    frame = pd.DataFrame(
+        {
+            "payout": [438_200, 0, 12_345_678],
+            "net": [-50_000, 5, 100],
+            "amount_bank": pd.array([1, None, 99], dtype="Int64"),
+            "transfers": [3, 4, 5],
+        }
+    )
+    shown = in_rupees(frame, ["payout", "net", "amount_bank"])
+    assert list(shown["payout"]) == ["₹4,382.00", "₹0.00", "₹1,23,456.78"]
+    assert list(shown["net"]) == ["-₹500.00", "₹0.05", "₹1.00"]
+    assert list(shown["amount_bank"]) == ["₹0.01", "", "₹0.99"]
+    assert list(shown["transfers"]) == [3, 4, 5], "columns not chosen are untouched"
+    assert frame["payout"].tolist() == [438_200, 0, 12_345_678], "the input frame is not changed"
+
+
+def test_default_is_the_paise_columns_else_every_numeric_one():
+    frame = pd.DataFrame({"txn_id": [1, 2], "amount_paise": [61_769, 12_345_678], "city": [7, 8]})
+    assert list(in_rupees(frame).columns) == ["txn_id", "amount", "city"]
+    assert in_rupees(frame)["amount"].tolist() == ["₹617.69", "₹1,23,456.78"]
+    statement = in_rupees(pd.DataFrame({"balance": [100], "account": ["asha"]}))
+    assert statement.loc[0, "balance"] == "₹1.00" and statement.loc[0, "account"] == "asha"
+
+
+def test_a_median_ending_in_half_a_paisa_is_rounded_half_even_and_unknown_columns_refused():
+    medians = pd.DataFrame({"median_paise": [1_203_579.5, 503.0, 0.5]})
+    assert in_rupees(medians)["median"].tolist() == ["₹12,035.80", "₹5.03", "₹0.00"]
+    with pytest.raises(ValidationError):
+        in_rupees(pd.DataFrame({"x": [1]}), ["y"])

@@ -19,7 +19,13 @@ from razorlab.fraud.costs import (
     total_cost,
 )
 from razorlab.fraud.features import FEATURES, FeatureExtractor, OutOfOrder, batch_features
-from razorlab.fraud.latency import percentiles, stage_breakdown, time_each
+from razorlab.fraud.latency import (
+    TARGET_UTILISATION,
+    cores_needed,
+    percentiles,
+    stage_breakdown,
+    time_each,
+)
 from razorlab.fraud.metrics import (
     average_precision,
     confusion,
@@ -62,12 +68,14 @@ __all__ = [
     "RuleSet",
     "SynthConfig",
     "Thresholds",
+    "TARGET_UTILISATION",
     "Transaction",
     "TrainingRun",
     "average_precision",
     "batch_features",
     "choose_thresholds",
     "confusion",
+    "cores_needed",
     "cost_grid",
     "decide",
     "feature_matrix",

@@ -50,6 +50,11 @@ class Thresholds:
     review: float
     decline: float
 
+    def __repr__(self) -> str:
+        # Shown to 4 significant digits: the stored values stay exact, but their last bits
+        # differ between CPUs, and a printed threshold must read the same on every machine.
+        return f"Thresholds(review={self.review:.4g}, decline={self.decline:.4g})"
+
     def band(self, score: float) -> int:
         return 2 if score >= self.decline else 1 if score >= self.review else 0
 

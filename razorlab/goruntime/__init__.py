@@ -17,9 +17,12 @@ from razorlab.goruntime.gc import (
     spike,
     steady,
 )
+from razorlab.goruntime.interning import Handle, MapInterner, WeakInterner, interner_growth
 from razorlab.goruntime.memory import (
+    ADDRESS_BITS,
     G_BOOKKEEPING_BYTES,
     MIN_STACK_BYTES,
+    address_space_ceiling,
     format_bytes,
     goroutine_bytes,
     max_goroutines,
@@ -30,7 +33,14 @@ from razorlab.goruntime.memory import (
     stack_size_for,
 )
 from razorlab.goruntime.metrics import SchedulerRun
-from razorlab.goruntime.pools import ObjectPool, compare_strategies, intern_savings, run_strategy
+from razorlab.goruntime.pools import (
+    ObjectPool,
+    SyncPool,
+    compare_strategies,
+    intern_savings,
+    run_strategy,
+    sync_pool_survival,
+)
 from razorlab.goruntime.scheduler import SchedulerConfig, SchedulerInvariantError, simulate
 from razorlab.goruntime.tricolor import BARRIERS, Write, lost_object_scenario, mark
 from razorlab.goruntime.workload import (
@@ -43,25 +53,32 @@ from razorlab.goruntime.workload import (
 )
 
 __all__ = [
+    "ADDRESS_BITS",
     "AllocWorkload",
     "BARRIERS",
-    "G_BOOKKEEPING_BYTES",
     "GCConfig",
     "GCRun",
+    "G_BOOKKEEPING_BYTES",
+    "Handle",
     "MIB",
     "MIN_STACK_BYTES",
+    "MapInterner",
     "ObjectPool",
     "SchedulerConfig",
     "SchedulerInvariantError",
     "SchedulerRun",
+    "SyncPool",
+    "WeakInterner",
     "Workload",
     "Write",
+    "address_space_ceiling",
     "compare_strategies",
     "cpu_bound",
     "format_bytes",
     "goroutine_bytes",
     "heap_goal",
     "intern_savings",
+    "interner_growth",
     "io_bound",
     "load_measurements",
     "lost_object_scenario",
@@ -81,4 +98,5 @@ __all__ = [
     "stack_growth",
     "stack_size_for",
     "steady",
+    "sync_pool_survival",
 ]

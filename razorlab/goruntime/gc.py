@@ -21,7 +21,12 @@ Facts used (``src/runtime/mgcpacer.go``, Go 1.19+):
   turns into a death spiral: back-to-back cycles and a mutator that barely runs;
 * the pacer starts a cycle early enough that marking ends as the heap reaches the
   goal: the trigger sits between 70 % and 95 % of the way from the marked heap to
-  the goal; objects allocated during marking survive the cycle (floating garbage).
+  the goal; objects allocated during marking survive the cycle (floating garbage);
+* ``runtime.GC()`` starts a full cycle whatever the pacer says (``gcTriggerCycle``,
+  ``src/runtime/mgc.go``; if a cycle is already marking, it waits for it and then runs
+  its own), and the next goal is computed from what that forced cycle marked: a
+  program that forces GCs runs cycles the pacer would not, and its ``NumGC`` and
+  ``GCCPUFraction`` count them.
 
 Design note: a fixed-step simulation over numpy workload arrays; one step per
 ``dt_s``. Sweeping is instantaneous and each cycle has two stop-the-world pauses
@@ -120,9 +125,16 @@ class GCConfig:
     mark_fixed_s: float = 4e-3  # minimum wall time of a mark phase (calibrated, Go 1.19)
     cycle_cpu_s: float = 0.5e-3  # CPU a cycle costs beyond scanning (calibrated, Go 1.19)
     cpu_limiter: bool = True
+    forced_gc_every_s: float | None = None  # a runtime.GC() call this often (None: never)
 
     def __post_init__(self) -> None:
         parse_gogc(self.gogc)
+        every = self.forced_gc_every_s
+        if every is not None and (isinstance(every, bool) or not every > 0):
+            raise ValidationError(
+                f"forced_gc_every_s must be > 0 seconds or None, got {every!r}",
+                field="forced_gc_every_s",
+            )
         procs = self.gomaxprocs
         if isinstance(procs, bool) or not isinstance(procs, int) or procs < 1:
             raise ValidationError(
@@ -198,6 +210,7 @@ class GCRun:
     peak_heap_bytes: float
     gc_cpu_fraction: float
     allocated_bytes: float
+    forced_cycles: int = 0  # cycles started by runtime.GC(), not by the pacer
 
     def summary(self) -> dict[str, float]:
         return {
@@ -224,8 +237,13 @@ def simulate_gc(workload: AllocWorkload, config: GCConfig | None = None) -> GCRu
     bucket, cycles, gc_cpu_total, allocated, limited = 0.0, 0, 0.0, 0.0, False
     peak = heap  # the heap just before each sweep is the high point: the series misses it
     capacity = LIMITER_BUCKET_S * procs
+    every = cfg.forced_gc_every_s
+    force_steps = max(1, round(every / dt)) if every is not None else 0
+    forced, forced_cycles = False, 0  # a runtime.GC() call waiting for its cycle
     for k in range(steps):
         gc_cpu, limited_now = 0.0, limited
+        if force_steps and (k + 1) % force_steps == 0:
+            forced = True
         if marking:
             budget = BACKGROUND_MARK_SHARE * cpu_per_step
             if heap >= goal:  # assists: allocating goroutines mark instead of allocating
@@ -253,8 +271,9 @@ def simulate_gc(workload: AllocWorkload, config: GCConfig | None = None) -> GCRu
                     max(goal - floating, marked + TRIGGER_MIN * runway),
                     marked + TRIGGER_MAX * runway,
                 )
-        if not marking and heap >= trigger:  # sweep termination: a new cycle starts
-            marking, mark_t, floating = True, 0.0, 0.0
+        if not marking and (heap >= trigger or forced):  # sweep termination: a cycle starts
+            forced_cycles += forced and heap < trigger
+            marking, mark_t, floating, forced = True, 0.0, 0.0, False
             scan_left = float(lives[k]) * cfg.scan_share + cfg.roots_bytes
             overhead_left = cfg.cycle_cpu_s
             cycles += 1
@@ -270,4 +289,5 @@ def simulate_gc(workload: AllocWorkload, config: GCConfig | None = None) -> GCRu
         peak,
         gc_cpu_total / (cpu_per_step * steps),
         allocated,
+        forced_cycles,
     )

@@ -16,7 +16,12 @@ Facts used (Go 1.19+, linux/amd64):
 * besides its stack, each goroutine has a ``runtime.g`` (about 400 bytes, rounded up
   to its allocation size class) and, while blocked on a channel, a ``sudog``.
   Measured with Go 1.19: 520 heap bytes per blocked goroutine on top of exactly
-  2048 stack bytes; the OS-level footprint (``Sys``) was about 2.7 KB each.
+  2048 stack bytes; the OS-level footprint (``Sys``) was about 2.7 KB each;
+* Go's heap (stacks included) lives in at most 2**48 bytes of virtual addresses
+  (``heapAddrBits`` = 48 on linux/amd64 and most 64-bit platforms; ``maxAlloc``,
+  the largest allocation, is ``1 << heapAddrBits`` = 256 TiB [runtime/malloc.go]);
+  linux/amd64 gives user space only the lower half (2**47). So address space
+  alone caps a process near 1.4e11 goroutines of 2 KiB, whatever the RAM.
 
 Design note: sizes are ints of bytes; formatting into KiB…PiB happens only at the
 edge (``format_bytes``), so no unit slips into the arithmetic.
@@ -38,6 +43,8 @@ __all__ = [
     "shrunk_stack",
     "goroutine_bytes",
     "max_goroutines",
+    "ADDRESS_BITS",
+    "address_space_ceiling",
     "format_bytes",
     "seed_claim",
     "memory_table",
@@ -47,6 +54,7 @@ MIN_STACK_BYTES = 2048  # stack.go: _StackMin
 STACK_GUARD_BYTES = 928  # stack.go: _StackGuard on linux/amd64 (Go 1.19)
 BLOCKED_FRAMES_BYTES = 700  # runtime frames of a parked G (gopark, chanrecv...); calibrated
 G_BOOKKEEPING_BYTES = 520  # runtime.g + sudog per blocked goroutine; measured, Go 1.19
+ADDRESS_BITS = 48  # malloc.go: heapAddrBits on 64-bit platforms (2**48 B = 256 TiB)
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
@@ -106,6 +114,23 @@ def max_goroutines(ram_bytes: int, *, stack_used_bytes: int = 0) -> int:
     """How many parked goroutines fit in ``ram_bytes`` (ignoring everything else)."""
     ram = _non_negative_int(ram_bytes, "ram_bytes")
     return ram // (stack_size_for(stack_used_bytes) + G_BOOKKEEPING_BYTES)
+
+
+def address_space_ceiling(
+    address_bits: int = ADDRESS_BITS, *, per_goroutine_bytes: int = MIN_STACK_BYTES
+) -> int:
+    """Most goroutines whose ``per_goroutine_bytes`` fit in ``2**address_bits`` bytes.
+
+    With the defaults, 2**48 / 2048 = 2**37 ≈ 1.37e11: no process can hold a trillion
+    goroutines even with unlimited RAM, because there are not enough addresses.
+    Pass ``address_bits=47`` for linux/amd64's user half, or
+    ``per_goroutine_bytes=goroutine_bytes(1)`` to count the ``g`` and ``sudog`` too.
+    """
+    bits = _non_negative_int(address_bits, "address_bits")
+    each = _non_negative_int(per_goroutine_bytes, "per_goroutine_bytes")
+    if each == 0:
+        raise ValidationError("per_goroutine_bytes must be > 0", field="per_goroutine_bytes")
+    return 2**bits // each
 
 
 def format_bytes(n_bytes: float) -> str:

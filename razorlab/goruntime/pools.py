@@ -13,8 +13,11 @@ jobs three ways and measures peak Python memory with ``tracemalloc``:
 * ``semaphore``: one task per job, but at most N alive at once (``sem := make(chan
   struct{}, N)``).
 
-Plus ``sys.intern`` (Go: ``unique.Make`` since Go 1.23) and a small object pool
-(Go: ``sync.Pool``, which the GC may empty; ours is explicit and bounded).
+Plus ``sys.intern`` (Go: ``unique.Make`` since Go 1.23), a small object pool that
+is explicit and bounded, and ``SyncPool``, a model of when Go's ``sync.Pool`` lets go
+of idle objects: at each GC its primary cache becomes a victim cache and the old
+victim is dropped (``poolCleanup`` in ``src/sync/pool.go``, Go 1.13+), so an idle
+object survives one GC and is freed after the second.
 
 Design note: jobs yield to the event loop (``asyncio.sleep(0)``) as a stand-in for
 I/O so the three strategies differ only in how many tasks exist at once. Wall
@@ -32,6 +35,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import pandas as pd
+
 from razorlab.errors import StateError, ValidationError
 
 __all__ = [
@@ -41,6 +46,8 @@ __all__ = [
     "compare_strategies",
     "intern_savings",
     "ObjectPool",
+    "SyncPool",
+    "sync_pool_survival",
 ]
 
 T = TypeVar("T")
@@ -219,3 +226,68 @@ class ObjectPool(Generic[T]):
         self._reset(obj)
         if len(self._idle) < self._max_idle:
             self._idle.append(obj)
+
+
+class SyncPool(Generic[T]):
+    """When Go's ``sync.Pool`` keeps an idle object and when it lets the GC have it.
+
+    ``put`` stores into the primary cache; ``get`` takes from the primary cache, then
+    from the victim cache, and only then calls ``new``. ``gc`` is what ``poolCleanup``
+    does at the start of every GC (``src/sync/pool.go``, Go 1.13+): drop the victim
+    cache, then move the primary cache into the victim slot. An object put and not
+    reused is therefore still there after one GC and gone after two. Per-P caches,
+    stealing between Ps and the lock-free queues are left out: they change where
+    an object is found, not how long it lives.
+    """
+
+    def __init__(self, new: Callable[[], T]) -> None:
+        self._new = new
+        self.primary: list[T] = []
+        self.victim: list[T] = []
+        self.created = 0
+        self.reused = 0
+        self.dropped = 0  # idle objects released to the GC
+
+    def get(self) -> T:
+        for cache in (self.primary, self.victim):
+            if cache:
+                self.reused += 1
+                return cache.pop()
+        self.created += 1
+        return self._new()
+
+    def put(self, obj: T) -> None:
+        self.primary.append(obj)
+
+    def gc(self) -> None:
+        """One GC cycle: the victim cache is dropped, the primary cache becomes the victim."""
+        self.dropped += len(self.victim)
+        self.victim, self.primary = self.primary, []
+
+
+def sync_pool_survival(objects: int = 8, max_gcs: int = 3) -> pd.DataFrame:
+    """Put ``objects`` buffers in a ``SyncPool``, run 0..``max_gcs`` GCs, get them back.
+
+    One row per number of GCs in between: how many ``get`` calls were served from the
+    pool, how many had to allocate, how many idle objects the GC took.
+    """
+    if objects < 1 or max_gcs < 0:
+        raise ValidationError("objects >= 1 and max_gcs >= 0", field="objects")
+    rows = []
+    for gcs in range(max_gcs + 1):
+        pool: SyncPool[bytearray] = SyncPool(bytearray)
+        for _ in range(objects):
+            pool.put(bytearray(4096))
+        for _ in range(gcs):
+            pool.gc()
+        for _ in range(objects):
+            pool.get()
+        rows.append(
+            {
+                "gcs_while_idle": gcs,
+                "reused": pool.reused,
+                "allocated": pool.created,
+                "dropped_by_gc": pool.dropped,
+            }
+        )
+    return pd.DataFrame(rows).set_index("gcs_while_idle")

@@ -18,6 +18,12 @@ Design note
   is one ``searchsorted``. Jump hash (Lamping & Veach 2014) is included as the
   memory-free alternative: perfect balance and minimal movement, but shards can only be
   added or removed at the end.
+- **Even keys are not even load.** Hashing spreads *keys* evenly; it cannot spread one
+  key's traffic. Merchant volumes are heavily skewed (a few large merchants send a big share
+  of all payments), so sharding by merchant id alone makes hot shards.
+  :func:`hot_shard_report` measures the hottest shard against the mean on a Zipf-like
+  volume curve, and against two fixes: splitting the hottest merchants into sub-keys, and
+  placing each payment by its own id.
 """
 
 from __future__ import annotations
@@ -44,6 +50,10 @@ __all__ = [
     "compare_schemes",
     "imbalance_by_vnodes",
     "merchant_ids",
+    "merchant_volumes",
+    "split_hot_keys",
+    "traffic_shares",
+    "hot_shard_report",
 ]
 
 DEFAULT_VNODES = 160  # points per shard on the ring (ketama's classic choice)
@@ -234,3 +244,92 @@ def imbalance_by_vnodes(
         counts = np.bincount(ring.place(hashes), minlength=n_shards)
         rows.append({"vnodes": vnodes, "imbalance": round(float(counts.max() / counts.mean()), 4)})
     return rows
+
+
+def merchant_volumes(n: int, *, exponent: float = 1.0) -> np.ndarray:
+    """Share of all payments sent by each of ``n`` merchants, largest first (sums to 1).
+
+    A Zipf-like curve: the merchant of rank ``r`` sends a share proportional to
+    ``r ** -exponent``. With ``exponent=1`` and 10,000 merchants the largest sends about
+    10% of all payments and the top 1% about half. Pair it with :func:`merchant_ids`,
+    whose ids are random, so a merchant's rank says nothing about its hash.
+    """
+    if n < 1:
+        raise ValidationError(f"n must be >= 1, got {n}", field="n")
+    if exponent < 0:
+        raise ValidationError(f"exponent must be >= 0, got {exponent}", field="exponent")
+    weights = np.arange(1, n + 1, dtype=np.float64) ** -exponent
+    return weights / weights.sum()
+
+
+def split_hot_keys(
+    keys: Sequence[str], weights: np.ndarray, *, top: int, parts: int
+) -> tuple[list[str], np.ndarray]:
+    """Split the ``top`` heaviest keys into ``parts`` sub-keys (``key#0``…) of equal weight.
+
+    This is what "split hot merchants" means for placement: a large merchant's payments go
+    to ``parts`` sub-keys (e.g. by a hash of the payment id), each placed on the ring on
+    its own. The other keys are unchanged. The weights still sum to the same total.
+    """
+    if top < 0 or parts < 1:
+        raise ValidationError("top must be >= 0 and parts >= 1", field="parts")
+    weights = np.asarray(weights, dtype=np.float64)
+    hot = set(np.argsort(-weights, kind="stable")[:top].tolist())
+    out_keys: list[str] = []
+    out_weights: list[float] = []
+    for i, (key, weight) in enumerate(zip(keys, weights.tolist(), strict=True)):
+        if i in hot:
+            out_keys += [f"{key}#{j}" for j in range(parts)]
+            out_weights += [weight / parts] * parts
+        else:
+            out_keys.append(key)
+            out_weights.append(weight)
+    return out_keys, np.array(out_weights)
+
+
+def traffic_shares(ring: HashRing, keys: Sequence[str], weights: np.ndarray) -> np.ndarray:
+    """Share of the total traffic each of the ring's shards receives (in ``ring.shards`` order)."""
+    owners = ring.place(hash_keys(keys))
+    load = np.bincount(owners, weights=np.asarray(weights, dtype=np.float64), minlength=len(ring))
+    return load / load.sum()
+
+
+def hot_shard_report(
+    n_merchants: int = 10_000,
+    n_shards: int = 16,
+    *,
+    exponent: float = 1.0,
+    split_top: int = 20,
+    split_parts: int = 16,
+    n_payments: int = 200_000,
+    vnodes: int = DEFAULT_VNODES,
+    seed: int = 42,
+) -> list[dict[str, float | str]]:
+    """The hottest shard's share of traffic vs the mean (``1/n_shards``), three ways.
+
+    * ``merchant id``: every merchant on one shard, traffic from :func:`merchant_volumes`;
+    * ``hot merchants split``: the ``split_top`` largest split into ``split_parts`` sub-keys;
+    * ``payment id``: ``n_payments`` payments drawn from the same volumes (seeded), each
+      placed by its own id — balance up to sampling noise, but a merchant's payments are
+      now on every shard.
+    """
+    ring = HashRing([f"shard-{i}" for i in range(n_shards)], vnodes=vnodes)
+    ids = merchant_ids(n_merchants, seed)
+    volumes = merchant_volumes(n_merchants, exponent=exponent)
+    split_keys, split_weights = split_hot_keys(ids, volumes, top=split_top, parts=split_parts)
+    payers = rng(seed, "sharding.payments").choice(n_merchants, size=n_payments, p=volumes)
+    payment_keys = [f"{ids[m]}:pay_{i}" for i, m in enumerate(payers.tolist())]
+    schemes = {
+        "merchant id": traffic_shares(ring, ids, volumes),
+        "hot merchants split": traffic_shares(ring, split_keys, split_weights),
+        "payment id": traffic_shares(ring, payment_keys, np.ones(n_payments)),
+    }
+    return [
+        {
+            "shard by": name,
+            "hottest shard": float(shares.max()),
+            "mean shard": 1 / n_shards,
+            "hottest / mean": float(shares.max() * n_shards),
+        }
+        for name, shares in schemes.items()
+    ]

@@ -11,8 +11,12 @@ Design note: rates are *write* rates — requests that each store one record of
 is the integral of the rate), compute and bandwidth the *peak* rate (you must survive
 the busiest second). When no average is given the planner assumes the peak lasts all
 day — the conservative, and usually wildly pessimistic, reading. Cores are sized so
-that the peak runs at ``target_utilisation`` (default 70%), leaving headroom for a
-failed zone and queueing (latency climbs steeply as utilisation nears 100%). Every
+that the peak runs at ``target_utilisation`` (default 70%), leaving headroom for bursts
+and queueing (latency climbs steeply as utilisation nears 100%). That default does *not*
+by itself survive losing a zone: the survivors of ``zones`` zones take the lost one's
+traffic, so each runs at ``utilisation × zones / (zones − lost)`` — 70% across three zones
+becomes 105% on two. :func:`max_utilisation` gives the ceiling (≤ 2/3 with three zones,
+0.75 with four) and :func:`after_zone_loss` the load the survivors see. Every
 number is a :class:`~razorlab.ops.units.Quantity`, so a rate can never be written
 where an amount belongs.
 """
@@ -43,10 +47,12 @@ __all__ = [
     "redundant",
     "DEFAULT_PER_CORE_QPS",
     "DEFAULT_TARGET_UTILISATION",
+    "after_zone_loss",
+    "max_utilisation",
 ]
 
 DEFAULT_PER_CORE_QPS = 1_000.0  # requests/s one core serves for a simple JSON API call
-DEFAULT_TARGET_UTILISATION = 0.7  # run cores at <= 70% at peak: headroom for failover
+DEFAULT_TARGET_UTILISATION = 0.7  # cores at <= 70% at peak: burst and queueing headroom
 DEFAULT_CORES_PER_SERVER = 32
 
 
@@ -209,6 +215,38 @@ def plan(req: Requirements) -> CapacityPlan:
         cores=cores,
         servers=math.ceil(cores / req.cores_per_server),
     )
+
+
+def _zones(zones: object, lost: object) -> tuple[int, int]:
+    for name, value in (("zones", zones), ("lost", lost)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValidationError(f"{name} must be an int >= 0, got {value!r}", field=name)
+    if not 0 <= lost < zones:  # type: ignore[operator]
+        raise ValidationError(
+            f"lost ({lost}) must be below zones ({zones}): someone has to survive", field="lost"
+        )
+    return zones, lost  # type: ignore[return-value]
+
+
+def max_utilisation(zones: int, lost: int = 1) -> float:
+    """Highest per-zone utilisation at peak that still fits after losing ``lost`` zones.
+
+    Traffic is spread evenly over ``zones`` zones; when ``lost`` fail, the survivors carry it
+    all, so ``u × zones / (zones − lost)`` must stay ≤ 1: u ≤ (zones − lost) / zones. Three
+    zones give 2/3 (66.7%), four give 75%, and two zones only 50%.
+    """
+    zones, lost = _zones(zones, lost)
+    return (zones - lost) / zones
+
+
+def after_zone_loss(utilisation: float, zones: int, lost: int = 1) -> float:
+    """Per-zone utilisation of the survivors once ``lost`` of ``zones`` zones are gone.
+
+    Above 1.0 the survivors cannot keep up: queues grow without bound until load is shed.
+    """
+    zones, lost = _zones(zones, lost)
+    u = _number("utilisation", utilisation)
+    return u * zones / (zones - lost)
 
 
 def compare(requirements: dict[str, Requirements]) -> pd.DataFrame:

@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 RESOLVED_WINDOW_MIN = 10  # resolved when this many minutes in a row are back to normal
+STATUS_EVERY_MIN = 15  # minutes between stakeholder updates during an incident (our policy)
 
 
 class Incident(Troubleshooting):
@@ -272,6 +273,48 @@ class Incident(Troubleshooting):
         )
         df.insert(1, "time", [self._hhmm(t) for t in df["minute"]])
         return df
+
+    def status_updates(self, every_minutes: int = STATUS_EVERY_MIN) -> pd.DataFrame:
+        """The updates the communications lead owes stakeholders, from the page to the end.
+
+        One at the page, then one every ``every_minutes``, one when the mitigation lands
+        and one when resolution is declared (after the normal stretch that defines it). Each states where the response is (``investigating`` until
+        the right action, ``monitoring`` while the service recovers, ``resolved``) and the
+        share of payments failing in the last complete minute. Communication runs on its
+        own clock, beside the technical work: a step that fails (a wrong action, a tool
+        that errors) changes what an update says, never whether it goes out.
+        """
+        if isinstance(every_minutes, bool) or not isinstance(every_minutes, int):
+            raise ValidationError("every_minutes must be an int", field="every_minutes")
+        if every_minutes < 1:
+            raise ValidationError("every_minutes must be >= 1", field="every_minutes")
+        detected = self.detected_at()
+        if detected is None:
+            return pd.DataFrame(columns=["minute", "time", "status", "failing", "update"])
+        resolved = self.resolved_at()
+        # "resolved" can be said only once the normal stretch that defines it has been seen
+        declared = None if resolved is None else resolved + RESOLVED_WINDOW_MIN
+        end = declared if declared is not None else self.minute
+        due = set(range(detected, end + 1, every_minutes)) | {end}
+        if self.mitigated_at is not None:
+            due.add(self.mitigated_at)
+        m = self.metrics().set_index("minute")["error_rate"]
+        rows = []
+        for t in sorted(due):
+            if declared is not None and t >= declared:
+                status = "resolved"
+            elif self.mitigated_at is not None and t >= self.mitigated_at:
+                status = "monitoring"
+            else:
+                status = "investigating"
+            failing = float(m.get(t - 1, float("nan")))
+            text = {
+                "investigating": "payments are failing; we are working on it",
+                "monitoring": "a fix is in place; payments are recovering",
+                "resolved": "payments are back to normal; a post-mortem will follow",
+            }[status]
+            rows.append((t, self._hhmm(t), status, round(failing, 4), text))
+        return pd.DataFrame(rows, columns=["minute", "time", "status", "failing", "update"])
 
     def _hhmm(self, minute: int) -> str:
         return pd.Timestamp(self.start + 60 * minute, unit="s").strftime("%H:%M")

@@ -15,8 +15,35 @@ timeline row — there is no state in which some traffic is routed nowhere). Gua
 are evaluated every simulated minute on the new-path requests of the current ramp
 step so far, and only once at least ``min_requests`` have run (two errors in the
 150 requests of one quiet minute say nothing statistically; a 1% step of a quiet
-endpoint may never be judged at all). New services can hide a capacity cliff
-(``capacity_pct``): fine at 5%, melting at 25% — the reason ramps exist.
+endpoint may never be judged at all).
+
+Overload is modelled as load shedding: a new service can hide a capacity cliff
+(``capacity_pct``, the share of live traffic it can serve). Offered ``pct``% of the
+traffic, it serves ``capacity_pct``% and the requests beyond that are rejected or time
+out, so the error rate is ``1 - capacity_pct / pct`` on top of the service's own, and
+its p99 grows with the excess (queues fill) up to the client timeout. A service with
+capacity 20% is fine at 5%, fails a fifth of its requests at 25% and four fifths at
+100% — the reason ramps exist, and why their blast radius grows with the step.
+
+Shadow traffic must be made safe before it is switched on. A mirrored ``payments``
+request that really ran would charge the customer twice and post twice to the ledger.
+So the shadow copy runs against stubbed side effects — the bank's sandbox, a shadow
+ledger/database that nothing reads — and its response is compared with the
+monolith's and thrown away, never returned. Writes are compared by their intended
+effects (a *dark write*: the entries the service would post, diffed with the
+monolith's), and idempotency keys are namespaced (``shadow:<key>``) so a shadow
+request can never replay or collide with a live one. The simulator's shadow step
+stands for that arrangement: it only counts differing responses. The flip side is
+that a shadow copy cannot see how two *live* new services interact — its partners are
+stubs — which is what ``NewService.fails_with`` models.
+
+Rollback scope: by default a breach rolls back the failing phase only (the seed's
+plan). ``rollback_scope="dependencies"`` also moves every earlier, already migrated
+phase that the failing phase depends on back to the monolith, newest first, one
+router change a minute — the way back to a state known good as a whole when a failure
+may come from the interaction of phases. With level-by-level phases every earlier
+phase holds something the next one calls, so that is the whole migration so far; the
+phases are then re-ramped one at a time to find the pair at fault.
 All randomness comes from ``razorlab.rand`` with a seed.
 """
 
@@ -45,8 +72,9 @@ __all__ = [
 ]
 
 DEFAULT_RAMP = (1.0, 5.0, 25.0, 100.0)  # percent of live traffic on the new path
-OVERLOAD_ERROR_RATE = 0.08  # extra error rate once a service is pushed past its capacity
-OVERLOAD_LATENCY_FACTOR = 4.0  # p99 multiplier past capacity (queues build up)
+OVERLOAD_LATENCY_FACTOR = 4.0  # p99 grows by this much per 100% of load beyond capacity
+REQUEST_TIMEOUT_MS = 2_000.0  # callers give up here, so an overloaded p99 stops growing
+ROLLBACK_SCOPES = ("phase", "dependencies")
 
 
 class DependencyCycle(ValidationError):
@@ -73,7 +101,22 @@ class NewService:
     error_rate: float = 0.001
     p99_ms: float = 90.0
     diff_rate: float = 0.0  # share of shadowed responses that differ from the monolith's
-    capacity_pct: float = 100.0  # above this share of traffic the service overloads
+    capacity_pct: float = 100.0  # share of live traffic it can serve; the excess is shed
+    #: endpoints whose *new* services this one misbehaves with once both are live (e.g. the
+    #: new ledger rejects the idempotency keys the new payments service sends). Invisible
+    #: in shadow, whose side effects are stubbed, and in the partner's own ramp.
+    fails_with: tuple[str, ...] = ()
+    interaction_error_rate: float = 0.05  # extra error rate while such a partner is live
+
+    def overload(self, pct: float) -> tuple[float, float]:
+        """(share of requests shed, p99 multiplier) when offered ``pct``% of the traffic.
+
+        A load-shedding model: the service serves ``capacity_pct``% and rejects or times
+        out the rest, so the shed share is ``1 - capacity_pct / pct`` beyond capacity; the
+        p99 of what it serves grows with the excess load (queues fill).
+        """
+        excess = max(0.0, pct / self.capacity_pct - 1.0)  # load beyond capacity, in capacities
+        return excess / (1.0 + excess), 1.0 + OVERLOAD_LATENCY_FACTOR * excess
 
 
 @dataclass(frozen=True)
@@ -148,6 +191,7 @@ class MigrationRun:
     phases: pd.DataFrame
     prechecks: pd.DataFrame
     events: list[str] = field(default_factory=list)
+    plan: list[Phase] = field(default_factory=list)
 
     @property
     def completed(self) -> bool:
@@ -156,6 +200,11 @@ class MigrationRun:
     @property
     def rollbacks(self) -> pd.DataFrame:
         return self.timeline[self.timeline["event"] == "rollback"]
+
+    def on_new_services(self) -> list[str]:
+        """Endpoints served by their new services when the run ended (rolled-back ones are not)."""
+        done = set(self.phases.loc[self.phases["outcome"] == "completed", "phase"])
+        return [n for p in self.plan if p.index in done for n in p.endpoints]
 
     def failed_requests(self, phase: int | None = None) -> int:
         """Requests the new services failed (in one phase, or all): the blast radius."""
@@ -176,6 +225,7 @@ class MigrationSimulator:
         step_minutes: int = 10,
         shadow_minutes: int = 10,
         shadow_pct: float = 10.0,
+        rollback_scope: str = "phase",
         seed: int = DEFAULT_SEED,
     ):
         self.endpoints = {e.name: e for e in endpoints}
@@ -187,6 +237,20 @@ class MigrationSimulator:
                 f"services for unknown endpoints {sorted(unknown)}", field="services"
             )
         self.services = {n: services.get(n, NewService()) for n in self.endpoints}
+        for n, svc in self.services.items():
+            if svc.capacity_pct <= 0:
+                raise ValidationError(f"{n}: capacity_pct must be > 0", field="capacity_pct")
+            ghosts = set(svc.fails_with) - set(self.endpoints)
+            if ghosts:
+                raise ValidationError(
+                    f"{n} fails_with unknown endpoints {sorted(ghosts)}", field="fails_with"
+                )
+        if rollback_scope not in ROLLBACK_SCOPES:
+            raise ValidationError(
+                f"rollback_scope must be one of {ROLLBACK_SCOPES}, got {rollback_scope!r}",
+                field="rollback_scope",
+            )
+        self.rollback_scope = rollback_scope
         ramp = tuple(float(p) for p in ramp)
         if (
             not ramp
@@ -224,15 +288,21 @@ class MigrationSimulator:
             checks.append((f"{n}: baseline within SLO", healthy, detail))
         return checks
 
-    def _minute(self, gen: np.random.Generator, phase: Phase, pct: float) -> dict[str, float]:
-        """One minute of live traffic split ``pct``% new / rest monolith."""
+    def _minute(
+        self, gen: np.random.Generator, phase: Phase, pct: float, live: set[str]
+    ) -> dict[str, float]:
+        """One minute of live traffic split ``pct``% new / rest monolith.
+
+        ``live`` holds the endpoints already served by new services (earlier phases).
+        """
         total = new_req = new_err = old_err = 0
         p99 = 0.0
         for n in phase.endpoints:
             ep, svc = self.endpoints[n], self.services[n]
-            overloaded = pct > svc.capacity_pct
-            err = min(1.0, svc.error_rate + (OVERLOAD_ERROR_RATE if overloaded else 0.0))
-            lat = svc.p99_ms * (OVERLOAD_LATENCY_FACTOR if overloaded else 1.0)
+            shed, slowdown = svc.overload(pct)
+            own = svc.error_rate + (svc.interaction_error_rate if live & set(svc.fails_with) else 0)
+            err = min(1.0, own + (1.0 - min(own, 1.0)) * shed)
+            lat = min(REQUEST_TIMEOUT_MS, svc.p99_ms * slowdown)
             to_new = int(gen.binomial(ep.rpm, pct / 100))
             total += ep.rpm
             new_req += to_new
@@ -272,10 +342,12 @@ class MigrationSimulator:
             if not all(ok for _, ok, _ in checks):
                 outcome, reason = "blocked", "pre-checks failed"
             else:
-                outcome, reason = self._run_phase(gen, phase, rows)
+                outcome, reason = self._run_phase(gen, phase, rows, migrated)
             outcomes.append((phase.index, phase.name, outcome, reason))
             events.append(f"{phase.name}: {outcome}" + (f" ({reason})" if reason else ""))
             if outcome != "completed":
+                if outcome == "rolled_back" and self.rollback_scope == "dependencies":
+                    self._roll_back_dependencies(phase, outcomes, rows, events)
                 break
             migrated |= set(phase.endpoints)
         for phase in self.plan[len(outcomes) :]:
@@ -287,10 +359,52 @@ class MigrationSimulator:
             phases=pd.DataFrame(outcomes, columns=["phase", "name", "outcome", "reason"]),
             prechecks=pd.DataFrame(prechecks, columns=["phase", "check", "passed", "detail"]),
             events=events,
+            plan=list(self.plan),
         )
 
+    def _roll_back_dependencies(
+        self,
+        failed: Phase,
+        outcomes: list[tuple[int, str, str, str]],
+        rows: list[dict[str, object]],
+        events: list[str],
+    ) -> None:
+        """Move the completed phases ``failed`` depends on back to the monolith, newest first.
+
+        One router change per simulated minute, so each step's effect can be watched.
+        """
+        needed = set().union(*(self._depends_on(n) for n in failed.endpoints))
+        for i in range(len(outcomes) - 2, -1, -1):
+            index, name, outcome, _ = outcomes[i]
+            phase = self.plan[index - 1]
+            if outcome == "completed" and needed & set(phase.endpoints):
+                outcomes[i] = (index, name, "rolled_back", f"with phase {failed.index}")
+                rows.append(
+                    {
+                        "phase": index,
+                        "step": "rollback",
+                        "pct_new": 0.0,
+                        "pct_monolith": 100.0,
+                        "event": "rollback",
+                    }
+                )
+                events.append(f"{name}: rolled back with phase {failed.index}")
+
+    def _depends_on(self, name: str) -> set[str]:
+        """Every endpoint ``name`` calls, directly or transitively."""
+        found: set[str] = set()
+        frontier = set(self.endpoints[name].depends_on)
+        while frontier:
+            found |= frontier
+            frontier = {d for f in frontier for d in self.endpoints[f].depends_on} - found
+        return found
+
     def _run_phase(
-        self, gen: np.random.Generator, phase: Phase, rows: list[dict[str, object]]
+        self,
+        gen: np.random.Generator,
+        phase: Phase,
+        rows: list[dict[str, object]],
+        live: set[str],
     ) -> tuple[str, str]:
         def record(step: str, pct: float, event: str, **obs: object) -> None:
             rows.append(
@@ -318,7 +432,7 @@ class MigrationSimulator:
         for pct in self.ramp:
             step_requests = step_errors = 0
             for i in range(self.step_minutes):
-                obs = self._minute(gen, phase, pct)
+                obs = self._minute(gen, phase, pct, live)
                 step_requests += obs["new_requests"]
                 step_errors += obs["new_errors"]
                 obs["step_requests"] = step_requests

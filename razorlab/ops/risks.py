@@ -5,7 +5,8 @@ and an impact on a 1–5 scale, their product as the score that orders the list,
 mitigation and an owner. Here impact is derived from the plan — the share of
 traffic a phase carries and how many endpoints depend on it (a ledger outage stops
 everything that posts money) — and each risk's status comes from a run: *retired*
-once its phase completed, *materialised* when its failure mode happened, else *open*.
+once its phase completed, *materialised* when its failure mode happened, else *open*
+(a phase undone by a later phase's cross-phase rollback is open again).
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def risk_register(sim: MigrationSimulator, run: MigrationRun | None = None) -> p
     outcome = (
         {} if run is None else dict(zip(run.phases["phase"], run.phases["outcome"], strict=True))
     )
+    if run is not None:  # undone with a later phase's rollback: its own risks did not happen
+        for index, reason in zip(run.phases["phase"], run.phases["reason"], strict=True):
+            if str(reason).startswith("with phase"):
+                outcome[index] = "undone"
     rows = []
     for phase in sim.plan:
         share = sum(eps[n].rpm for n in phase.endpoints) / total_rpm

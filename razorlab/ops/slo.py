@@ -17,8 +17,23 @@ over two windows at once:
 Design note: the long window gives precision (a short blip cannot fill it), the short
 window gives fast *reset* — once the fault is fixed the 5-minute burn drops below the
 threshold within minutes, so the page clears instead of firing for another hour.
-Windows are trailing and inclusive of the current minute; before a window has filled
-it uses the minutes that exist (a freshly started stream is judged on what it has).
+Windows are trailing and inclusive of the current minute.
+
+Partial windows: when a stream is younger than a window (a service just started, or
+the metrics store just came up), the window holds only ``m`` of its ``W`` minutes.
+Dividing its errors by the requests it holds would treat one bad minute as a bad
+hour — a one-minute 2% blip would read as a 2% hour (burn 20x) and page at start-up.
+We divide instead by the requests the *full* window is expected to hold: the minutes
+that exist at their observed rate, the missing ``W - m`` minutes at the same rate
+with no errors (no evidence of burn is not burn). The burn rate of a partial window
+is therefore the ratio seen so far times ``m / W``, so an alert fires only once the
+budget actually spent reaches what a full window at the threshold would spend — the
+SRE workbook's alert conditions are written for full windows, and this keeps their
+meaning (``budget_fraction``). A hard outage still pages within minutes of start-up
+(100% errors on a 99.9% SLO burn 1000x: one minute of a 60-minute window is 16.7x);
+a steady 2% from the first minute pages after 44 minutes, as it would after a clean
+hour. The alternative — not evaluating a window until it has filled — would keep a
+service blind for the first hour (3 days for the slow-burn ticket).
 """
 
 from __future__ import annotations
@@ -100,16 +115,26 @@ def _trailing_sum(values: np.ndarray, window: int) -> np.ndarray:
 def burn_rate(
     errors: Sequence[float], requests: Sequence[float], window_minutes: int, slo: SLO
 ) -> np.ndarray:
-    """Per-minute burn rate over the trailing ``window_minutes`` (0 where no traffic)."""
+    """Per-minute burn rate over the trailing ``window_minutes`` (0 where no traffic).
+
+    A window that is not full yet (the first ``window_minutes - 1`` minutes of the stream)
+    is judged against the requests a full window would hold at the rate seen so far, so
+    its burn is the error ratio so far times the share of the window that exists.
+    """
     err = np.asarray(errors, dtype=float)
     req = np.asarray(requests, dtype=float)
     if err.shape != req.shape:
         raise ValidationError("errors and requests must have the same length", field="errors")
     if (err < 0).any() or (err > req).any():
         raise ValidationError("errors must be between 0 and requests each minute", field="errors")
+    if isinstance(window_minutes, bool) or not isinstance(window_minutes, int | np.integer):
+        raise ValidationError("window_minutes must be an int", field="window_minutes")
+    if window_minutes < 1:
+        raise ValidationError("window_minutes must be >= 1", field="window_minutes")
     e, r = _trailing_sum(err, window_minutes), _trailing_sum(req, window_minutes)
     ratio = np.divide(e, r, out=np.zeros_like(e), where=r > 0)
-    return ratio / slo.error_budget
+    filled = np.minimum(np.arange(1, len(err) + 1), window_minutes) / window_minutes
+    return ratio * filled / slo.error_budget
 
 
 def evaluate_alerts(

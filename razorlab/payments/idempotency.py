@@ -3,13 +3,16 @@
 Scenario: a merchant's server sends ``POST /v1/payments``, the network drops the reply,
 and the server retries. Without a key the customer pays twice. With an
 ``Idempotency-Key`` header the gateway remembers the first request under that key and
-answers every repeat with the same status and body. Semantics follow Stripe's
-(docs.stripe.com/idempotency):
+answers every repeat with the same status and body. The behaviour follows Stripe's
+(docs.stripe.com/idempotency); the status codes follow the IETF draft
+``draft-ietf-httpapi-idempotency-key-header`` ("Error Scenarios"):
 
 * same key, same request → the stored status and body are replayed — *errors
   included* (a declined payment replays its 402-like error, never a second attempt);
-* same key, different request → 422 ``IDEMPOTENCY_KEY_REUSED`` (a client bug);
-* same key while the first request is still running → 409 ``IDEMPOTENCY_KEY_IN_USE``;
+* same key, different request → 422 ``IDEMPOTENCY_KEY_REUSED`` (a client bug). 422 is the
+  draft's code; Stripe reports the same misuse as an ``idempotency_error`` with HTTP 400;
+* same key while the first request is still running → 409 ``IDEMPOTENCY_KEY_IN_USE``
+  (the draft's 409; Stripe's error code ``idempotency_key_in_use``, also a 409);
   nothing is saved for the duplicate, so retrying it later is safe;
 * a request that fails validation, is rate-limited or is refused by an open breaker
   saves nothing: nothing was attempted, so the key stays free;

@@ -1,8 +1,8 @@
 """Merchant settlement: from captured payments, refunds and chargebacks to a payout per day.
 
 Scenario: a payment aggregator collects customers' money into escrow and pays each merchant
-on a T+N schedule (Razorpay's default is T+2 working days; RBI's 2025 Master Direction on
-payment aggregators asks for T+1). The payout is
+on a T+N schedule (Razorpay's default is T+2 working days; RBI's guidelines on payment
+aggregators have required settlement with merchants by T+1 since 2020). The payout is
 
     payments − refunds − chargebacks ± adjustments − fee − GST on the fee − reserve
     + reserve released + (negative balance carried from earlier runs)
@@ -17,6 +17,8 @@ Design note
   negative balance forward to the merchant's next settlement; money is never "lost" in a max(0).
 * A rolling reserve (a % of payments held for ``reserve_hold_days``) protects against
   chargebacks arriving after the money left.
+* Working days follow the banks' calendar, as Razorpay counts them: Sundays, the 2nd and 4th
+  Saturdays of a month and bank holidays (``holidays``) are closed; other Saturdays are open.
 * Inputs are plain records (``Entry`` or a DataFrame), so this engine does not depend on the
   payments engine: a captured payment becomes ``Entry(id, merchant_id, "payment", amount, ts)``.
 """
@@ -43,6 +45,7 @@ __all__ = [
     "entries_frame",
     "percent_paise",
     "random_entries",
+    "is_working_day",
     "settlement_date",
     "settle",
 ]
@@ -116,16 +119,32 @@ def percent_paise(
     return q
 
 
+def is_working_day(day: date, holidays: Iterable[date] = ()) -> bool:
+    """Whether banks settle on ``day``: not a Sunday, a 2nd/4th Saturday or a holiday.
+
+    Indian banks close on the second and fourth Saturdays of each month (the 1st, 3rd and 5th
+    are working days), so Razorpay's settlement calendar skips them too.
+    """
+    if day.weekday() == 6 or day in set(holidays):
+        return False
+    if day.weekday() == 5:
+        return (day.day - 1) // 7 + 1 not in (2, 4)  # which Saturday of the month it is
+    return True
+
+
 def settlement_date(day: date, t_plus_days: int, holidays: Iterable[date] = ()) -> date:
-    """The working day ``t_plus_days`` after ``day`` (weekends and ``holidays`` skipped)."""
+    """The working day ``t_plus_days`` after ``day`` (see :func:`is_working_day`).
+
+    With ``t_plus_days = 0`` a capture on a closed day waits for the next working day.
+    """
     closed = set(holidays)
     out = day
     added = 0
     while added < t_plus_days:
         out += timedelta(days=1)
-        if out.weekday() < 5 and out not in closed:
+        if is_working_day(out, closed):
             added += 1
-    while out.weekday() >= 5 or out in closed:  # T+0 on a holiday waits for a working day
+    while not is_working_day(out, closed):  # T+0 on a closed day waits for a working day
         out += timedelta(days=1)
     return out
 

@@ -37,8 +37,10 @@ __all__ = [
     "success_rates",
     "sweep",
     "REASONS",
+    "DECIDED_BY",
     "FIRST_STATES",
     "FINAL_STATES",
+    "decided_by",
 ]
 
 PAY_TIMEOUT_S = 15.0  # seconds a pay request may take end to end (NPCI, June 2025)
@@ -47,19 +49,25 @@ REVERSAL_TIMEOUT_S = 10.0  # seconds per reversal call
 STATUS_CHECKS_S = (90.0, 1_800.0, 7_200.0)  # at most 3 within 2 h, the first after 90 s
 RECONCILIATION_AT_S = 86_400.0  # unresolved cases are settled by the next day's reconciliation
 
+# Meanings from NPCI's list of UPI error and response codes, except one mapping of ours: NPCI
+# has no "deemed" code (its RB is a credit reversal timeout); like many gateways we report a
+# deemed transaction as RB. ZA is a customer's decline (e.g. a rejected collect), never a
+# technical failure: those are U30 (debit failed) and U31 (credit failed).
 RESPONSE_CODES = {
     "00": "success",
     "01": "pending (debit status unknown)",
-    "RB": "deemed approved (debited, credit not confirmed)",
+    "RB": "deemed: credit unconfirmed (our mapping of RB)",
+    "U30": "debit failed (technical; no money moved)",
+    "U31": "credit failed at beneficiary bank (reversed)",
     "U69": "collect request expired",
-    "ZA": "transaction declined (technical)",
+    "ZA": "declined by the customer (rejected collect)",
     "Z9": "insufficient funds",
     "Z8": "per-transaction limit exceeded",
     "Z7": "daily limit exceeded",
     "ZM": "invalid UPI PIN",
 }
 #: Declines caused by the customer, not by a system: excluded from the technical success rate.
-BUSINESS_DECLINES = frozenset({"Z9", "Z8", "Z7", "ZM", "U69"})
+BUSINESS_DECLINES = frozenset({"Z9", "Z8", "Z7", "ZM", "U69", "ZA"})
 
 # Where a transaction's fate was decided (the "reason" column of ``simulate``).
 REASONS = (
@@ -75,11 +83,27 @@ REASONS = (
     "deemed, not credited (reversed)",
 )
 
+#: Who decides each outcome, and how the payer's PSP hears of it. The PSP app holds no money:
+#: the remitter bank (the payer's bank) verifies the PIN, checks the balance and debits; the
+#: beneficiary bank credits; the PSP only learns the result through NPCI's switch.
+DECIDED_BY = {
+    "success": ("remitter + beneficiary bank", "NPCI response"),
+    "success after status check": ("remitter + beneficiary bank", "status check via NPCI"),
+    "success at reconciliation": ("remitter + beneficiary bank", "next day's reconciliation"),
+    "wrong PIN": ("remitter bank", "NPCI response"),
+    "insufficient funds": ("remitter bank", "NPCI response"),
+    "payer PSP / switch down": ("payer PSP / NPCI", "its own error"),
+    "remitter bank declined": ("remitter bank", "NPCI response"),
+    "remitter timeout, not debited": ("remitter bank", "status check or reconciliation"),
+    "beneficiary credit failed (reversed)": ("beneficiary bank", "NPCI response"),
+    "deemed, not credited (reversed)": ("beneficiary bank", "status check or reconciliation"),
+}
+
 FIRST_STATES = ("SUCCESS", "PENDING", "DEEMED", "FAILURE")
 FINAL_STATES = ("SUCCESS", "FAILURE", "REVERSED")
-_CODES = ("00", "ZM", "Z9", "ZA", "RB")
+_CODES = ("00", "ZM", "Z9", "U30", "U31", "RB")
 _FINAL = np.array([0, 0, 0, 1, 1, 1, 1, 1, 2, 2])  # final state of each reason
-_CODE = np.array([0, 0, 0, 1, 2, 3, 3, 3, 3, 4])  # response code of each reason
+_CODE = np.array([0, 0, 0, 1, 2, 3, 3, 3, 4, 5])  # response code of each reason
 
 
 @dataclass(frozen=True)
@@ -154,6 +178,24 @@ def simulate(model: NetworkModel, n: int, *, seed: int, stream: str = "upi") -> 
         "resolved_s": np.where(unknown, resolve_at, response_s),
         "debited": debited | (rem_timeout & completed),
     })  # fmt: skip
+
+
+def decided_by(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Payments per outcome with the party that decided it and how the payer's PSP learnt it.
+
+    The point of the table: a PSP cannot "check the payer's account" — every balance, PIN
+    and debit decision is the remitter bank's, and the PSP sees it only as an answer (or a
+    silence) relayed by NPCI.
+    """
+    counts = outcomes["reason"].value_counts().reindex(list(REASONS), fill_value=0)
+    return pd.DataFrame(
+        {
+            "decided by": [DECIDED_BY[r][0] for r in REASONS],
+            "PSP learns it from": [DECIDED_BY[r][1] for r in REASONS],
+            "payments": counts.to_numpy(),
+        },
+        index=pd.Index(REASONS, name="outcome"),
+    )
 
 
 def success_rates(outcomes: pd.DataFrame) -> dict[str, float]:

@@ -16,8 +16,8 @@ Design note
   walk a transaction through 90 s, 30 min and 2 h checks in microseconds.
 * Transaction ids are idempotent: re-sending a request returns the same transaction and never
   debits twice; re-using an id for a different request is a ``ConflictError``.
-* Limits (NPCI, see references.md): ₹1 lakh per transaction in general, ₹2 lakh / ₹5 lakh for
-  listed categories; a per-payer daily amount and count limit (``Z7``). Reversal turnaround
+* Limits (NPCI, see references.md): ₹1 lakh per transaction in general, ₹5 lakh for listed
+  categories (capital markets and insurance were raised from ₹2 lakh on 15 Sep 2025); a per-payer daily amount and count limit (``Z7``). Reversal turnaround
   (RBI, 2019): P2P by T+1, merchant by T+5, then ₹100 per day of delay as compensation.
 * P2P collect requests were discontinued from October 2025; merchant collect continues.
 """
@@ -54,8 +54,8 @@ UPI_STATES = ("INITIATED", "PENDING", "SUCCESS", "FAILURE", "DEEMED", "REVERSED"
 LAKH_PAISE = 100_000 * 100
 PER_TXN_LIMIT_PAISE = LAKH_PAISE  # ₹1 lakh
 CATEGORY_LIMITS_PAISE = {  # listed categories with higher per-transaction limits
-    "capital_markets": 2 * LAKH_PAISE,
-    "insurance": 2 * LAKH_PAISE,
+    "capital_markets": 5 * LAKH_PAISE,  # ₹2 lakh until NPCI raised it on 15 Sep 2025
+    "insurance": 5 * LAKH_PAISE,  # likewise
     "ipo": 5 * LAKH_PAISE,
     "tax": 5 * LAKH_PAISE,
     "hospital": 5 * LAKH_PAISE,

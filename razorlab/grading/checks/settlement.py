@@ -102,7 +102,7 @@ def _q2(answer: Callable) -> str | None:
         return problem
     for day, n in Q2_CASES:
         if answer(day, n, Q2_HOLIDAYS) != settlement_date(day, n, Q2_HOLIDAYS):
-            return f"T+{n} from {day:%a %d %b}: count working days only (weekends, holidays)."
+            return f"T+{n} from {day:%a %d %b}: count working days only (Sundays, 2nd/4th Saturdays and holidays are closed)."
     return None
 
 

@@ -7,6 +7,8 @@
 * :mod:`~razorlab.social.booking.payments` — the payment port and a simulated gateway;
 * :mod:`~razorlab.social.booking.naive_locks` — the seed's per-seat Redis locking, to show
   its bugs;
+* :mod:`~razorlab.social.booking.seed_faults` — the seed's flow when Redis fails or a payment
+  outlives the lock, next to this engine's;
 * :mod:`~razorlab.social.booking.simulation` — the opening-minute rush and an hour of sales;
 * :mod:`~razorlab.social.booking.plots` — the chapter's figures (imported on demand: plotly).
 """

@@ -30,6 +30,7 @@ __all__ = [
     "CONCURRENT_SHARE",
     "CONTROL_FRAME_BYTES",
     "connection_servers",
+    "daily_fanout",
     "fanout_cost",
     "fanout_table",
     "whatsapp_estimates",
@@ -77,6 +78,32 @@ def fanout_cost(group_size: int, payload_bytes: float = 1_000) -> dict[str, floa
 def fanout_table(sizes: Iterable[int], payload_bytes: float = 1_000) -> pd.DataFrame:
     """:func:`fanout_cost` for each size, one row each."""
     return pd.DataFrame([fanout_cost(int(n), payload_bytes) for n in sizes]).set_index("group_size")
+
+
+def daily_fanout(
+    group_size: int = 20, group_share_pct: int = 30, messages_per_day: float = 100e9
+) -> pd.DataFrame:
+    """The day's wire frames and stored rows if ``group_share_pct`` % of messages go to groups.
+
+    The rest are 1:1 messages; every member is online (:func:`fanout_cost`'s assumption).
+    """
+    if not 0 <= group_share_pct <= 100:
+        raise ValidationError(
+            f"group_share_pct must be in 0..100, got {group_share_pct}", field="group_share_pct"
+        )
+    one, group = fanout_cost(2), fanout_cost(group_size)
+    share = group_share_pct / 100
+
+    def per_day(key: str) -> float:
+        return messages_per_day * ((1 - share) * one[key] + share * group[key])
+
+    rows = [
+        ("frames/s on average", f"{per_day('frames') / SECONDS_PER_DAY / 1e6:,.0f}M"),
+        ("rows written per day", f"{per_day('rows') / 1e12:,.1f}T"),
+        ("frames per message", f"{per_day('frames') / messages_per_day:,.1f}"),
+    ]
+    title = f"{group_share_pct}% of messages to groups of {group_size}"
+    return pd.DataFrame(rows, columns=["figure", title]).set_index("figure")
 
 
 def whatsapp_estimates(

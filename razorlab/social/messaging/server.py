@@ -27,9 +27,12 @@ crashed server.
 
 Design note: a send commits to the store first (message, receipts, recipients' inboxes) and
 only then offers the frame to live connections, under one fan-out lock that the
-catch-up→live switch also takes (see ``connection``). A real deployment partitions
-chats across servers and routes between them; one process and one SQLite file keep every
-invariant visible here.
+catch-up→live switch also takes (see ``connection``). Only a recipient with no connected
+device needs a push notification; the server counts those in ``stats["wake_pushes"]`` (a
+real deployment would send a content-free wake-up through APNs/FCM, and the app would then
+fetch its inbox). A connected device, even one still catching up, gets no push. A real
+deployment partitions chats across servers and routes between them; one process and one
+SQLite file keep every invariant visible here.
 """
 
 from __future__ import annotations
@@ -267,6 +270,8 @@ class ChatServer:
                 target = self.connections.get(user)
                 if target is not None and target.live:
                     target.offer(outbound)
+                elif target is None:  # no device connected: a push would wake the app
+                    self.stats["wake_pushes"] += 1
         message = result.message
         return {
             "op": "sent",

@@ -3,6 +3,7 @@
 * :mod:`~razorlab.social.timelines.tweets` — the follow graph and the tweets (source of truth);
 * :mod:`~razorlab.social.timelines.strategies` — home timelines three ways;
 * :mod:`~razorlab.social.timelines.fanout` — bounded fan-out workers over a bounded queue;
+* :mod:`~razorlab.social.timelines.counters` — like counts on a hot tweet: one row, shards, batches;
 * :mod:`~razorlab.social.timelines.workload` — a synthetic day replayed per strategy;
 * :mod:`~razorlab.social.timelines.plots` — the chapter's figures (imported on demand: plotly).
 """

@@ -44,6 +44,15 @@ class FanoutWorkers:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)  # CancelledErrors
 
+    @property
+    def queued(self) -> int:
+        """Batches waiting in the queue: held only in this process's memory, lost if it stops.
+
+        The queue bounds memory, not loss; surviving a crash needs a durable queue or an
+        outbox written with the tweet, and deliveries that can be repeated safely.
+        """
+        return self._queue.qsize()
+
     async def post(self, author: int, text: str) -> Tweet:
         """Store the tweet, then enqueue its fan-out (waits when the queue is full)."""
         tweet = self.service.store.post(author, text)
