@@ -1,0 +1,47 @@
+"""Labs: the learner builds the system; a checker attacks it with faults and concurrency.
+
+``razorlab.labs.check(MyPayments, lab="payments", runs=200, seed=0)`` runs a learner's class
+through a deterministic simulation (seeded scheduler, virtual time, a durable store whose
+durability point the harness owns, a simulated bank, a lossy network, crashes and
+restarts), judges each run's history with named invariants, and when one breaks, shrinks
+the run to a short counterexample it prints and draws (``verdict.figure()``).
+
+The pieces, one idea per module: :mod:`~razorlab.labs.loop` (the seeded event loop),
+:mod:`~razorlab.labs.store`, :mod:`~razorlab.labs.bank`, :mod:`~razorlab.labs.harness`
+(network, clients, crashes), :mod:`~razorlab.labs.history`, :mod:`~razorlab.labs.plan`,
+:mod:`~razorlab.labs.invariants`, :mod:`~razorlab.labs.shrink`, :mod:`~razorlab.labs.check`;
+the payments lab's interface is in :mod:`~razorlab.labs.payments`, its reference answer in
+:mod:`~razorlab.labs.payments_reference` and the seed's design in
+:mod:`~razorlab.labs.payments_seed`. Only the standard library (and numpy through
+:mod:`razorlab.rand`) is imported here; plotly loads when a figure is drawn.
+"""
+
+from razorlab.labs.bank import BankAnswer, BankTimeout, BankUnavailable
+from razorlab.labs.check import Verdict, check
+from razorlab.labs.harness import TryAgain, run_plan
+from razorlab.labs.history import Event, History
+from razorlab.labs.invariants import PAYMENT_INVARIANTS
+from razorlab.labs.payments import PaymentResult, generate
+from razorlab.labs.payments_reference import ReferencePayments
+from razorlab.labs.payments_seed import SeedPayments
+from razorlab.labs.plan import Fault, Op, Plan
+
+__all__ = [
+    "BankAnswer",
+    "BankTimeout",
+    "BankUnavailable",
+    "Event",
+    "Fault",
+    "History",
+    "Op",
+    "PAYMENT_INVARIANTS",
+    "PaymentResult",
+    "Plan",
+    "ReferencePayments",
+    "SeedPayments",
+    "TryAgain",
+    "Verdict",
+    "check",
+    "generate",
+    "run_plan",
+]
