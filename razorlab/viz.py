@@ -30,6 +30,7 @@ __all__ = ["setup_notebook", "explore", "in_rupees", "round_floats", "TEMPLATE_N
 
 TEMPLATE_NAME = "razorlab"
 FIGURE_DIGITS = 6  # significant digits a stored figure keeps: ~1 ppm, far below a pixel
+FIGURE_MIME = "application/vnd.plotly.v1+json"
 
 #: Colour-blind-safe palette (Okabe & Ito), in the order series get them.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -168,7 +169,12 @@ def explore(func: Callable[..., Any], **controls: Any) -> None:
     def redraw(_change: object) -> None:
         parts = shown(func(**{name: c.value for name, c in controls.items()}))
         for handle, part in zip(handles, parts, strict=False):
-            handle.update(bundle(part), raw=True)
+            data = bundle(part)
+            if FIGURE_MIME in data:
+                # JupyterLab's plotly renderer draws once and ignores later updates of the same
+                # output; passing through plain text makes JupyterLab build a fresh renderer.
+                handle.update({"text/plain": "redrawing…"}, raw=True)
+            handle.update(data, raw=True)
 
     for control in controls.values():
         control.observe(redraw, names="value")

@@ -87,11 +87,13 @@ ALL_NOTEBOOKS = find_notebooks(ROOT, ("curriculum", "solutions", "exercises"))
 
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
 def test_notebooks_name_their_kernel(path):
-    """JupyterLab opens a notebook that names its kernel without asking or marking it modified."""
-    spec = _load(path)["metadata"].get("kernelspec", {})
-    assert spec.get("name") == "python3", (
-        f"{path.name}: no python3 kernelspec (run `make notebooks`)"
-    )
+    """JupyterLab opens a notebook that names its kernel and language without asking, and
+    without marking it modified (seen in a real JupyterLab with headless Chromium)."""
+    metadata = _load(path)["metadata"]
+    spec, language = metadata.get("kernelspec", {}), metadata.get("language_info", {})
+    assert spec.get("name") == "python3", f"{path.name}: no python3 kernelspec (make notebooks)"
+    # A bare {"name": "python"} is rewritten by JupyterLab when the kernel starts: "modified".
+    assert {"mimetype", "codemirror_mode"} <= set(language), f"{path.name}: bare language_info"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))

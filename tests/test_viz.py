@@ -93,3 +93,18 @@ def test_a_median_ending_in_half_a_paisa_is_rounded_half_even_and_unknown_column
     assert in_rupees(medians)["median"].tolist() == ["₹12,035.80", "₹5.03", "₹0.00"]
     with pytest.raises(ValidationError):
         in_rupees(pd.DataFrame({"x": [1]}), ["y"])
+
+
+def test_moving_a_control_redraws_each_result_in_place():
+    """A figure passes through plain text, since JupyterLab's plotly renderer draws only once."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    InteractiveShell.instance()
+    slider = IntSlider(value=2, min=1, max=10)
+    with capture_output() as shown:
+        explore(lambda n: (f"n={n}", go.Figure(go.Bar(y=[n]))), n=slider)
+        slider.value = 3
+    texts = [o.data.get("text/plain") for o in shown.outputs]
+    assert texts[-3:-1] == ["n=3", "redrawing…"]
+    assert shown.outputs[-1].data["application/vnd.plotly.v1+json"]["data"][0]["y"] == [3]

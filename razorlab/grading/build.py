@@ -47,7 +47,9 @@ __all__ = [
 
 SOLUTIONS_DIR = "solutions"
 EXERCISES_DIR = "exercises"
-#: Learners open the generated notebook in JupyterLab: tell it which kernel to use.
+#: Learners open the generated notebook in JupyterLab: tell it which kernel to use. The
+#: solution's ``language_info`` (what its kernel reported) is copied too: JupyterLab rewrites a
+#: bare one when the kernel starts, and a notebook opened that way shows as modified at once.
 LEARNER_METADATA = {
     "kernelspec": KERNELSPEC,
     "language_info": {"name": "python"},
@@ -93,6 +95,10 @@ def _learner_cell(cell: dict[str, Any], index: int, with_ids: bool) -> dict[str,
     return out
 
 
+def _kept(metadata: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: metadata[k] for k in keys if k in metadata}
+
+
 def build_exercise(solution: dict[str, Any], name: str) -> dict[str, Any]:
     """The learner notebook for ``solution`` (validated first; ``name`` appears in errors)."""
     parse_solution(solution, name)
@@ -105,7 +111,9 @@ def build_exercise(solution: dict[str, Any], name: str) -> dict[str, Any]:
     ]
     return {
         "cells": cells,
-        "metadata": copy.deepcopy(LEARNER_METADATA),
+        "metadata": copy.deepcopy(
+            {**LEARNER_METADATA, **_kept(solution.get("metadata", {}), "language_info")}
+        ),
         "nbformat": 4,
         "nbformat_minor": minor,
     }
