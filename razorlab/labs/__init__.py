@@ -12,7 +12,11 @@ The pieces, one idea per module: :mod:`~razorlab.labs.loop` (the seeded event lo
 :mod:`~razorlab.labs.invariants`, :mod:`~razorlab.labs.shrink`, :mod:`~razorlab.labs.check`;
 the payments lab's interface is in :mod:`~razorlab.labs.payments`, its reference answer in
 :mod:`~razorlab.labs.payments_reference` and the seed's design in
-:mod:`~razorlab.labs.payments_seed`. Only the standard library (and numpy through
+:mod:`~razorlab.labs.payments_seed`. The seat-holds lab (``check(MySeats, lab="seats")``)
+has its interface in :mod:`~razorlab.labs.seats`, its users in
+:mod:`~razorlab.labs.seats_world`, its rules in :mod:`~razorlab.labs.seats_invariants`,
+its reference in :mod:`~razorlab.labs.seats_reference` and the seed's design in
+:mod:`~razorlab.labs.seats_seed`. Only the standard library (and numpy through
 :mod:`razorlab.rand`) is imported here; plotly loads when a figure is drawn.
 """
 
@@ -25,6 +29,10 @@ from razorlab.labs.payments import PaymentResult, generate
 from razorlab.labs.payments_reference import ReferencePayments
 from razorlab.labs.payments_seed import SeedPayments
 from razorlab.labs.plan import Fault, Op, Plan
+from razorlab.labs.seats import SeatAnswer, SeatState
+from razorlab.labs.seats_invariants import SEAT_INVARIANTS
+from razorlab.labs.seats_reference import ReferenceSeats
+from razorlab.labs.seats_seed import SeedSeats
 
 __all__ = [
     "BankAnswer",
@@ -38,7 +46,12 @@ __all__ = [
     "PaymentResult",
     "Plan",
     "ReferencePayments",
+    "ReferenceSeats",
+    "SEAT_INVARIANTS",
+    "SeatAnswer",
+    "SeatState",
     "SeedPayments",
+    "SeedSeats",
     "TryAgain",
     "Verdict",
     "check",

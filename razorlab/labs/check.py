@@ -27,6 +27,8 @@ from razorlab.labs.history import History
 from razorlab.labs.invariants import PAYMENT_INVARIANTS, explain
 from razorlab.labs.payments import PAYMENTS
 from razorlab.labs.plan import Plan
+from razorlab.labs.seats import SEATS_LAB
+from razorlab.labs.seats_invariants import SEAT_INVARIANTS
 from razorlab.labs.shrink import shrink as shrink_plan
 from razorlab.labs.watchdog import WALL_CAP_S
 from razorlab.rand import check_seed
@@ -36,6 +38,7 @@ __all__ = ["check", "Verdict", "LABS", "validate_interface", "judge"]
 #: Lab name -> (harness spec, invariants in the order they are reported).
 LABS: dict[str, tuple[Any, tuple[Callable[..., list[str]], ...]]] = {
     "payments": (PAYMENTS, PAYMENT_INVARIANTS),
+    "seats": (SEATS_LAB, SEAT_INVARIANTS),
 }
 
 
@@ -108,8 +111,10 @@ class Verdict:
         printer.text(str(self))
 
 
-def validate_interface(impl: object, methods: Sequence[str]) -> str | None:
-    """Why ``impl`` cannot be a lab service (``None`` if it fits)."""
+def validate_interface(
+    impl: object, methods: Sequence[str], constructor: Sequence[str] = ("store", "bank", "clock")
+) -> str | None:
+    """Why ``impl`` cannot be a lab service (``None`` if it fits); ``constructor``: its arguments."""
     if not inspect.isclass(impl):
         return f"expected a class, got {type(impl).__name__} {impl!r}"
     for name in methods:
@@ -119,9 +124,11 @@ def validate_interface(impl: object, methods: Sequence[str]) -> str | None:
         if not inspect.iscoroutinefunction(method):
             return f"{impl.__name__}.{name} must be an `async def` method"
     try:
-        inspect.signature(impl).bind(object(), object(), object())
+        inspect.signature(impl).bind(*(object() for _ in constructor))
     except TypeError:
-        return f"{impl.__name__}(store, bank, clock) must accept exactly those three arguments"
+        count = {2: "two", 3: "three"}.get(len(constructor), str(len(constructor)))
+        return (f"{impl.__name__}({', '.join(constructor)}) must accept exactly those "
+                f"{count} arguments")  # fmt: skip
     except ValueError:  # no signature available: let the run find out
         pass
     return None
@@ -154,7 +161,9 @@ def check(
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be a positive int, got {runs!r}")
     spec, invariants = LABS[lab]
-    problem = validate_interface(impl, spec.methods)
+    problem = validate_interface(
+        impl, spec.methods, getattr(spec, "constructor", ("store", "bank", "clock"))
+    )
     if problem:
         return Verdict(lab, "bad_input", 0, seed, error=LabError("interface", "the class", problem))
     for run in range(runs):

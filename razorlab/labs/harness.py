@@ -399,7 +399,7 @@ def run_plan(
     lab: LabSpec, impl: Callable[..., Any], plan: Plan, *, wall_cap_s: float = WALL_CAP_S
 ) -> RunResult:
     """Run ``plan`` against the learner's class ``impl``; never hangs, never raises for bad code."""
-    world = World(lab, impl, plan)
+    world = getattr(lab, "world", World)(lab, impl, plan)  # a lab may bring its own clients
     loop = world.loop
     final, error = None, None
     dog = Watchdog(wall_cap_s, loop)
