@@ -13,7 +13,7 @@ PUBLIC = {
     "Status", "message_status", "AuthError", "GroupFullError", "NotAMemberError",
     "NotAdminError", "UnknownChatError", "UnknownUserError", "MAX_GROUP_MEMBERS",
     "SEND_BUFFER", "HEARTBEAT_TIMEOUT_S", "CLOSE_SLOW_CONSUMER", "CLOSE_HEARTBEAT_TIMEOUT",
-    "CLOSE_REPLACED",
+    "CLOSE_REPLACED", "NotDeliveredError", "CLOSE_AUTH_TIMEOUT",
 }  # fmt: skip
 
 

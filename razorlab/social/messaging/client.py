@@ -54,6 +54,7 @@ class ChatClient:
         self.errors: list[dict] = []  # error frames that answered no request (e.g. a bad ack)
         self.redeliveries = 0  # messages received again (after a reconnect) and not shown twice
         self.close_code: int | None = None
+        self.receipt_cursor = 0  # last receipt_id received: the server replays what follows
         self._session, self._own_session = session, session is None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -84,7 +85,9 @@ class ChatClient:
         self.close_code = None
         self._reader = asyncio.ensure_future(self._read_forever(self._ws))
         try:
-            welcome = await self.request("auth", token=self.token)
+            welcome = await self.request(
+                "auth", token=self.token, receipts_after=self.receipt_cursor
+            )
         except BaseException:
             await self._drop()
             raise
@@ -263,6 +266,7 @@ class ChatClient:
         elif frame.get("op") == "error":
             self.errors.append(frame["error"])
         elif frame.get("op") == "receipt":
+            self.receipt_cursor = max(self.receipt_cursor, int(frame.get("receipt_id", 0)))
             key = (frame["chat"], frame["seq"])
             mine = self.receipts.setdefault(key, {})
             current = Status[mine.get(frame["user"], "sent").upper()]

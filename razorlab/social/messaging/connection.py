@@ -15,13 +15,26 @@ page comes back empty the connection turns *live* and new messages are pushed th
 buffer. The switch happens under the server's fan-out lock, so no message is missed or sent
 twice between the two modes. One writer task per connection sends every outbound frame, so
 frames never interleave and a stalled socket stalls only its own writer.
+
+A phone that stops reading (but keeps its TCP connection open) must not pin the server's
+memory. Every write has a deadline (:data:`SEND_TIMEOUT_S`): a write that cannot finish in
+time means the device is a slow consumer and is kicked. A kick empties the buffer at once and
+gives the close handshake :data:`CLOSE_TIMEOUT_S`; a peer that does not answer (it is not
+reading, so it cannot) has its socket aborted, which also frees the kernel's send buffer.
+Nothing is lost by either: the durable inbox still holds every unacknowledged message.
+
+Receipts for this device's user are not queued here as frames: :meth:`Connection.wake_receipts`
+queues one marker, and the writer then sends the user's stored receipt feed from
+:attr:`Connection.receipt_cursor` on, in order — the same frames a reconnecting device gets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 __all__ = [
@@ -30,12 +43,32 @@ __all__ = [
     "CLOSE_SLOW_CONSUMER",
     "CLOSE_HEARTBEAT_TIMEOUT",
     "CLOSE_REPLACED",
+    "CLOSE_AUTH_TIMEOUT",
+    "SEND_TIMEOUT_S",
+    "CLOSE_TIMEOUT_S",
+    "RECEIPTS_DUE",
+    "close_within",
 ]
 
 SEND_BUFFER = 256  # frames queued for one device before it counts as a slow consumer
 CLOSE_SLOW_CONSUMER = 4008  # WebSocket close code: reconnect and resume from your last ack
 CLOSE_HEARTBEAT_TIMEOUT = 4000  # no heartbeat within the timeout
 CLOSE_REPLACED = 4009  # the same user connected again; the newer connection wins
+CLOSE_AUTH_TIMEOUT = 4001  # the socket did not authenticate in time
+SEND_TIMEOUT_S = 10.0  # real seconds one frame may take to write before the device is dropped
+CLOSE_TIMEOUT_S = 2.0  # real seconds the close handshake may take before the socket is aborted
+RECEIPTS_DUE = "_receipts"  # op of the queue marker "the user's receipt feed has news"
+
+
+async def close_within(closing: Awaitable[bool], timeout_s: float) -> bool:
+    """Run a close handshake for at most ``timeout_s``; False if it failed or timed out."""
+    task = asyncio.ensure_future(closing)
+    done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    if not done:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    return not task.cancelled() and task.exception() is None
 
 
 class _Socket(Protocol):
@@ -47,11 +80,27 @@ class _Socket(Protocol):
 class Connection:
     """An authenticated device: outbound frames go through :meth:`offer` and one writer."""
 
-    def __init__(self, user: str, ws: _Socket, buffer: int = SEND_BUFFER):
+    def __init__(
+        self,
+        user: str,
+        ws: _Socket,
+        buffer: int = SEND_BUFFER,
+        *,
+        abort: Callable[[], None] | None = None,
+        send_timeout_s: float = SEND_TIMEOUT_S,
+        close_timeout_s: float = CLOSE_TIMEOUT_S,
+        receipt_cursor: int = 0,
+    ):
         if buffer < 1:
             raise ValueError(f"buffer must be >= 1 frame, got {buffer}")
         self.user = user
         self.ws = ws
+        self.send_timeout_s = send_timeout_s
+        self.close_timeout_s = close_timeout_s
+        self.receipt_cursor = receipt_cursor  # last receipt_id of the feed sent to this device
+        self.delivered: dict[str, int] = {}  # chat -> highest seq written to this device
+        self._abort = abort
+        self._receipts_due = False
         self.queue: asyncio.Queue[dict[str, object]] = asyncio.Queue(maxsize=buffer)
         self.live = False  # False while catching up from the inbox
         self.cursor = 0  # inbox position of the last message sent while catching up
@@ -76,11 +125,46 @@ class Connection:
         if self.close_code is not None:
             return
         self.close_code, self.close_reason = code, reason
-        self._closing = asyncio.ensure_future(self.ws.close(code=code, message=reason.encode()))
+        while not self.queue.empty():  # the inbox has every message: free the memory now
+            self.queue.get_nowait()
+        self._closing = asyncio.ensure_future(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> bool:
+        closed = await close_within(
+            self.ws.close(code=code, message=reason.encode()), self.close_timeout_s
+        )
+        if not closed:
+            self.abort()  # a peer that does not read cannot answer the close handshake
+        return closed
+
+    def abort(self) -> None:
+        """Drop the socket without a handshake (frees the kernel's buffers at once)."""
+        if self._abort is not None:
+            with contextlib.suppress(Exception):
+                self._abort()
+
+    def wake_receipts(self) -> None:
+        """New receipts are stored for this user: have the writer send the feed (once)."""
+        if not self._receipts_due and self.offer({"op": RECEIPTS_DUE}):
+            self._receipts_due = True
+
+    def take_receipts_due(self) -> None:
+        """The writer is about to read the feed; later receipts wake it again."""
+        self._receipts_due = False
 
     async def write(self, frame: dict[str, object]) -> None:
-        """Send one frame now (only the writer task calls this)."""
-        await self.ws.send_str(json.dumps(frame, separators=(",", ":")))
+        """Send one frame now (only the writer task calls this); slow writes kick the device."""
+        if frame.get("op") == "msg":  # counted before the bytes leave: the ack may race back
+            chat, seq = str(frame["chat"]), int(frame["seq"])  # type: ignore[call-overload]
+            self.delivered[chat] = max(self.delivered.get(chat, 0), seq)
+        data = json.dumps(frame, separators=(",", ":"))
+        try:
+            await asyncio.wait_for(self.ws.send_str(data), self.send_timeout_s)
+        except asyncio.TimeoutError:
+            self.kick(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume from your last ack")
+            raise ConnectionError(
+                f"{self.user}: a frame took over {self.send_timeout_s:g} s"
+            ) from None
         self.sent[str(frame.get("op"))] += 1
 
     async def flush_queued(self) -> None:

@@ -9,6 +9,10 @@ Design note: one aiosqlite connection runs one statement at a time, but coroutin
 interleave statements of different transactions, so every write transaction holds an
 asyncio lock — the same single-writer rule SQLite applies across processes. Group size is
 checked before insert so an oversized group is refused with a clear error and nothing stored.
+Group ids the server generates (``group-N``) form a namespace clients may not name, so nobody
+can squat the next one and make every later group creation fail with a conflict.
+A member added later sees the group's history from the moment they joined (``joined_seq``),
+not what was said before they were there.
 """
 
 from __future__ import annotations
@@ -38,7 +42,9 @@ from razorlab.social.messaging.models import (
 )
 from razorlab.sqlite import GroupCommitter, open_database, write_transaction
 
-__all__ = ["ChatDirectory", "SCHEMA"]
+__all__ = ["ChatDirectory", "SCHEMA", "GROUP_ID_PREFIX"]
+
+GROUP_ID_PREFIX = "group-"  # server-generated group ids; a client may not choose one
 
 _D = TypeVar("_D", bound="ChatDirectory")  # ChatStore.open returns a ChatStore
 
@@ -58,6 +64,7 @@ CREATE TABLE IF NOT EXISTS members (
     chat_id  TEXT NOT NULL REFERENCES chats(chat_id),
     user_id  TEXT NOT NULL REFERENCES users(user_id),
     is_admin INTEGER NOT NULL DEFAULT 0,
+    joined_seq INTEGER NOT NULL DEFAULT 0,  -- the chat's last seq when this member joined
     PRIMARY KEY (chat_id, user_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS messages (
@@ -86,6 +93,16 @@ CREATE TABLE IF NOT EXISTS inbox (
     UNIQUE (user_id, chat_id, seq)
 );
 CREATE INDEX IF NOT EXISTS inbox_by_user ON inbox (user_id, id);
+CREATE TABLE IF NOT EXISTS receipt_feed (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    sender         TEXT NOT NULL,
+    chat_id        TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    user_id        TEXT NOT NULL,
+    status         INTEGER NOT NULL CHECK (status BETWEEN 2 AND 3),
+    message_status INTEGER NOT NULL CHECK (message_status BETWEEN 1 AND 3)
+);
+CREATE INDEX IF NOT EXISTS receipt_feed_by_sender ON receipt_feed (sender, id);
 """
 
 
@@ -100,7 +117,11 @@ class ChatDirectory:
 
     @classmethod
     async def open(cls: type[_D], path: str = ":memory:", clock: Clock | None = None) -> _D:
-        return cls(await open_database(path, SCHEMA), clock or SystemClock())
+        db = await open_database(path, SCHEMA)
+        columns = [row[1] for row in await db.execute_fetchall("PRAGMA table_info(members)")]
+        if "joined_seq" not in columns:  # a file from before history started at joining
+            await db.execute("ALTER TABLE members ADD COLUMN joined_seq INTEGER NOT NULL DEFAULT 0")
+        return cls(db, clock or SystemClock())
 
     async def close(self) -> None:
         await self._committer.drain()
@@ -142,8 +163,10 @@ class ChatDirectory:
 
     async def authenticate(self, token: object) -> str:
         """The user a token belongs to, or :class:`AuthError`."""
+        if not isinstance(token, str):  # a list or an object is no token (nor SQL input)
+            raise AuthError("token must be a string: {'op': 'auth', 'token': '...'}")
         row = await self._one("SELECT user_id FROM users WHERE token = ?", (token,))
-        if not isinstance(token, str) or row is None:
+        if row is None:
             raise AuthError("a valid token is required: send {'op': 'auth', 'token': ...} first")
         return row[0]
 
@@ -194,10 +217,20 @@ class ChatDirectory:
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("a group needs a name", field="name")
         await self._require_users(everyone)
+        if chat_id is not None and validate_chat_id(chat_id).startswith(GROUP_ID_PREFIX):
+            raise ValidationError(
+                f"chat ids starting {GROUP_ID_PREFIX!r} are the server's to give; pick another "
+                "or leave it out",
+                field="chat",
+            )
         async with self._write() as db:
-            if chat_id is None:
+            if chat_id is None:  # the next free number: explicit ids cannot take these
                 count = (await self._one("SELECT COUNT(*) FROM chats WHERE kind = 'group'"))[0]
-                chat_id = f"group-{count + 1}"
+                while await self._one(
+                    "SELECT 1 FROM chats WHERE chat_id = ?", (f"{GROUP_ID_PREFIX}{count + 1}",)
+                ):
+                    count += 1
+                chat_id = f"{GROUP_ID_PREFIX}{count + 1}"
             chat_id = validate_chat_id(chat_id)
             if await self._one("SELECT 1 FROM chats WHERE chat_id = ?", (chat_id,)):
                 raise ConflictError(f"chat {chat_id!r} already exists", field="chat")
@@ -222,9 +255,10 @@ class ChatDirectory:
                 field="user",
             )
         async with self._write() as db:
-            await db.execute(
-                "INSERT INTO members (chat_id, user_id, is_admin) VALUES (?, ?, ?)",
-                (chat_id, user, int(admin)),
+            await db.execute(  # history starts at joining: nothing sent before is visible
+                "INSERT INTO members (chat_id, user_id, is_admin, joined_seq) "
+                "SELECT ?, ?, ?, last_seq FROM chats WHERE chat_id = ?",
+                (chat_id, user, int(admin), chat_id),
             )
         return await self.chat(chat_id)
 
@@ -264,11 +298,13 @@ class ChatDirectory:
             tuple(u for u, admin in members if admin),
         )
 
-    async def _require_member(self, user: str, chat_id: object) -> None:
-        """:class:`NotAMemberError` (or :class:`UnknownChatError`) unless ``user`` is in the chat."""
+    async def _require_member(self, user: str, chat_id: object) -> int:
+        """The chat's ``seq`` when ``user`` joined; :class:`NotAMemberError` (or
+        :class:`UnknownChatError`) unless ``user`` is in the chat."""
         row = await self._one(
-            "SELECT 1 FROM members WHERE chat_id = ? AND user_id = ?", (chat_id, user)
+            "SELECT joined_seq FROM members WHERE chat_id = ? AND user_id = ?", (chat_id, user)
         )
         if row is None:
             await self.chat(chat_id)  # UnknownChatError if there is no such chat
             raise NotAMemberError(f"{user!r} is not a member of {chat_id!r}", field="chat")
+        return row[0]

@@ -34,6 +34,7 @@ __all__ = [
     "MAX_GROUP_MEMBERS",
     "MAX_TEXT_CHARS",
     "MAX_CLIENT_ID_CHARS",
+    "MAX_SEQ",
     "Status",
     "Chat",
     "Message",
@@ -41,6 +42,7 @@ __all__ = [
     "GroupFullError",
     "NotAMemberError",
     "NotAdminError",
+    "NotDeliveredError",
     "UnknownChatError",
     "UnknownUserError",
     "direct_chat_id",
@@ -55,6 +57,7 @@ __all__ = [
 MAX_GROUP_MEMBERS = 256  # members per group, creator included (the seed's figure)
 MAX_TEXT_CHARS = 4_096  # characters per message: our limit, keeps one frame small
 MAX_CLIENT_ID_CHARS = 64  # characters in a client-generated message id
+MAX_SEQ = 2**62  # largest seq a request may name (SQLite integers are 64-bit signed)
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -95,6 +98,13 @@ class NotAdminError(StateError):
 
     code = "NOT_ADMIN"
     http_status = 403
+
+
+class NotDeliveredError(StateError):
+    """An ack or read names a message this device was never given: no tick for it."""
+
+    code = "NOT_DELIVERED"
+    http_status = 409
 
 
 class UnknownChatError(NotFoundError):
@@ -203,8 +213,8 @@ def validate_text(value: object) -> str:
 
 
 def validate_seq(value: object, field_name: str = "seq") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEQ:
         raise ValidationError(
-            f"{field_name} must be an integer >= 1, got {value!r}", field=field_name
+            f"{field_name} must be an integer in 1..2**62, got {value!r}", field=field_name
         )
     return value

@@ -7,11 +7,14 @@ one is fire-and-forget (typically ``ack``) and is answered only if it fails.
 ========================  ==================================================================
 client → server           reply / effect
 ========================  ==================================================================
-``auth`` token            ``welcome`` (then the offline inbox, in order); required first
+``auth`` token            ``welcome`` (then receipts after ``receipts_after``, then the
+[receipts_after]          offline inbox, in order); required first, within
+                          :data:`AUTH_TIMEOUT_S`
 ``send`` chat client_id   ``sent`` with the chat's ``seq`` (a retry gets the same ``seq``,
 text                      ``duplicate: true``); recipients get ``msg``
 ``ack`` chat seq          everything up to ``seq`` delivered: dequeued, sender gets ``receipt``
-``read`` chat seq         everything up to ``seq`` read; sender gets ``receipt``
+``read`` chat seq         everything up to ``seq`` read; sender gets ``receipt`` (both refused
+                          with ``NOT_DELIVERED`` beyond what this device was given)
 ``history`` chat          a page of older messages (``before``, ``limit``; ``next_before``)
 ``presence`` user         ``online`` and ``last_seen``
 ``ping``                  ``pong`` (any frame counts as a heartbeat)
@@ -20,10 +23,19 @@ text                      ``duplicate: true``); recipients get ``msg``
 ``add_member`` chat user
 ========================  ==================================================================
 
-Anything wrong — not JSON, not an object, unknown op, missing field, not authenticated, not a
-member — gets ``{"op": "error", "error": {"code", "description", "field"}}`` and the
-connection stays usable; a bug in a handler is answered with ``INTERNAL_ERROR``, never a
-crashed server.
+Anything wrong — not JSON, nested too deep, larger than :data:`MAX_FRAME_BYTES`, not an
+object, unknown op, missing field or wrong type, not authenticated, not a member — gets
+``{"op": "error", "error": {"code", "description", "field"}}`` (``BAD_REQUEST_ERROR`` for
+malformed input) and the connection stays usable; a bug in a handler is answered with
+``INTERNAL_ERROR``, never a crashed server. Only a frame beyond :data:`HARD_FRAME_BYTES` ends
+the connection (close code 1009, "message too big"): it is refused before it is buffered.
+
+Bounded resources: a socket must authenticate within :data:`AUTH_TIMEOUT_S` (else it is closed
+with :data:`CLOSE_AUTH_TIMEOUT`); at most ``max_connections`` sockets are open at once (a
+socket beyond the cap is closed with 1013, "try again later"; the default stays below the
+process's file limit, so accepting never runs out of descriptors); every write and close has a
+deadline (see ``connection``), so a stalled reader is dropped and its memory freed, and
+stopping the server cannot hang on one.
 
 Design note: a send commits to the store first (message, receipts, recipients' inboxes) and
 only then offers the frame to live connections, under one fan-out lock that the
@@ -41,25 +53,52 @@ import asyncio
 import contextlib
 import json
 import logging
+import resource
 from collections import Counter
+from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 
 from razorlab.clock import Clock, SystemClock
 from razorlab.errors import RazorlabError, ValidationError
 from razorlab.social.messaging.connection import (
+    CLOSE_AUTH_TIMEOUT,
     CLOSE_HEARTBEAT_TIMEOUT,
     CLOSE_REPLACED,
+    CLOSE_TIMEOUT_S,
+    RECEIPTS_DUE,
     SEND_BUFFER,
+    SEND_TIMEOUT_S,
     Connection,
+    close_within,
 )
-from razorlab.social.messaging.models import AuthError
+from razorlab.social.messaging.models import (
+    MAX_SEQ,
+    AuthError,
+    NotDeliveredError,
+    validate_seq,
+)
 from razorlab.social.messaging.presence import HEARTBEAT_TIMEOUT_S, Presence
 from razorlab.social.messaging.store import HISTORY_PAGE, ChatStore, Receipt
 
-__all__ = ["ChatServer", "MAX_FRAME_BYTES", "CATCH_UP_PAGE", "SWEEP_EVERY_S"]
+__all__ = [
+    "ChatServer",
+    "MAX_FRAME_BYTES",
+    "HARD_FRAME_BYTES",
+    "CATCH_UP_PAGE",
+    "SWEEP_EVERY_S",
+    "AUTH_TIMEOUT_S",
+    "MAX_CONNECTIONS",
+    "CLOSE_TRY_AGAIN_LATER",
+    "default_max_connections",
+]
 
-MAX_FRAME_BYTES = 64 * 1024  # larger frames are refused by aiohttp before we parse them
+MAX_FRAME_BYTES = 64 * 1024  # larger frames are answered with a BAD_REQUEST error frame
+HARD_FRAME_BYTES = 1024 * 1024  # larger ones close the connection (1009) before buffering
+AUTH_TIMEOUT_S = 10.0  # a socket that has not authenticated by then is closed
+MAX_CONNECTIONS = 10_000  # open sockets per server unless the file limit is lower
+FD_HEADROOM = 64  # descriptors kept free for the database, logs and the listener
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455 registry: "Try Again Later" (the server is full)
 CATCH_UP_PAGE = 100  # inbox rows read per step while a device catches up
 SWEEP_EVERY_S = 5.0  # how often the heartbeat sweeper looks for silent devices
 _log = logging.getLogger(__name__)
@@ -68,6 +107,18 @@ _log = logging.getLogger(__name__)
 class _InternalError(RazorlabError):
     code = "INTERNAL_ERROR"
     http_status = 500
+
+
+def default_max_connections() -> int:
+    """:data:`MAX_CONNECTIONS`, or fewer if the process may open fewer files than that."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(1, min(MAX_CONNECTIONS, soft - FD_HEADROOM))
+
+
+def _no_constant(name: str) -> float:
+    raise ValidationError(f"{name} is not a JSON number", field="frame")
 
 
 def _field(frame: dict, name: str, kind: type | tuple[type, ...], default: object = ...) -> object:
@@ -82,10 +133,17 @@ def _field(frame: dict, name: str, kind: type | tuple[type, ...], default: objec
 def _parse(msg: object) -> dict:
     if getattr(msg, "type", None) != WSMsgType.TEXT:
         raise ValidationError("frames must be JSON text, not binary", field="frame")
+    if len(msg.data) > MAX_FRAME_BYTES:
+        raise ValidationError(
+            f"frame has {len(msg.data):,} characters; at most {MAX_FRAME_BYTES:,} allowed",
+            field="frame",
+        )
     try:
-        frame = json.loads(msg.data)
+        frame = json.loads(msg.data, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         raise ValidationError(f"frame is not valid JSON ({err.msg})", field="frame") from None
+    except RecursionError:
+        raise ValidationError("frame is nested too deeply", field="frame") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("op"), str):
         raise ValidationError("a frame is a JSON object with a string 'op'", field="op")
     return frame
@@ -101,15 +159,25 @@ class ChatServer:
         *,
         send_buffer: int = SEND_BUFFER,
         heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
+        auth_timeout_s: float = AUTH_TIMEOUT_S,
+        max_connections: int | None = None,
+        send_timeout_s: float = SEND_TIMEOUT_S,
+        close_timeout_s: float = CLOSE_TIMEOUT_S,
     ):
+        if max_connections is not None and max_connections < 1:
+            raise ValueError(f"max_connections must be >= 1, got {max_connections}")
         self.store = store
         self.clock = clock or SystemClock()
         self.send_buffer = send_buffer
+        self.auth_timeout_s = auth_timeout_s
+        self.max_connections = max_connections or default_max_connections()
+        self.send_timeout_s = send_timeout_s
+        self.close_timeout_s = close_timeout_s
         self.presence = Presence(self.clock, heartbeat_timeout_s)
         self.connections: dict[str, Connection] = {}
         self.stats: Counter[str] = Counter()
         self._fanout = asyncio.Lock()
-        self._sockets: set[web.WebSocketResponse] = set()
+        self._sockets: dict[web.WebSocketResponse, Callable[[], None]] = {}  # ws -> abort
         self._sweeper: asyncio.Task[None] | None = None
         self._ops = {
             "send": self._send,
@@ -148,8 +216,41 @@ class ChatServer:
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
-        for ws in list(self._sockets):
-            await ws.close(code=1001, message=b"server shutting down")
+        await asyncio.gather(
+            *(
+                self._close(ws, 1001, "server shutting down", abort)
+                for ws, abort in list(self._sockets.items())
+            )
+        )
+
+    async def _close(
+        self, ws: web.WebSocketResponse, code: int, reason: str, abort: Callable[[], None]
+    ) -> None:
+        """Close with a handshake if the peer answers in time, else abort the socket."""
+        if not await close_within(
+            ws.close(code=code, message=reason.encode()), self.close_timeout_s
+        ):
+            with contextlib.suppress(Exception):
+                abort()
+
+    async def _send_now(
+        self, ws: web.WebSocketResponse, reply: dict, abort: Callable[[], None]
+    ) -> None:
+        """A reply to a socket that has no writer task yet (before auth), with a deadline."""
+        try:
+            await asyncio.wait_for(ws.send_str(json.dumps(reply)), self.send_timeout_s)
+        except asyncio.TimeoutError:
+            abort()
+            raise ConnectionError("a reply to an unauthenticated socket timed out") from None
+
+    async def _auth_deadline(
+        self, ws: web.WebSocketResponse, abort: Callable[[], None], authed: asyncio.Event
+    ) -> None:
+        await self.clock.sleep(self.auth_timeout_s)
+        if not authed.is_set():
+            self.stats["auth_timeouts"] += 1
+            reason = f"authenticate within {self.auth_timeout_s:g} s"
+            await self._close(ws, CLOSE_AUTH_TIMEOUT, reason, abort)
 
     def frames_received(self) -> Counter[str]:
         """Frames received from authenticated devices so far, by op."""
@@ -168,11 +269,25 @@ class ChatServer:
     # ---- one WebSocket -----------------------------------------------------------------
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES)
+        ws = web.WebSocketResponse(max_msg_size=HARD_FRAME_BYTES)
+        transport = request.transport
+
+        def abort() -> None:
+            if transport is not None:
+                transport.abort()
+
+        if len(self._sockets) >= self.max_connections:
+            self.stats["refused:max_connections"] += 1
+            await ws.prepare(request)
+            reason = f"server full ({self.max_connections} connections): try again later"
+            await self._close(ws, CLOSE_TRY_AGAIN_LATER, reason, abort)
+            return ws
         await ws.prepare(request)
-        self._sockets.add(ws)
+        self._sockets[ws] = abort
         conn: Connection | None = None
         writer: asyncio.Task[None] | None = None
+        authed = asyncio.Event()
+        deadline = asyncio.ensure_future(self._auth_deadline(ws, abort, authed))
         try:
             async for msg in ws:
                 if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
@@ -182,7 +297,9 @@ class ChatServer:
                     frame = _parse(msg)
                     ref = frame.get("ref")
                     if conn is None:
-                        conn = await self._authenticate(ws, frame)
+                        conn = await self._authenticate(ws, frame, abort)
+                        authed.set()
+                        deadline.cancel()
                         reply = {"op": "welcome", "user": conn.user}
                         reply["pending"] = await self.store.pending_count(conn.user)
                         writer = asyncio.ensure_future(self._write_forever(conn))
@@ -203,9 +320,12 @@ class ChatServer:
                 if conn is not None:
                     conn.offer(reply)
                 else:
-                    await ws.send_str(json.dumps(reply))
+                    await self._send_now(ws, reply, abort)
+        except ConnectionError:
+            pass  # the socket was aborted: the cleanup below is all that is left
         finally:
-            self._sockets.discard(ws)
+            self._sockets.pop(ws, None)
+            deadline.cancel()
             if writer is not None:
                 writer.cancel()
                 await asyncio.gather(writer, return_exceptions=True)
@@ -213,13 +333,29 @@ class ChatServer:
                 await self._disconnect(conn)
         return ws
 
-    async def _authenticate(self, ws: web.WebSocketResponse, frame: dict) -> Connection:
+    async def _authenticate(
+        self, ws: web.WebSocketResponse, frame: dict, abort: Callable[[], None]
+    ) -> Connection:
         if frame["op"] != "auth":
             raise AuthError("authenticate first: {'op': 'auth', 'token': ...}")
+        after = _field(frame, "receipts_after", int, 0)
+        if not 0 <= after <= MAX_SEQ:  # type: ignore[operator]
+            raise ValidationError(
+                f"receipts_after must be an integer in 0..2**62, got {after!r}",
+                field="receipts_after",
+            )
         user = await self.store.authenticate(frame.get("token"))
         if (old := self.connections.get(user)) is not None:
             old.kick(CLOSE_REPLACED, "replaced by a newer connection")
-        conn = Connection(user, ws, self.send_buffer)
+        conn = Connection(
+            user,
+            ws,
+            self.send_buffer,
+            abort=abort,
+            send_timeout_s=self.send_timeout_s,
+            close_timeout_s=self.close_timeout_s,
+            receipt_cursor=after,  # type: ignore[arg-type]
+        )
         self.connections[user] = conn
         self.presence.beat(user)
         return conn
@@ -239,17 +375,43 @@ class ChatServer:
     async def _write_forever(self, conn: Connection) -> None:
         """The connection's only writer: inbox pages while catching up, then the live buffer."""
         with contextlib.suppress(ConnectionError, RuntimeError):
+            await self._write_receipts(conn)  # ticks that changed while this device was away
             while not conn.live:
-                await conn.flush_queued()
+                await self._flush(conn)
                 async with self._fanout:
                     page = await self.store.pending(conn.user, conn.cursor, CATCH_UP_PAGE)
                     conn.live = not page
                 for position, message in page:
                     await conn.write({"op": "msg", **message.to_dict()})
                     conn.cursor = position
-                    await conn.flush_queued()  # replies and receipts do not wait for the page
+                    await self._flush(conn)  # replies and receipts do not wait for the page
             while True:
-                await conn.write(await conn.queue.get())
+                await self._emit(conn, await conn.queue.get())
+
+    async def _emit(self, conn: Connection, frame: dict[str, object]) -> None:
+        if frame.get("op") == RECEIPTS_DUE:
+            await self._write_receipts(conn)
+        else:
+            await conn.write(frame)
+
+    async def _flush(self, conn: Connection) -> None:
+        while not conn.queue.empty():
+            await self._emit(conn, conn.queue.get_nowait())
+
+    async def _write_receipts(self, conn: Connection) -> None:
+        """Send the user's receipt feed after the device's cursor, in ``receipt_id`` order.
+
+        Always from the store and always in order, so "the last receipt_id I saw" is a
+        complete cursor: a device that reconnects with it misses nothing and gets nothing twice.
+        """
+        conn.take_receipts_due()
+        while True:
+            page = await self.store.receipts_for(conn.user, conn.receipt_cursor, CATCH_UP_PAGE)
+            for receipt in page:
+                await conn.write({"op": "receipt", **receipt.to_dict()})
+                conn.receipt_cursor = receipt.receipt_id
+            if len(page) < CATCH_UP_PAGE:
+                return
 
     # ---- operations --------------------------------------------------------------------
 
@@ -283,17 +445,33 @@ class ChatServer:
         }
 
     def _notify(self, receipts: list[Receipt]) -> None:
-        for receipt in receipts:
-            if (target := self.connections.get(receipt.sender)) is not None:
-                target.offer({"op": "receipt", **receipt.to_dict()})
+        """Receipts are already in their senders' feeds; wake the senders' writers."""
+        for sender in {receipt.sender for receipt in receipts}:
+            if (target := self.connections.get(sender)) is not None:
+                target.wake_receipts()
+
+    async def _delivered(self, conn: Connection, frame: dict) -> tuple[str, int]:
+        """``(chat, seq)`` of an ack or read, refused if this device never got ``seq``."""
+        chat = _field(frame, "chat", str)
+        seq = validate_seq(_field(frame, "seq", int))
+        if seq <= conn.delivered.get(chat, 0):  # type: ignore[arg-type]
+            return chat, seq  # type: ignore[return-value]
+        if seq > await self.store.delivered_upto(conn.user, chat):  # type: ignore[arg-type]
+            await self.store._require_member(conn.user, chat)  # the precise error first
+            raise NotDeliveredError(
+                f"message {seq} of {chat!r} was never delivered to this device; acknowledge "
+                "or read only what you received",
+                field="seq",
+            )
+        return chat, seq  # type: ignore[return-value]
 
     async def _ack(self, conn: Connection, frame: dict) -> dict:
-        chat, seq = _field(frame, "chat", str), _field(frame, "seq", int)
+        chat, seq = await self._delivered(conn, frame)
         self._notify(await self.store.ack(conn.user, chat, seq))
         return {"op": "acked", "chat": chat, "seq": seq}
 
     async def _read(self, conn: Connection, frame: dict) -> dict:
-        chat, seq = _field(frame, "chat", str), _field(frame, "seq", int)
+        chat, seq = await self._delivered(conn, frame)
         self._notify(await self.store.read(conn.user, chat, seq))
         return {"op": "read_ok", "chat": chat, "seq": seq}
 

@@ -27,6 +27,7 @@ from aiohttp import web
 from razorlab.clock import Clock
 from razorlab.social.messaging.client import ChatClient
 from razorlab.social.messaging.connection import (
+    CLOSE_AUTH_TIMEOUT,
     CLOSE_HEARTBEAT_TIMEOUT,
     CLOSE_REPLACED,
     CLOSE_SLOW_CONSUMER,
@@ -41,6 +42,7 @@ from razorlab.social.messaging.models import (
     Message,
     NotAdminError,
     NotAMemberError,
+    NotDeliveredError,
     Status,
     UnknownChatError,
     UnknownUserError,
@@ -69,6 +71,7 @@ __all__ = [
     "GroupFullError",
     "NotAMemberError",
     "NotAdminError",
+    "NotDeliveredError",
     "UnknownChatError",
     "UnknownUserError",
     "MAX_GROUP_MEMBERS",
@@ -77,6 +80,7 @@ __all__ = [
     "CLOSE_SLOW_CONSUMER",
     "CLOSE_HEARTBEAT_TIMEOUT",
     "CLOSE_REPLACED",
+    "CLOSE_AUTH_TIMEOUT",
 ]
 
 
@@ -121,7 +125,8 @@ async def start_chat_server(
     """Open (or reopen) the store at ``db_path`` and serve it; ``port=0`` picks a free port.
 
     ``users`` maps user ids to tokens to register if they do not exist yet (handy for demos);
-    ``options`` go to :class:`ChatServer` (``send_buffer``, ``heartbeat_timeout_s``).
+    ``options`` go to :class:`ChatServer` (``send_buffer``, ``heartbeat_timeout_s``,
+    ``auth_timeout_s``, ``max_connections``, ``send_timeout_s``, ``close_timeout_s``).
     """
     store = await ChatStore.open(db_path, clock)
     try:

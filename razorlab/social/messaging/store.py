@@ -15,6 +15,14 @@ reads arrive in. A retried send (same sender and ``client_id``) returns the stor
 and writes nothing. WhatsApp keeps undelivered messages up to 30 days; we keep them until
 acknowledged.
 
+Receipts are stored too. Every change of a recipient's status appends one row to the
+*receipt feed* of the message's sender, in the ack's own transaction, numbered by a global
+``receipt_id``. A connected sender is told "new receipts" and her connection's writer sends the
+feed in ``receipt_id`` order; an offline one gets it when she reconnects, from the last
+``receipt_id`` her device saw. Without the feed a receipt made while the sender's phone was off
+was lost, and her ticks stayed grey forever. (The feed grows by at most two rows per recipient
+of a message — delivered, then read; a real deployment would trim what every device has seen.)
+
 Sends and acks are plain functions run on the database thread through
 :class:`~razorlab.sqlite.GroupCommitter`: every send or ack that arrives while a commit is
 being written joins the next one, each still atomic on its own (a savepoint), so a busy
@@ -66,6 +74,7 @@ class Receipt:
     user: str
     status: Status
     message_status: Status
+    receipt_id: int = 0  # position in the sender's receipt feed (0: not from the feed)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -74,6 +83,7 @@ class Receipt:
             "user": self.user,
             "status": self.status.label,
             "message_status": self.message_status.label,
+            "receipt_id": self.receipt_id,
         }
 
 
@@ -142,8 +152,12 @@ def _send_tx(
 
 def _advance_tx(
     user: str, chat_id: str, upto: int, status: int, now: float, conn: sqlite3.Connection
-) -> list[int]:
-    """Dequeue and move receipts forward up to ``upto`` (database thread): the seqs moved."""
+) -> list[tuple[int, str, int, int]]:
+    """Dequeue and move receipts forward up to ``upto`` (database thread).
+
+    Returns ``(seq, sender, message_status, receipt_id)`` per receipt moved, each also
+    appended to its sender's receipt feed in this same transaction.
+    """
     row = _rows(
         conn,
         "SELECT c.last_seq, EXISTS (SELECT 1 FROM members m WHERE m.chat_id = c.chat_id "
@@ -166,7 +180,27 @@ def _advance_tx(
         "WHERE chat_id = ? AND user_id = ? AND seq <= ? AND status < ? RETURNING seq",
         (status, now, chat_id, user, upto, status),
     )
-    return [seq for (seq,) in moved]
+    if not moved:
+        return []
+    seqs = {seq for (seq,) in moved}
+    overall = _rows(
+        conn,
+        "SELECT r.seq, m.sender, MIN(r.status) FROM receipts r "
+        "JOIN messages m ON m.chat_id = r.chat_id AND m.seq = r.seq "
+        "WHERE r.chat_id = ? AND r.seq BETWEEN ? AND ? GROUP BY r.seq ORDER BY r.seq",
+        (chat_id, min(seqs), max(seqs)),
+    )
+    changes = []
+    for seq, sender, low in overall:
+        if seq in seqs:
+            (receipt_id,) = _rows(
+                conn,
+                "INSERT INTO receipt_feed (sender, chat_id, seq, user_id, status, message_status) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (sender, chat_id, seq, user, status, low),
+            )[0]
+            changes.append((seq, sender, low, receipt_id))
+    return changes
 
 
 class ChatStore(ChatDirectory):
@@ -241,26 +275,41 @@ class ChatStore(ChatDirectory):
             )
         except _NotAMember:
             await self._not_a_member(user, chat_id)
-        if not moved:
-            return []
-        seqs = set(moved)
+        return [
+            Receipt(chat_id, seq, sender, user, status, Status(low), receipt_id)
+            for seq, sender, low, receipt_id in moved
+        ]
+
+    async def receipts_for(self, sender: str, after: int = 0, limit: int = 100) -> list[Receipt]:
+        """The sender's receipt feed after ``receipt_id`` ``after``, oldest first."""
         rows = await self._all(
-            "SELECT r.seq, m.sender, MIN(r.status) FROM receipts r "
-            "JOIN messages m ON m.chat_id = r.chat_id AND m.seq = r.seq "
-            "WHERE r.chat_id = ? AND r.seq BETWEEN ? AND ? GROUP BY r.seq ORDER BY r.seq",
-            (chat_id, min(seqs), max(seqs)),
+            "SELECT id, chat_id, seq, user_id, status, message_status FROM receipt_feed "
+            "WHERE sender = ? AND id > ? ORDER BY id LIMIT ?",
+            (sender, after, limit),
         )
         return [
-            Receipt(chat_id, seq, sender, user, status, Status(low))
-            for seq, sender, low in rows
-            if seq in seqs
+            Receipt(chat, seq, sender, user, Status(status), Status(overall), receipt_id)
+            for receipt_id, chat, seq, user, status, overall in rows
         ]
+
+    async def delivered_upto(self, user: str, chat_id: str) -> int:
+        """The highest ``seq`` of ``chat_id`` a device of ``user`` is known to have.
+
+        That is the newest message the user acknowledged (acks are cumulative) or sent.
+        """
+        row = await self._one(
+            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM receipts WHERE chat_id = ? "
+            "AND user_id = ? AND status >= ?), 0), COALESCE((SELECT MAX(seq) FROM messages "
+            "WHERE chat_id = ? AND sender = ?), 0))",
+            (chat_id, user, int(Status.DELIVERED), chat_id, user),
+        )
+        return row[0] if row else 0
 
     async def history(
         self, user: str, chat_id: str, before: int | None = None, limit: int = HISTORY_PAGE
     ) -> HistoryPage:
         """Up to ``limit`` messages older than ``before`` (default: the newest), oldest first."""
-        await self._require_member(user, chat_id)
+        joined = await self._require_member(user, chat_id)  # history starts at joining
         if (
             isinstance(limit, bool)
             or not isinstance(limit, int)
@@ -272,8 +321,8 @@ class ChatStore(ChatDirectory):
         before = validate_seq(before, "before") if before is not None else None
         rows = await self._all(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND seq < ? "
-            "ORDER BY seq DESC LIMIT ?",
-            (chat_id, before if before is not None else 2**62, limit),
+            "AND seq > ? ORDER BY seq DESC LIMIT ?",
+            (chat_id, before if before is not None else 2**62, joined, limit),
         )
         rows.reverse()
         if not rows:
@@ -286,7 +335,8 @@ class ChatStore(ChatDirectory):
             )
         )
         messages = tuple(Message(*r, status=Status(overall.get(r[1], Status.SENT))) for r in rows)
-        return HistoryPage(messages, messages[0].seq if messages[0].seq > 1 else None)
+        first = messages[0].seq
+        return HistoryPage(messages, first if first > joined + 1 else None)
 
     async def row_counts(self) -> dict[str, int]:
         """Rows per table: what a workload cost the store (fan-out shows up in inbox/receipts)."""
