@@ -5,6 +5,11 @@
 * :mod:`~razorlab.social.booking.memory_store` and :mod:`~razorlab.social.booking.sqlite_store`
   — the two seat stores (the SQLite schema itself forbids a double booking);
 * :mod:`~razorlab.social.booking.payments` — the payment port and a simulated gateway;
+* :mod:`~razorlab.social.booking.reconciler` — durable payment attempts finished after a
+  crash: confirm if the seats are still the user's, refund otherwise;
+* :mod:`~razorlab.social.booking.api` — the HTTP API (aiohttp), with the gateway's error
+  contract (imported on demand);
+* :mod:`~razorlab.social.booking.crash_drill` — the chapter's kill-after-charge drill;
 * :mod:`~razorlab.social.booking.naive_locks` — the seed's per-seat Redis locking, to show
   its bugs;
 * :mod:`~razorlab.social.booking.seed_faults` — the seed's flow when Redis fails or a payment

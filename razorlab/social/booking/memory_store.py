@@ -14,14 +14,19 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 
+from razorlab.errors import ValidationError
 from razorlab.social.booking.models import (
+    ATTEMPT_MOVES,
     AlreadyConfirmed,
+    AttemptState,
     Claim,
     Hold,
     HoldExpired,
     HoldNotActive,
     HoldStatus,
     NotHolder,
+    PaymentAttempt,
+    PaymentRefunded,
     SeatsUnavailable,
     Show,
     StaleToken,
@@ -30,7 +35,36 @@ from razorlab.social.booking.models import (
     validate_request,
 )
 
-__all__ = ["MemorySeatStore", "check_confirmable", "check_releasable"]
+__all__ = [
+    "MemorySeatStore",
+    "check_confirmable",
+    "check_releasable",
+    "check_attempt_move",
+    "check_not_refunded",
+]
+
+
+def check_attempt_move(expected: AttemptState, new: AttemptState, payment_id: str | None) -> None:
+    """Refuse a move the attempt's state machine does not have (a programming error)."""
+    if new not in ATTEMPT_MOVES.get(expected, frozenset()):
+        raise ValidationError(f"a payment attempt cannot go {expected.value} -> {new.value}")
+    if (new in (AttemptState.PAID, AttemptState.CONFIRMED)) != (payment_id is not None):
+        raise ValidationError(
+            "a payment id comes with paid, and only with paid", field="payment_id"
+        )
+
+
+def check_not_refunded(attempt: PaymentAttempt | None, payment_id: str) -> None:
+    """Money on its way back to the user cannot also buy the seats."""
+    if (
+        attempt is not None
+        and attempt.payment_id == payment_id
+        and attempt.state in (AttemptState.REFUNDING, AttemptState.REFUNDED)
+    ):
+        raise PaymentRefunded(
+            f"payment {payment_id} of hold {attempt.token} is refunded; hold the seats again",
+            field="payment_id",
+        )
 
 
 def check_releasable(hold: Hold, user_id: str) -> None:
@@ -65,6 +99,13 @@ def check_confirmable(hold: Hold, user_id: str, payment_id: str, now: float) -> 
     return False
 
 
+def _buys(attempt: PaymentAttempt, payment_id: str) -> bool:
+    """Does confirming with ``payment_id`` finish this attempt (its charge's money)?"""
+    if attempt.state is AttemptState.STARTED:  # the charge's answer is recorded by confirm
+        return True
+    return attempt.state is AttemptState.PAID and attempt.payment_id == payment_id
+
+
 class MemorySeatStore:
     """``SeatStore`` on dicts: holds by token, live claims by (show, seat)."""
 
@@ -74,6 +115,7 @@ class MemorySeatStore:
         self._owner: dict[tuple[str, str], int] = {}  # (show, seat) -> token of its live hold
         self._due: list[tuple[float, int]] = []  # (expires_at, token) heap for the sweeper
         self._tokens = itertools.count(1)
+        self._attempts: dict[int, PaymentAttempt] = {}  # by hold token
 
     async def add_show(self, show: Show) -> None:
         self._shows[show.show_id] = show
@@ -121,14 +163,63 @@ class MemorySeatStore:
 
     async def confirm(self, token: int, user_id: str, payment_id: str, now: float) -> Hold:
         hold = await self.get(token, now)
-        if check_confirmable(hold, user_id, payment_id, now):
-            return hold
-        # Fencing: every seat must still be owned by this very token.
-        if any(self._owner.get((hold.show_id, s)) != token for s in hold.seat_ids):
-            raise StaleToken(f"token {token} no longer owns its seats", field="token")
-        hold = replace(hold, status=HoldStatus.CONFIRMED, payment_id=payment_id)
-        self._holds[token] = hold
+        attempt = self._attempts.get(token)
+        if not check_confirmable(hold, user_id, payment_id, now):
+            check_not_refunded(attempt, payment_id)
+            # Fencing: every seat must still be owned by this very token.
+            if any(self._owner.get((hold.show_id, s)) != token for s in hold.seat_ids):
+                raise StaleToken(f"token {token} no longer owns its seats", field="token")
+            hold = replace(hold, status=HoldStatus.CONFIRMED, payment_id=payment_id)
+            self._holds[token] = hold
+        if attempt and _buys(attempt, payment_id):
+            self._attempts[token] = replace(
+                attempt, state=AttemptState.CONFIRMED, payment_id=payment_id, updated_at=now
+            )
         return hold
+
+    async def begin_payment(self, token: int, now: float) -> PaymentAttempt:
+        if token in self._attempts:  # a retry: same attempt, same idempotency key
+            return self._attempts[token]
+        hold = await self.get(token, now)
+        if hold.status is HoldStatus.EXPIRED:
+            raise HoldExpired(f"hold {token} expired; hold the seats again", field="token")
+        if hold.status is not HoldStatus.HELD:
+            raise HoldNotActive(
+                f"hold {token} is {hold.status.value}; nothing to pay", field="token"
+            )
+        attempt = PaymentAttempt(
+            token, f"hold-{token}", hold.amount, AttemptState.STARTED, None, now, now
+        )
+        self._attempts[token] = attempt
+        return attempt
+
+    async def advance_payment(
+        self,
+        token: int,
+        expected: AttemptState,
+        new: AttemptState,
+        now: float,
+        payment_id: str | None = None,
+    ) -> bool:
+        check_attempt_move(expected, new, payment_id)
+        if new is AttemptState.CONFIRMED:
+            raise ValidationError("an attempt is confirmed only by confirming its hold")
+        attempt = await self.attempt(token)
+        if attempt.state is not expected:
+            return False
+        self._attempts[token] = replace(
+            attempt, state=new, payment_id=payment_id or attempt.payment_id, updated_at=now
+        )
+        return True
+
+    async def attempt(self, token: int) -> PaymentAttempt:
+        try:
+            return self._attempts[token]
+        except KeyError:
+            raise UnknownHold(f"hold {token!r} has no payment attempt", field="token") from None
+
+    async def open_attempts(self) -> list[PaymentAttempt]:
+        return sorted((a for a in self._attempts.values() if a.state.open), key=lambda a: a.token)
 
     async def get(self, token: int, now: float) -> Hold:
         try:

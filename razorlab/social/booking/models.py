@@ -12,7 +12,10 @@ Design note — the invariants every store keeps:
 * a hold carries a *fencing token* from a strictly increasing counter (Kleppmann, "How to do
   distributed locking", 2016): confirm names the token, so a holder whose hold expired — and
   whose seats were re-held, even by the same user — cannot confirm with the old token;
-* a confirmed hold always has a payment id; released, expired and confirmed holds are final.
+* a confirmed hold always has a payment id; released, expired and confirmed holds are final;
+* a hold's payment attempt is written *before* the charge (intent) and after it (result), so
+  a process that dies in between leaves a record a reconciler can finish: money taken for a
+  hold that did not become a booking is refunded (``reconciler``).
 
 Why 10 minutes: BookMyShow releases abandoned seats after about 7–8 minutes and seats.io
 holds for 15 (see ``/work/shared/references.md``, "Seat holds"); 10 is the seed's figure.
@@ -56,6 +59,10 @@ __all__ = [
     "HoldNotActive",
     "StaleToken",
     "AlreadyConfirmed",
+    "PaymentRefunded",
+    "AttemptState",
+    "ATTEMPT_MOVES",
+    "PaymentAttempt",
 ]
 
 HOLD_TTL_S = 600  # seconds a seat hold lives before its seats are free again (seed: 10 min)
@@ -123,6 +130,12 @@ class AlreadyConfirmed(BookingError, ConflictError):
     """Confirmed already, with a different payment: a second payment must be refunded."""
 
     code = "ALREADY_CONFIRMED"
+
+
+class PaymentRefunded(BookingError, StateError):
+    """This hold's payment is being (or was) refunded, so it can no longer buy the seats."""
+
+    code = "PAYMENT_REFUNDED"
 
 
 @dataclass(frozen=True)
@@ -235,6 +248,51 @@ class Claim:
     status: HoldStatus
 
 
+class AttemptState(str, Enum):
+    """Where a hold's payment attempt stands; written before and after each outside call.
+
+    ``started`` (intent written, charge sent) → ``paid`` | ``declined`` | ``abandoned`` |
+    ``confirmed`` (the seats are bought in the same step as recording the money, so the
+    happy path costs no extra write); ``paid`` → ``confirmed`` | ``refunding`` → ``refunded``.
+    Only ``started``, ``paid`` and ``refunding`` are *open*: a reconciler finishes them.
+    """
+
+    STARTED = "started"
+    PAID = "paid"
+    DECLINED = "declined"
+    ABANDONED = "abandoned"
+    CONFIRMED = "confirmed"
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+
+    @property
+    def open(self) -> bool:
+        return self in (AttemptState.STARTED, AttemptState.PAID, AttemptState.REFUNDING)
+
+
+#: Legal moves of a payment attempt; stores refuse every other one.
+ATTEMPT_MOVES: dict[AttemptState, frozenset[AttemptState]] = {
+    AttemptState.STARTED: frozenset(
+        {AttemptState.PAID, AttemptState.DECLINED, AttemptState.ABANDONED, AttemptState.CONFIRMED}
+    ),
+    AttemptState.PAID: frozenset({AttemptState.CONFIRMED, AttemptState.REFUNDING}),
+    AttemptState.REFUNDING: frozenset({AttemptState.REFUNDED}),
+}
+
+
+@dataclass(frozen=True)
+class PaymentAttempt:
+    """The durable record of one hold's payment: one per hold, keyed by its token."""
+
+    token: int
+    idempotency_key: str  # "hold-<token>": a retried charge cannot take the money twice
+    amount: Money
+    state: AttemptState
+    payment_id: str | None
+    started_at: float
+    updated_at: float
+
+
 def validate_request(show: Show, seat_ids: Sequence[str], user_id: str) -> tuple[str, ...]:
     """Reject a malformed hold request before any state is touched; return the seat ids."""
     if not isinstance(user_id, str) or not user_id:
@@ -271,7 +329,11 @@ class SeatStore(Protocol):
     async def release(self, token: int, user_id: str, now: float) -> Hold: ...
 
     async def confirm(self, token: int, user_id: str, payment_id: str, now: float) -> Hold:
-        """Idempotent for the same payment id; fenced by ``token``."""
+        """Idempotent for the same payment id; fenced by ``token``.
+
+        In the same step, a ``paid`` attempt with this payment becomes ``confirmed``; a
+        payment already being refunded cannot buy the seats (``PaymentRefunded``).
+        """
 
     async def get(self, token: int, now: float) -> Hold: ...
 
@@ -280,5 +342,23 @@ class SeatStore(Protocol):
 
     async def claims(self, show_id: str) -> list[Claim]:
         """Seats of every live hold, read from hold records (duplicates would show)."""
+
+    async def begin_payment(self, token: int, now: float) -> PaymentAttempt:
+        """Write the intent to charge this held hold (or return the attempt that exists)."""
+
+    async def advance_payment(
+        self,
+        token: int,
+        expected: AttemptState,
+        new: AttemptState,
+        now: float,
+        payment_id: str | None = None,
+    ) -> bool:
+        """Move the attempt from ``expected`` to ``new``; False if it was not ``expected``."""
+
+    async def attempt(self, token: int) -> PaymentAttempt: ...
+
+    async def open_attempts(self) -> list[PaymentAttempt]:
+        """Attempts a reconciler must finish (started, paid, refunding), oldest first."""
 
     async def close(self) -> None: ...

@@ -15,6 +15,7 @@ payments, in full or in parts (``/work/shared/references.md``, "Payments").
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -27,6 +28,7 @@ __all__ = [
     "PaymentPort",
     "PaymentResult",
     "SimulatedPayments",
+    "AlreadyRefunded",
     "PAYMENT_FAILURE_RATE",
     "SLOW_PAYMENT_RATE",
     "MEAN_PAYMENT_LATENCY_S",
@@ -46,12 +48,27 @@ class PaymentResult:
     reason: str | None = None  # why it failed
 
 
+class AlreadyRefunded(ConflictError):
+    """The payment was refunded before: a repeated refund changes nothing."""
+
+    code = "ALREADY_REFUNDED"
+
+
 class PaymentPort(Protocol):
     """What the booking engine needs from a payments service."""
 
-    async def charge(self, idempotency_key: str, amount: Money) -> PaymentResult: ...
+    async def charge(self, idempotency_key: str, amount: Money) -> PaymentResult:
+        """Charge once per key: a retry, even while the first is in flight, gets its answer."""
 
-    async def refund(self, payment_id: str, amount: Money) -> None: ...
+    async def refund(self, payment_id: str, amount: Money) -> None:
+        """Refund a captured payment; ``AlreadyRefunded`` if it was refunded before."""
+
+    async def lookup(self, idempotency_key: str) -> PaymentResult | None:
+        """The answer to the charge with this key, or None if the gateway has none (yet).
+
+        How a reconciler learns what happened to a charge whose caller died: Razorpay lets
+        a merchant fetch the payments made against an order.
+        """
 
 
 @dataclass
@@ -73,10 +90,33 @@ class SimulatedPayments:
             if not 0 <= rate <= 1:
                 raise ValidationError(f"{name} must be within [0, 1], got {rate}", field=name)
         self._random = py_random(self.seed, "booking-payments")
+        self._in_flight: dict[str, asyncio.Future[PaymentResult]] = {}
 
     async def charge(self, idempotency_key: str, amount: Money) -> PaymentResult:
         if idempotency_key in self.charges:  # a retry replays the first answer
             return self.charges[idempotency_key]
+        if idempotency_key in self._in_flight:  # a retry while the first is still running
+            return await asyncio.shield(self._in_flight[idempotency_key])
+        first = asyncio.get_running_loop().create_future()
+        self._in_flight[idempotency_key] = first
+        try:
+            result = await self._charge(idempotency_key, amount)
+        except Exception as exc:
+            first.set_exception(exc)
+            first.exception()  # retrieved: a charge nobody retried must not log a warning
+            raise
+        except BaseException:
+            first.cancel()
+            raise
+        finally:
+            del self._in_flight[idempotency_key]
+        first.set_result(result)
+        return result
+
+    async def lookup(self, idempotency_key: str) -> PaymentResult | None:
+        return self.charges.get(idempotency_key)
+
+    async def _charge(self, idempotency_key: str, amount: Money) -> PaymentResult:
         slow = self._random.random() < self.slow_rate
         fails = self._random.random() < self.failure_rate
         latency = self._random.expovariate(1 / self.mean_latency_s)
@@ -93,5 +133,5 @@ class SimulatedPayments:
         if payment_id not in self.captured:
             raise ConflictError(f"{payment_id} was not captured", field="payment_id")
         if payment_id in self.refunds:
-            raise ConflictError(f"{payment_id} is refunded already", field="payment_id")
+            raise AlreadyRefunded(f"{payment_id} is refunded already", field="payment_id")
         self.refunds[payment_id] = amount

@@ -9,7 +9,10 @@ and can leave a multi-seat request half-locked. This engine instead:
    racing the payment against the hold's expiry on the injected clock;
 3. **confirms** with the token (idempotent for the same payment) — or, if the payment failed,
    releases the seats; if the hold ran out first, frees the seats and refunds any payment
-   that still succeeds, so a seat is never sold twice and money never kept for nothing.
+   that still succeeds, so a seat is never sold twice and money never kept for nothing;
+4. **records** the payment attempt before the charge and its answer after, so that when the
+   process dies in between, ``reconcile`` (``reconciler``) confirms the booking if the seats
+   are still the user's and refunds it otherwise.
 
 Expired holds free their seats lazily (the next request for a seat expires its stale
 holder) and through ``run_sweeper``, so abandoned seats reappear on the seat map promptly.
@@ -30,6 +33,7 @@ from razorlab.social.booking.models import (
     HOLD_TTL_S,
     MAX_SEATS_PER_HOLD,
     AlreadyConfirmed,
+    AttemptState,
     BookingError,
     Claim,
     DuplicateSeat,
@@ -39,6 +43,8 @@ from razorlab.social.booking.models import (
     HoldNotActive,
     HoldStatus,
     NotHolder,
+    PaymentAttempt,
+    PaymentRefunded,
     Screen,
     Seat,
     SeatCategory,
@@ -53,7 +59,19 @@ from razorlab.social.booking.models import (
     UnknownShow,
     build_seat_map,
 )
-from razorlab.social.booking.payments import PaymentPort, PaymentResult, SimulatedPayments
+from razorlab.social.booking.payments import (
+    AlreadyRefunded,
+    PaymentPort,
+    PaymentResult,
+    SimulatedPayments,
+)
+from razorlab.social.booking.reconciler import (
+    ABANDON_AFTER_S,
+    ReconcileReport,
+    reconcile,
+    record_charge,
+    refund_attempt,
+)
 from razorlab.social.booking.sqlite_store import SqliteSeatStore
 
 __all__ = [
@@ -91,6 +109,12 @@ __all__ = [
     "HoldNotActive",
     "StaleToken",
     "AlreadyConfirmed",
+    "PaymentRefunded",
+    "AlreadyRefunded",
+    "AttemptState",
+    "PaymentAttempt",
+    "ReconcileReport",
+    "ABANDON_AFTER_S",
 ]
 
 SWEEP_INTERVAL_S = 30  # seconds between sweeps; an abandoned seat is back within TTL + 30 s
@@ -148,11 +172,23 @@ class BookingService:
         return await self.pay_and_confirm(hold)
 
     async def pay_and_confirm(self, hold: Hold) -> BookingResult:
-        """Charge the hold, racing its expiry; confirm, release, or refund accordingly."""
+        """Charge the hold, racing its expiry; confirm, release, or refund accordingly.
+
+        Safe to retry, even concurrently: the attempt written before the charge gives every
+        retry the same idempotency key, and only one caller can refund its money.
+        """
         hold = await self.store.get(hold.token, self.clock.now())
+        if hold.status is HoldStatus.CONFIRMED:  # a retry of a booking that went through
+            return self._result(
+                BookingOutcome.CONFIRMED, hold.user_id, hold.seat_ids, hold, hold.payment_id
+            )
         if hold.status is not HoldStatus.HELD:  # e.g. the user took too long to start paying
-            return self._result(BookingOutcome.HOLD_EXPIRED, hold.user_id, hold.seat_ids, hold)
-        charge = asyncio.ensure_future(self.payments.charge(f"hold-{hold.token}", hold.amount))
+            return await self._ended(hold)
+        try:
+            attempt = await self.store.begin_payment(hold.token, self.clock.now())
+        except (HoldExpired, HoldNotActive):  # ended between the read and the intent
+            return await self._ended(await self.store.get(hold.token, self.clock.now()))
+        charge = asyncio.ensure_future(self.payments.charge(attempt.idempotency_key, hold.amount))
         timer = asyncio.ensure_future(self.clock.sleep(hold.expires_at - self.clock.now()))
         await asyncio.wait({charge, timer}, return_when=asyncio.FIRST_COMPLETED)
         if not charge.done():  # the hold ran out first: free the seats now, not at the sweep
@@ -160,15 +196,39 @@ class BookingService:
             return await self._refund_late(hold, await charge)
         timer.cancel()
         paid = charge.result()
-        if not paid.succeeded:
-            await self._give_up(hold)
+        if not paid.succeeded:  # free the seats first; if we die before recording the
+            await self._give_up(hold)  # decline, the reconciler looks it up and records it
+            await record_charge(self.store, hold.token, paid, self.clock.now())
             return self._result(BookingOutcome.PAYMENT_FAILED, hold.user_id, hold.seat_ids, hold)
-        try:
+        try:  # confirming records the money too: one write on the happy path
             hold = await self.confirm(hold.token, hold.user_id, paid.payment_id)
-        except (HoldExpired, HoldNotActive, StaleToken, AlreadyConfirmed):
+        except (HoldExpired, HoldNotActive, StaleToken, AlreadyConfirmed, PaymentRefunded):
             return await self._refund_late(hold, paid)
         return self._result(
             BookingOutcome.CONFIRMED, hold.user_id, hold.seat_ids, hold, paid.payment_id
+        )
+
+    async def reconcile(self, abandon_after_s: float = ABANDON_AFTER_S) -> ReconcileReport:
+        """Finish payment attempts a crash (or a lost answer) left open: confirm or refund."""
+        return await reconcile(self.store, self.payments, self.clock.now(), abandon_after_s)
+
+    async def _ended(self, hold: Hold) -> BookingResult:
+        """The hold is over without this call's help; report whether its money went back."""
+        try:
+            attempt = await self.store.attempt(hold.token)
+        except UnknownHold:
+            attempt = None
+        refunded = attempt is not None and attempt.state in (
+            AttemptState.REFUNDING,
+            AttemptState.REFUNDED,
+        )
+        return self._result(
+            BookingOutcome.HOLD_EXPIRED,
+            hold.user_id,
+            hold.seat_ids,
+            hold,
+            attempt.payment_id if attempt else None,
+            refunded=refunded,
         )
 
     async def run_sweeper(self, stop: asyncio.Event, interval_s: float = SWEEP_INTERVAL_S) -> int:
@@ -186,15 +246,16 @@ class BookingService:
             pass  # already free
 
     async def _refund_late(self, hold: Hold, paid: PaymentResult) -> BookingResult:
-        if paid.succeeded:
-            await self.payments.refund(paid.payment_id, hold.amount)
+        refunded = paid.succeeded and await refund_attempt(
+            self.store, self.payments, hold.token, paid, hold.amount, self.clock.now()
+        )
         return self._result(
             BookingOutcome.HOLD_EXPIRED,
             hold.user_id,
             hold.seat_ids,
             hold,
             paid.payment_id,
-            refunded=paid.succeeded,
+            refunded=refunded,
         )
 
     def _result(

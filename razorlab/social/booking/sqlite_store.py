@@ -9,7 +9,17 @@ The application checks seats before claiming them, but the last defence is the d
   claims stop being live) and make released, expired and confirmed holds final;
 * a CHECK ties ``status = 'confirmed'`` to a non-null ``payment_id``: no booking without a
   payment;
-* ``token`` is an AUTOINCREMENT key, so fencing tokens only grow and are never reused.
+* ``token`` is an AUTOINCREMENT key, so fencing tokens only grow and are never reused;
+* a claim is live only while its hold is: a claim cannot be inserted live for a hold that is
+  not held, a freed claim can never become live again, and a live hold's claims cannot be
+  freed or deleted behind its back (triggers) — so no raw UPDATE resurrects a released seat;
+* ``payment_attempts`` holds one row per paid-for hold, written before the charge and after
+  it; a trigger allows only the attempt state machine's moves (``ATTEMPT_MOVES``), another
+  lets an attempt be ``confirmed`` only when its hold is confirmed with that very payment.
+
+Races between connections (two processes, or two stores on one file) surface as typed
+booking errors: each write re-checks the state it read in its WHERE clause, and when that
+matches no row the hold is read again and the usual checks raise the right error.
 
 A multi-seat hold is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``): all seats or none.
 One aiosqlite connection runs one statement at a time but coroutines could interleave
@@ -25,12 +35,22 @@ from contextlib import AbstractAsyncContextManager
 
 import aiosqlite
 
+from razorlab.errors import ValidationError
 from razorlab.money import Money
-from razorlab.social.booking.memory_store import check_confirmable, check_releasable
+from razorlab.social.booking.memory_store import (
+    check_attempt_move,
+    check_confirmable,
+    check_not_refunded,
+    check_releasable,
+)
 from razorlab.social.booking.models import (
+    AttemptState,
     Claim,
     Hold,
+    HoldExpired,
+    HoldNotActive,
     HoldStatus,
+    PaymentAttempt,
     Seat,
     SeatsUnavailable,
     Show,
@@ -85,7 +105,52 @@ CREATE TRIGGER IF NOT EXISTS final_states_are_final
 CREATE TRIGGER IF NOT EXISTS ended_holds_free_seats
     AFTER UPDATE OF status ON holds WHEN NEW.status IN ('released', 'expired')
     BEGIN UPDATE claims SET live = NULL WHERE token = NEW.token; END;
+CREATE TRIGGER IF NOT EXISTS claims_start_with_a_held_hold
+    BEFORE INSERT ON claims WHEN NEW.live IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM holds WHERE token = NEW.token AND status = 'held'
+        AND show_id = NEW.show_id)
+    BEGIN SELECT RAISE(ABORT, 'a live claim needs a held hold of the same show'); END;
+CREATE TRIGGER IF NOT EXISTS freed_claims_stay_free
+    BEFORE UPDATE OF live ON claims WHEN OLD.live IS NULL AND NEW.live IS NOT NULL
+    BEGIN SELECT RAISE(ABORT, 'a freed claim can never be live again'); END;
+CREATE TRIGGER IF NOT EXISTS live_holds_keep_their_claims
+    BEFORE UPDATE OF live ON claims WHEN NEW.live IS NULL AND EXISTS (
+        SELECT 1 FROM holds WHERE token = OLD.token AND status IN ('held', 'confirmed'))
+    BEGIN SELECT RAISE(ABORT, 'a live hold keeps its claims'); END;
+CREATE TRIGGER IF NOT EXISTS live_claims_are_not_deleted
+    BEFORE DELETE ON claims WHEN OLD.live IS NOT NULL
+    BEGIN SELECT RAISE(ABORT, 'a live hold keeps its claims'); END;
+CREATE TABLE IF NOT EXISTS payment_attempts (
+    token           INTEGER PRIMARY KEY REFERENCES holds(token),
+    idempotency_key TEXT NOT NULL,  -- "hold-<token>", unique as the token is
+    amount_paise    INTEGER NOT NULL CHECK (amount_paise >= 0),
+    state           TEXT NOT NULL CHECK (state IN ('started', 'paid', 'declined', 'abandoned',
+                                                   'confirmed', 'refunding', 'refunded')),
+    payment_id      TEXT,
+    started_at      REAL NOT NULL,
+    updated_at      REAL NOT NULL,
+    CHECK ((state IN ('paid', 'confirmed', 'refunding', 'refunded')) = (payment_id IS NOT NULL))
+);
+CREATE INDEX IF NOT EXISTS open_attempts
+    ON payment_attempts(token) WHERE state IN ('started', 'paid', 'refunding');
+CREATE TRIGGER IF NOT EXISTS attempts_follow_their_state_machine
+    BEFORE UPDATE ON payment_attempts WHEN NOT (
+        (OLD.state = NEW.state AND NEW.payment_id IS OLD.payment_id)
+        OR (OLD.state = 'started' AND NEW.state IN ('paid', 'declined', 'abandoned',
+                                                     'confirmed'))
+        OR (OLD.state = 'paid' AND NEW.state IN ('confirmed', 'refunding')
+            AND NEW.payment_id = OLD.payment_id)
+        OR (OLD.state = 'refunding' AND NEW.state = 'refunded'
+            AND NEW.payment_id = OLD.payment_id))
+    BEGIN SELECT RAISE(ABORT, 'illegal payment attempt move'); END;
+CREATE TRIGGER IF NOT EXISTS confirmed_attempts_bought_their_hold
+    BEFORE UPDATE OF state ON payment_attempts WHEN NEW.state = 'confirmed' AND NOT EXISTS (
+        SELECT 1 FROM holds WHERE token = NEW.token AND status = 'confirmed'
+        AND payment_id = NEW.payment_id)
+    BEGIN SELECT RAISE(ABORT, 'an attempt is confirmed only with its hold'); END;
 """
+
+_ATTEMPT_COLUMNS = "token, idempotency_key, amount_paise, state, payment_id, started_at, updated_at"
 
 _HOLD_COLUMNS = "token, show_id, user_id, amount_paise, created_at, expires_at, status, payment_id"
 
@@ -189,26 +254,115 @@ class SqliteSeatStore:
         async with self._lock:
             hold = await self._expire_and_read(token, now)
             check_releasable(hold, user_id)
-            await self._db.execute("UPDATE holds SET status = 'released' WHERE token = ?", (token,))
+            cursor = await self._db.execute(
+                "UPDATE holds SET status = 'released' WHERE token = ? AND status = 'held'",
+                (token,),
+            )
+            if cursor.rowcount == 0:  # another connection ended or confirmed it since our read
+                check_releasable(await self._read(token), user_id)  # raises the typed error
             return await self._read(token)
 
     async def confirm(self, token: int, user_id: str, payment_id: str, now: float) -> Hold:
         async with self._lock:
             hold = await self._expire_and_read(token, now)
-            if check_confirmable(hold, user_id, payment_id, now):
-                return hold
+            replay = check_confirmable(hold, user_id, payment_id, now)
             async with self._begin() as db:
-                live = await db.execute_fetchall(
-                    "SELECT count(*) FROM claims WHERE token = ? AND live = 1", (token,)
-                )
-                if live[0][0] != len(hold.seat_ids):  # fencing: the token must own every seat
-                    raise StaleToken(f"token {token} no longer owns its seats", field="token")
+                if not replay and not await self._confirm_held(db, hold, payment_id, now):
+                    raced = True  # another connection changed the hold since our read
+                else:
+                    raced = False
+                    await db.execute(
+                        "UPDATE payment_attempts SET state = 'confirmed', payment_id = ?,"
+                        " updated_at = ? WHERE token = ? AND (state = 'started'"
+                        " OR (state = 'paid' AND payment_id = ?))",
+                        (payment_id, now, token, payment_id),
+                    )
+            hold = await self._expire_and_read(token, now)
+            if raced and not check_confirmable(hold, user_id, payment_id, now):
+                raise StaleToken(f"token {token} no longer owns its seats", field="token")
+            return hold
+
+    async def _confirm_held(
+        self, db: aiosqlite.Connection, hold: Hold, payment_id: str, now: float
+    ) -> bool:
+        """Inside a write transaction: confirm if the hold is still held and owns its seats."""
+        check_not_refunded(await self._attempt_row(hold.token), payment_id)
+        live = await db.execute_fetchall(
+            "SELECT count(*) FROM claims WHERE token = ? AND live = 1", (hold.token,)
+        )
+        if live[0][0] != len(hold.seat_ids):  # fencing: the token must own every seat
+            raise StaleToken(f"token {hold.token} no longer owns its seats", field="token")
+        cursor = await db.execute(
+            "UPDATE holds SET status = 'confirmed', payment_id = ?"
+            " WHERE token = ? AND status = 'held' AND expires_at > ?",
+            (payment_id, hold.token, now),
+        )
+        return cursor.rowcount == 1
+
+    async def begin_payment(self, token: int, now: float) -> PaymentAttempt:
+        async with self._lock:
+            async with self._begin() as db:  # one statement: the intent exists iff held in time
                 await db.execute(
-                    "UPDATE holds SET status = 'confirmed', payment_id = ?"
-                    " WHERE token = ? AND status = 'held'",
-                    (payment_id, token),
+                    "INSERT INTO payment_attempts SELECT token, 'hold-' || token, amount_paise,"
+                    " 'started', NULL, ?, ? FROM holds WHERE token = ? AND status = 'held'"
+                    " AND expires_at > ? ON CONFLICT (token) DO NOTHING",
+                    (now, now, token, now),
                 )
-            return await self._read(token)
+            attempt = await self._attempt_row(token)
+            if attempt is None:
+                hold = await self._expire_and_read(token, now)
+        if attempt is None:
+            if hold.status is HoldStatus.EXPIRED:
+                raise HoldExpired(f"hold {token} expired; hold the seats again", field="token")
+            raise HoldNotActive(
+                f"hold {token} is {hold.status.value}; nothing to pay", field="token"
+            )
+        return attempt
+
+    async def advance_payment(
+        self,
+        token: int,
+        expected: AttemptState,
+        new: AttemptState,
+        now: float,
+        payment_id: str | None = None,
+    ) -> bool:
+        check_attempt_move(expected, new, payment_id)
+        if new is AttemptState.CONFIRMED:
+            raise ValidationError("an attempt is confirmed only by confirming its hold")
+        async with self._lock:
+            if await self._attempt_row(token) is None:
+                raise UnknownHold(f"hold {token!r} has no payment attempt", field="token")
+            try:
+                cursor = await self._db.execute(
+                    "UPDATE payment_attempts SET state = ?, updated_at = ?,"
+                    " payment_id = coalesce(?, payment_id) WHERE token = ? AND state = ?",
+                    (new.value, now, payment_id, token, expected.value),
+                )
+            except sqlite3.IntegrityError as exc:  # e.g. confirmed while the hold is not
+                raise StaleToken(f"hold {token}: {exc}", field="token") from None
+            return cursor.rowcount == 1
+
+    async def attempt(self, token: int) -> PaymentAttempt:
+        async with self._lock:
+            attempt = await self._attempt_row(token)
+        if attempt is None:
+            raise UnknownHold(f"hold {token!r} has no payment attempt", field="token")
+        return attempt
+
+    async def open_attempts(self) -> list[PaymentAttempt]:
+        async with self._lock:
+            rows = await self._db.execute_fetchall(
+                f"SELECT {_ATTEMPT_COLUMNS} FROM payment_attempts"
+                " WHERE state IN ('started', 'paid', 'refunding') ORDER BY token"
+            )
+        return [_attempt(r) for r in rows]
+
+    async def _attempt_row(self, token: int) -> PaymentAttempt | None:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_ATTEMPT_COLUMNS} FROM payment_attempts WHERE token = ?", (token,)
+        )
+        return _attempt(rows[0]) if rows else None
 
     async def get(self, token: int, now: float) -> Hold:
         async with self._lock:
@@ -264,3 +418,10 @@ class SqliteSeatStore:
 
     async def close(self) -> None:
         await self._db.close()
+
+
+def _attempt(row: tuple) -> PaymentAttempt:
+    token, key, paise, state, payment_id, started, updated = row
+    return PaymentAttempt(
+        token, key, Money(paise), AttemptState(state), payment_id, started, updated
+    )
