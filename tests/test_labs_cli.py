@@ -4,10 +4,21 @@ import subprocess
 import sys
 import textwrap
 
-GOOD = "from razorlab.labs.payments_reference import ReferencePayments as _R\n\n" \
-       "class MyPayments(_R):\n    pass\n"  # fmt: skip
-BAD = "from razorlab.labs.payments_seed import SeedPayments as _S\n\n" \
-      "class MyPayments(_S):\n    pass\n"  # fmt: skip
+import pytest
+
+
+def _subclass(module: str, base: str, name: str) -> str:
+    return f"from razorlab.labs.{module} import {base} as _R\n\nclass {name}(_R):\n    pass\n"
+
+
+GOOD = _subclass("payments_reference", "ReferencePayments", "MyPayments")
+#: lab -> (a class that passes, the seed's design, the invariant the seed breaks first)
+LABS = {
+    "payments": (GOOD, _subclass("payments_seed", "SeedPayments", "MyPayments"),
+                 "one_charge_per_key"),
+    "seats": (_subclass("seats_reference", "ReferenceSeats", "MySeats"),
+              _subclass("seats_seed", "SeedSeats", "MySeats"), "seat_confirmed_once"),
+}  # fmt: skip
 
 
 def lab(*args):
@@ -15,20 +26,22 @@ def lab(*args):
                           capture_output=True, text=True, check=False, timeout=120)  # fmt: skip
 
 
-def test_a_correct_class_exits_0(tmp_path):
-    path = tmp_path / "my_payments.py"
-    path.write_text(GOOD)
-    ran = lab("payments", str(path), "--runs", "20", "--seed", "7")
+@pytest.mark.parametrize("name", LABS)
+def test_a_correct_class_exits_0(tmp_path, name):
+    path = tmp_path / "mine.py"
+    path.write_text(LABS[name][0])
+    ran = lab(name, str(path), "--runs", "20", "--seed", "7")
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "PASSED" in ran.stdout
 
 
-def test_the_seed_design_exits_1_and_prints_the_counterexample(tmp_path):
-    path = tmp_path / "my_payments.py"
-    path.write_text(BAD)
-    ran = lab("payments", str(path), "--runs", "20")
+@pytest.mark.parametrize("name", LABS)
+def test_the_seed_design_exits_1_and_prints_the_counterexample(tmp_path, name):
+    path = tmp_path / "mine.py"
+    path.write_text(LABS[name][1])
+    ran = lab(name, str(path), "--runs", "20")
     assert ran.returncode == 1, ran.stdout + ran.stderr
-    assert "one_charge_per_key" in ran.stdout and " 1. t=" in ran.stdout
+    assert LABS[name][2] in ran.stdout and " 1. t=" in ran.stdout
 
 
 def test_bad_input_exits_2(tmp_path):
@@ -51,3 +64,12 @@ def test_bad_input_exits_2(tmp_path):
     syntax = tmp_path / "syntax.py"
     syntax.write_text("class (:\n")
     assert lab("payments", str(syntax)).returncode == 2
+
+
+def test_a_payments_class_checked_as_seats_is_bad_input(tmp_path):
+    path = tmp_path / "wrong_lab.py"
+    path.write_text(GOOD)
+    ran = lab("seats", str(path), "--runs", "1")
+    assert ran.returncode == 2 and "expected exactly one class" in ran.stderr
+    ran = lab("seats", str(path), "--runs", "1", "--class", "MyPayments")
+    assert ran.returncode == 2 and "has no method `hold`" in ran.stdout
