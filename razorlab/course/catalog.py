@@ -4,6 +4,11 @@ A map written by hand goes stale the day a notebook is renamed; this one is read
 from each notebook's ``#`` title and the first paragraph under it, rendered as
 Markdown, and written into README.md and ``curriculum/00_start_here.ipynb``
 between markers. ``razorlab map --check`` fails when either is out of date.
+
+Labs (``exercises/labs/*.ipynb``, generated from ``solutions/labs/``) are listed next to
+the chapter they belong to. A lab names its chapter the way a reader sees it: the first
+link in its title cell that opens a curriculum notebook ("*Where this sits:* the lab of
+[…](../../curriculum/…)"), so moving a lab means editing one link, not this module.
 """
 
 from __future__ import annotations
@@ -13,7 +18,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SECTIONS", "Chapter", "chapters", "render_map", "update_map", "MAP_START", "MAP_END"]
+__all__ = [
+    "SECTIONS",
+    "Chapter",
+    "chapters",
+    "lab_chapter",
+    "render_map",
+    "update_map",
+    "MAP_START",
+    "MAP_END",
+]
 
 #: Curriculum folders in teaching order, with the heading each gets in the map.
 SECTIONS = {
@@ -27,6 +41,8 @@ SECTIONS = {
 MAP_START = "<!-- curriculum-map:start -->"
 MAP_END = "<!-- curriculum-map:end -->"
 MAP_TAG = "curriculum-map"
+LABS_DIR = Path("exercises") / "labs"  # learner versions of the labs, relative to the root
+_NOTEBOOK_LINK = re.compile(r"\]\(\s*<?([^)\s>]+\.ipynb)>?\s*\)")
 
 
 @dataclass(frozen=True)
@@ -35,25 +51,49 @@ class Chapter:
     title: str
     summary: str
     exercises: Path | None  # the student exercise notebook, if the chapter has one
+    labs: tuple[Path, ...] = ()  # lab notebooks (learner versions) that belong to this chapter
+
+
+def _title_cell(nb_path: Path) -> str:
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        text = "".join(cell["source"]).strip()
+        if cell["cell_type"] == "markdown" and text.startswith("# "):
+            return text
+    raise ValueError(f"{nb_path}: no '# Title' markdown cell")
 
 
 def _title_and_summary(nb_path: Path) -> tuple[str, str]:
-    nb = json.loads(nb_path.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "markdown":
-            continue
-        text = "".join(cell["source"]).strip()
-        if text.startswith("# "):
-            title, _, rest = text.partition("\n")
-            paragraphs = [p.strip() for p in re.split(r"\n\s*\n", rest) if p.strip()]
-            summary = " ".join(paragraphs[0].split()) if paragraphs else ""
-            return title[2:].strip(), summary
-    raise ValueError(f"{nb_path}: no '# Title' markdown cell")
+    title, _, rest = _title_cell(nb_path).partition("\n")
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", rest) if p.strip()]
+    summary = " ".join(paragraphs[0].split()) if paragraphs else ""
+    return title[2:].strip(), summary
+
+
+def lab_chapter(root: Path, lab_path: Path) -> Path | None:
+    """The chapter (relative to ``root``) a lab belongs to: its title cell's first link to
+    a notebook under ``curriculum/`` that exists; ``None`` if it links to none."""
+    root = root.resolve()
+    for link in _NOTEBOOK_LINK.findall(_title_cell(lab_path)):
+        target = (lab_path.parent / link).resolve()
+        if target.is_file() and target.is_relative_to(root / "curriculum"):
+            return target.relative_to(root)
+    return None
+
+
+def _labs_by_chapter(root: Path) -> dict[Path, list[Path]]:
+    found: dict[Path, list[Path]] = {}
+    for lab in sorted((root / LABS_DIR).glob("*.ipynb")):
+        chapter = lab_chapter(root, lab)
+        if chapter is not None:
+            found.setdefault(chapter, []).append(lab.relative_to(root))
+    return found
 
 
 def chapters(root: Path) -> list[Chapter]:
     """Every curriculum notebook, in section order then file order."""
     found = []
+    labs = _labs_by_chapter(root)
     for folder in SECTIONS:
         base = root / "curriculum" / folder
         for nb_path in sorted(base.glob("*.ipynb")):
@@ -66,7 +106,11 @@ def chapters(root: Path) -> list[Chapter]:
             )
             found.append(
                 Chapter(
-                    rel, title, summary, exercise.relative_to(root) if exercise.exists() else None
+                    rel,
+                    title,
+                    summary,
+                    exercise.relative_to(root) if exercise.exists() else None,
+                    tuple(labs.get(rel, ())),
                 )
             )
     return found
@@ -87,6 +131,9 @@ def render_map(root: Path, link_prefix: str = "") -> str:
             entry = f"- [{ch.title}]({link_prefix}{ch.path.as_posix()})"
             if ch.exercises:
                 entry += f" · [exercises]({link_prefix}{ch.exercises.as_posix()})"
+            for n, lab in enumerate(ch.labs, start=1):
+                name = "lab" if len(ch.labs) == 1 else f"lab {n}"
+                entry += f" · [{name}]({link_prefix}{lab.as_posix()})"
             lines.append(f"{entry} — {ch.summary}" if ch.summary else entry)
         lines.append("")
     return "\n".join(lines).strip() + "\n"

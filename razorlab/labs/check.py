@@ -17,8 +17,10 @@ shown. Plotting is imported only inside :meth:`Verdict.figure`.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,7 +156,23 @@ def check(
     shrink: bool = True,
     wall_cap_s: float = WALL_CAP_S,
 ) -> Verdict:
-    """Run ``impl`` through ``runs`` seeded runs of ``lab``; see the module docstring."""
+    """Run ``impl`` through ``runs`` seeded runs of ``lab``; see the module docstring.
+
+    Callable from a notebook cell too: the harness drives its own simulated event loop, and
+    where this thread already runs one (a Jupyter kernel does) it runs in a worker thread.
+    """
+    args = (impl, lab, runs, seed, shrink, wall_cap_s)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _check(*args)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_check, *args).result()
+
+
+def _check(
+    impl: object, lab: str, runs: int, seed: int, shrink: bool, wall_cap_s: float
+) -> Verdict:
     check_seed(seed)
     if lab not in LABS:
         raise ValueError(f"unknown lab {lab!r}; choose from {sorted(LABS)}")
