@@ -49,14 +49,19 @@ async def test_create_get_capture_refund_list(api):
     }
     pid = payment["id"]
     assert (await (await client.get(f"/v1/payments/{pid}", headers=acme)).json())["id"] == pid
-    resp = await client.post(f"/v1/payments/{pid}/capture", headers=acme)
+    capture = {"amount": 49_900, "currency": "INR"}  # Razorpay names the authorised amount
+    resp = await client.post(f"/v1/payments/{pid}/capture", json=capture, headers=acme)
     assert resp.status == 200 and (await resp.json())["status"] == "captured"
-    resp = await client.post(f"/v1/payments/{pid}/refunds", json={"amount": 900}, headers=acme)
+    resp = await client.post(f"/v1/payments/{pid}/refund", json={"amount": 900}, headers=acme)
     assert resp.status == 201 and (await resp.json())["amount"] == 900
-    resp = await client.post(f"/v1/payments/{pid}/refunds", headers=acme)  # the rest
+    resp = await client.post(f"/v1/payments/{pid}/refund", headers=acme)  # the rest
     assert (await resp.json())["amount"] == 49_000
-    resp = await client.post(f"/v1/payments/{pid}/refunds", json={"amount": 1}, headers=acme)
-    assert resp.status == 422 and (await resp.json())["error"]["code"] == "INVALID_PAYMENT_STATE"
+    resp = await client.post(f"/v1/payments/{pid}/refund", json={"amount": 1}, headers=acme)
+    error = (await resp.json())["error"]
+    assert resp.status == 400 and (error["code"], error["reason"]) == (
+        "BAD_REQUEST_ERROR",
+        "invalid_payment_state",
+    )
     got = await (await client.get(f"/v1/payments/{pid}", headers=acme)).json()
     assert got["status"] == "refunded"  # no stale cached status after capture and refunds
     await client.post("/v1/payments", json=UPI, headers=acme)
@@ -76,6 +81,7 @@ async def test_idempotency_key_header_replays(api):
     assert again.headers["Idempotent-Replayed"] == "true"
     reused = await client.post("/v1/payments", json={**UPI, "amount": 100}, headers=headers)
     assert reused.status == 422 and gw.bank.calls["charge"] == 1
+    assert (await reused.json())["error"]["reason"] == "idempotency_key_reused"
 
 
 CARD = {"number": SUCCESS_CARD, "expiry_month": 12, "expiry_year": 2030}
@@ -108,6 +114,8 @@ async def test_bad_input_is_rejected_and_nothing_is_stored(api, name, body, stat
     assert resp.status == status, name
     error = (await resp.json())["error"]
     assert set(error) >= {"code", "description", "field"} and error["description"]
+    assert set(error) == {"code", "description", "source", "step", "reason", "metadata", "field"}
+    assert error["code"] == "BAD_REQUEST_ERROR", error
     assert await _stored(gw) == 0, f"{name}: something was stored or charged"
 
 
@@ -131,7 +139,11 @@ async def test_wrong_content_type_is_415(api):
 async def test_bad_credentials_are_401(api, headers):
     client, gw, _, _ = api
     resp = await client.post("/v1/payments", json=UPI, headers=headers)
-    assert resp.status == 401 and (await resp.json())["error"]["code"] == "UNAUTHORIZED"
+    error = (await resp.json())["error"]
+    assert resp.status == 401 and (error["code"], error["reason"]) == (
+        "BAD_REQUEST_ERROR",
+        "unauthorized",
+    )
     assert await _stored(gw) == 0
 
 
@@ -170,7 +182,8 @@ async def test_rate_limit_is_429_with_retry_after(api):
     assert statuses[:50] == [201] * 50 and statuses[50:] == [429, 429]
     resp = await client.post("/v1/payments", json=UPI, headers=acme)
     assert resp.headers["Retry-After"] == "1"
-    assert (await resp.json())["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+    error = (await resp.json())["error"]
+    assert (error["code"], error["reason"]) == ("BAD_REQUEST_ERROR", "rate_limit_exceeded")
     assert await gw.store.count_payments() == 50
 
 

@@ -37,7 +37,11 @@ async def test_errors_are_replayed_too_and_never_retried(gateway, merchant):
     declined = {**UPI, "amount": 5100}  # magic amount: insufficient funds
     first = await gateway.create_payment(merchant, declined, "order-2")
     again = await gateway.create_payment(merchant, declined, "order-2")
-    assert first.status == 402 and first.body["error"]["code"] == "INSUFFICIENT_FUNDS"
+    error = first.body["error"]
+    assert first.status == 400 and (error["code"], error["reason"]) == (
+        "BAD_REQUEST_ERROR",
+        "insufficient_funds",
+    )
     assert (again.status, again.body) == (first.status, first.body)
     assert gateway.bank.calls["charge"] == 1
 
@@ -45,7 +49,11 @@ async def test_errors_are_replayed_too_and_never_retried(gateway, merchant):
 async def test_same_key_different_request_is_422_reused(gateway, merchant):
     await gateway.create_payment(merchant, UPI, "order-3")
     other = await gateway.create_payment(merchant, {**UPI, "amount": 50_000}, "order-3")
-    assert other.status == 422 and other.body["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    error = other.body["error"]
+    assert other.status == 422 and (error["code"], error["reason"]) == (
+        "BAD_REQUEST_ERROR",
+        "idempotency_key_reused",
+    )
     assert gateway.bank.calls["charge"] == 1
 
 
@@ -89,7 +97,8 @@ async def test_1000_concurrent_requests_with_one_key_charge_exactly_once(gateway
     ids = {r.body["id"] for r in responses if r.status == 201}
     assert len(ids) == 1, "every success must describe the same payment"
     busy = [r for r in responses if r.status == 409]
-    assert all(r.body["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE" for r in busy)
+    assert all(r.body["error"]["reason"] == "idempotency_key_in_use" for r in busy)
+    assert all(r.body["error"]["code"] == "BAD_REQUEST_ERROR" for r in busy)
     after = await gateway.create_payment(merchant, UPI, "checkout-42")
     assert after.body["id"] in ids and gateway.bank.calls["charge"] == 1
 

@@ -5,7 +5,9 @@ Learners use ``from razorlab.payments import Gateway, SimulatedBank, ...``. The 
 (:mod:`~razorlab.payments.methods`), a per-merchant token bucket and breakers per bank
 route (from :mod:`razorlab.infra`), SQLite storage without a transaction across the bank
 call (:mod:`~razorlab.payments.store`), the simulated bank (:mod:`~razorlab.payments.bank`),
-reconciliation, the auto-refund sweeper and an outbox of signed webhooks. The generic
+reconciliation, the auto-refund sweeper and an outbox of signed webhooks. Refunds follow
+Razorpay (:mod:`~razorlab.payments.refunds`) and every API error is Razorpay's contract
+(:mod:`~razorlab.payments.error_contract`). The generic
 building blocks (breaker, rate limit, cache, sharding, latency budget) live in
 :mod:`razorlab.infra`; UPI has its own package, :mod:`razorlab.upi`.
 """
@@ -21,6 +23,7 @@ from razorlab.payments.bank import (
     test_instruments_table,
 )
 from razorlab.payments.drill import per_second, run_drill
+from razorlab.payments.error_contract import razorpay_error
 from razorlab.payments.gateway import Gateway, PaymentFailed, Response, SimulatedCrash, crash_at
 from razorlab.payments.idempotency import (
     IDEMPOTENCY_TTL_S,
@@ -38,6 +41,12 @@ from razorlab.payments.payment import (
     RefundTooLarge,
 )
 from razorlab.payments.reconcile import Reconciler
+from razorlab.payments.refunds import (
+    REFUND_KEY_HEADER,
+    RefundKeyReused,
+    RefundRequest,
+    parse_refund_request,
+)
 from razorlab.payments.sweeper import AUTO_REFUND_AFTER_S, AutoRefundSweeper
 from razorlab.payments.webhooks import (
     SIGNATURE_HEADER,
@@ -64,6 +73,9 @@ __all__ = [
     "PaymentStatus",
     "Reconciler",
     "RecordingEndpoint",
+    "REFUND_KEY_HEADER",
+    "RefundKeyReused",
+    "RefundRequest",
     "RefundTooLarge",
     "Response",
     "SIGNATURE_HEADER",
@@ -71,6 +83,8 @@ __all__ = [
     "SimulatedBank",
     "SimulatedCrash",
     "crash_at",
+    "parse_refund_request",
+    "razorpay_error",
     "TEST_INSTRUMENTS",
     "TRANSITIONS",
     "WebhookDispatcher",

@@ -1,23 +1,35 @@
-"""The HTTP API (aiohttp): Razorpay-shaped endpoints over the gateway pipeline.
+"""The HTTP API (aiohttp): Razorpay's endpoints over the gateway pipeline.
 
-Scenario: a merchant's server calls ``POST /v1/payments`` with HTTP Basic auth
-(``key_id:key_secret``), a JSON body and, ideally, an ``Idempotency-Key``. Endpoints:
+Scenario: a merchant's server (or the official ``razorpay`` SDK) calls the API with
+HTTP Basic auth (``key_id:key_secret``; the scheme is case-insensitive) and a JSON body.
 
-=======  =============================  ===========================================
-POST     ``/v1/payments``               create (201; replay of a key: same answer)
-GET      ``/v1/payments/{id}``          one payment (another merchant's → 404)
-POST     ``/v1/payments/{id}/capture``  capture an authorized payment
-POST     ``/v1/payments/{id}/refunds``  ``{"amount": paise}`` partial, or all that is left
-GET      ``/v1/payments``               ``from``, ``to`` (epoch s), ``count`` ≤ 100, ``skip``
-=======  =============================  ===========================================
+======  ========================================  ========================================
+POST    ``/v1/payments``                          create (razorlab's teaching shortcut; an
+                                                  ``Idempotency-Key`` replays the answer)
+GET     ``/v1/payments``                          ``from``, ``to`` (epoch s), ``count`` ≤ 100,
+                                                  ``skip``
+GET     ``/v1/payments/{id}``                     one payment (another merchant's → 404)
+POST    ``/v1/payments/{id}/capture``             ``{"amount", "currency"}``: the authorised
+                                                  amount
+POST    ``/v1/payments/{id}/refund``              ``amount`` (default: the rest), ``speed``,
+                                                  ``notes``, ``receipt``; idempotent under
+                                                  ``X-Refund-Idempotency``
+GET     ``/v1/payments/{id}/refunds[/{rid}]``     a payment's refunds, or one of them
+GET     ``/v1/refunds``, ``/v1/refunds/{id}``     the merchant's refunds, or one
+======  ========================================  ========================================
 
-Design note: everything a client can get wrong is answered with JSON
-``{"error": {"code", "description", "field"}}`` and the status that fits — 400 bad
-input, 401 bad credentials, 404 unknown (or not yours: we do not reveal that another
-merchant's payment exists), 409/422 idempotency and state conflicts, 413 oversized
-body, 415 wrong content type, 429 rate-limited with ``Retry-After``, 503 breaker open.
-The body is read with a hard size limit before parsing, and parsing errors are
-caught, so no bad request reaches the database.
+``POST /v1/payments/{id}/refunds`` is kept as an alias of ``/refund`` (razorlab's
+older spelling).
+
+Design note: every non-2xx answer is Razorpay's error contract,
+``{"error": {"code", "description", "source", "step", "reason", "metadata", "field"}}``
+(:mod:`razorlab.payments.error_contract`) with the status that fits — 400 bad input or
+state, 401 bad credentials, 404 unknown (or not yours: we do not reveal that another
+merchant's payment exists), 405 wrong method, 409 a concurrent request holds the key,
+413 oversized body, 415 wrong content type, 429 rate-limited with ``Retry-After``, 503
+breaker open. The body is read with a hard size limit before parsing, query integers
+are bounded, and parsing errors are caught, so no bad request reaches the database and
+no input produces a 5xx (a property test throws random requests at the app).
 """
 
 from __future__ import annotations
@@ -25,13 +37,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from razorlab.errors import NotFoundError, RazorlabError, ValidationError
+from razorlab.payments.error_contract import server_error
 from razorlab.payments.gateway import Gateway, Response
+from razorlab.payments.refunds import REFUND_KEY_HEADER
 from razorlab.payments.store import Merchant
 
 __all__ = ["create_app", "start_server", "MAX_BODY_BYTES", "Unauthorized"]
@@ -40,6 +55,7 @@ MAX_BODY_BYTES = 16 * 1024  # a payment request is < 1 KiB; 16 KiB leaves room, 
 AUTH_CACHE_SIZE = 10_000  # verified credentials remembered in-process
 GATEWAY_KEY = web.AppKey("gateway", Gateway)
 MERCHANT_KEY = web.RequestKey("merchant", Merchant)  # the authenticated merchant
+_log = logging.getLogger(__name__)
 
 
 class Unauthorized(RazorlabError):
@@ -71,10 +87,13 @@ class _Credentials:
         self._known: OrderedDict[tuple[str, str], Merchant] = OrderedDict()
 
     async def merchant(self, header: str | None) -> Merchant:
-        if not header or not header.startswith("Basic "):
+        scheme, _, token = (header or "").strip().partition(" ")
+        if scheme.lower() != "basic":  # RFC 7235: the auth scheme is case-insensitive
             raise Unauthorized("use HTTP Basic auth with key_id:key_secret")
         try:
-            key_id, _, secret = base64.b64decode(header[6:], validate=True).decode().partition(":")
+            key_id, _, secret = (
+                base64.b64decode(token.strip(), validate=True).decode().partition(":")
+            )
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("malformed Basic credentials") from None
         cached = self._known.get((key_id, secret))
@@ -114,10 +133,22 @@ def _int_query(request: web.Request, name: str, default: int | None) -> int | No
     text = request.query.get(name)
     if text is None:
         return default
-    try:
-        return int(text)
-    except ValueError:
-        raise ValidationError(f"{name} must be an integer", field=name) from None
+    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 20):
+        raise ValidationError(f"{name} must be an integer", field=name)
+    return int(text)
+
+
+def _page(request: web.Request) -> dict[str, int | None]:
+    return {
+        "since": _int_query(request, "from", 0),
+        "until": _int_query(request, "to", None),
+        "count": _int_query(request, "count", 10),
+        "skip": _int_query(request, "skip", 0),
+    }
+
+
+def _collection(items: list) -> web.Response:
+    return web.json_response({"entity": "collection", "count": len(items), "items": items})
 
 
 CREDENTIALS_KEY = web.AppKey("credentials", _Credentials)
@@ -136,6 +167,13 @@ async def _errors_and_auth(request: web.Request, handler: Handler) -> web.Stream
         return _error(NotFoundError("no such endpoint", field=None))
     except web.HTTPMethodNotAllowed:
         return _error(_Http(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here"))
+    except web.HTTPException as exc:  # any other protocol answer aiohttp raises, as JSON
+        status = exc.status if 400 <= exc.status < 500 else 400
+        return _error(_Http(status, exc.reason.upper().replace(" ", "_"), exc.reason))
+    except Exception:  # a bug: log it, answer in the contract, reveal nothing
+        _log.exception("unhandled error on %s %s", request.method, request.path)
+        status, body = server_error()
+        return web.json_response(body, status=status)
 
 
 async def _create(request: web.Request) -> web.Response:
@@ -152,34 +190,48 @@ async def _get(request: web.Request) -> web.Response:
 
 
 async def _capture(request: web.Request) -> web.Response:
-    await _body(request, required=False)
+    body = await _body(request, required=False)
+    if not isinstance(body, dict) or set(body) - {"amount", "currency"}:
+        raise ValidationError('the capture body is {"amount": paise, "currency": "INR"}')
     gateway = request.app[GATEWAY_KEY]
-    payment = await gateway.capture(request[MERCHANT_KEY].id, request.match_info["id"])
+    payment = await gateway.capture(
+        request[MERCHANT_KEY].id, request.match_info["id"], body.get("amount"),
+        body.get("currency"), required=True,
+    )  # fmt: skip
     return web.json_response(payment.to_json())
 
 
 async def _refund(request: web.Request) -> web.Response:
     body = await _body(request, required=False)
-    if not isinstance(body, dict) or set(body) - {"amount"}:
-        raise ValidationError('the refund body is {"amount": paise} or empty', field=None)
     gateway = request.app[GATEWAY_KEY]
     refund, _ = await gateway.refund(
-        request[MERCHANT_KEY].id, request.match_info["id"], body.get("amount")
-    )
+        request[MERCHANT_KEY].id, request.match_info["id"], body=body,
+        idempotency_key=request.headers.get(REFUND_KEY_HEADER),
+    )  # fmt: skip
     return web.json_response(refund, status=201)
 
 
 async def _list(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY_KEY]
-    payments = await gateway.list_payments(
-        request[MERCHANT_KEY].id,
-        since=_int_query(request, "from", 0),
-        until=_int_query(request, "to", None),
-        count=_int_query(request, "count", 10),
-        skip=_int_query(request, "skip", 0),
+    payments = await gateway.list_payments(request[MERCHANT_KEY].id, **_page(request))
+    return _collection([p.to_json() for p in payments])
+
+
+async def _get_refund(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY_KEY]
+    payment_id = request.match_info.get("id")
+    refund = await gateway.get_refund(
+        request[MERCHANT_KEY].id, request.match_info["refund_id"], payment_id
     )
-    items = [p.to_json() for p in payments]
-    return web.json_response({"entity": "collection", "count": len(items), "items": items})
+    return web.json_response(refund)
+
+
+async def _list_refunds(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY_KEY]
+    refunds = await gateway.list_refunds(
+        request[MERCHANT_KEY].id, payment_id=request.match_info.get("id"), **_page(request)
+    )
+    return _collection(refunds)
 
 
 def create_app(gateway: Gateway) -> web.Application:
@@ -191,7 +243,12 @@ def create_app(gateway: Gateway) -> web.Application:
     app.router.add_get("/v1/payments", _list)
     app.router.add_get("/v1/payments/{id}", _get)
     app.router.add_post("/v1/payments/{id}/capture", _capture)
-    app.router.add_post("/v1/payments/{id}/refunds", _refund)
+    app.router.add_post("/v1/payments/{id}/refund", _refund)
+    app.router.add_post("/v1/payments/{id}/refunds", _refund)  # razorlab's older spelling
+    app.router.add_get("/v1/payments/{id}/refunds", _list_refunds)
+    app.router.add_get("/v1/payments/{id}/refunds/{refund_id}", _get_refund)
+    app.router.add_get("/v1/refunds", _list_refunds)
+    app.router.add_get("/v1/refunds/{refund_id}", _get_refund)
     return app
 
 

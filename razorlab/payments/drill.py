@@ -33,12 +33,12 @@ def classify(response: Response) -> str:
     """One word for what happened to a create-payment request."""
     if response.status == 201:
         return "authorized" if response.body["status"] != "created" else "pending"
-    code = response.body["error"]["code"]
+    reason = response.body["error"]["reason"]  # Razorpay's contract: the specific cause
     if response.status == 429:
         return "rate limited (429)"
     if response.status == 503:
         return "breaker open (503)"
-    return "bank error" if code == "BANK_UNAVAILABLE" else "declined"
+    return "bank error" if reason == "bank_unavailable" else "declined"
 
 
 def arrivals(seconds: int, rate_per_s: int, spike: tuple[int, int, int] | None) -> np.ndarray:

@@ -30,8 +30,10 @@ de-duplicates, so re-sending one after a crash is safe.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +45,7 @@ from razorlab.infra.ratelimit import RateLimited, RateLimiter
 from razorlab.money import Money
 from razorlab.payments import payment as lifecycle
 from razorlab.payments.bank import BankOutcome, BankReply, SimulatedBank
+from razorlab.payments.error_contract import razorpay_error
 from razorlab.payments.idempotency import (
     IdempotencyKeyInUse,
     IdempotencyKeys,
@@ -54,13 +57,24 @@ from razorlab.payments.idempotency import (
 from razorlab.payments.ids import IdFactory
 from razorlab.payments.methods import PaymentRequest, parse_payment_request
 from razorlab.payments.payment import Payment, PaymentStatus
-from razorlab.payments.store import Merchant, PaymentStore
+from razorlab.payments.refunds import (
+    RefundKeyReused,
+    RefundRequest,
+    check_refund_key,
+    parse_refund_request,
+    refund_fingerprint,
+    refund_json,
+)
+from razorlab.payments.store import ConcurrentUpdate, Merchant, PaymentStore
 
 __all__ = ["Gateway", "Response", "PaymentFailed", "SimulatedCrash", "CRASH_POINTS", "crash_at"]
 
 #: Where a test may inject a crash: after the intent committed, after the bank replied.
 CRASH_POINTS = ("after_intent", "after_bank")
 MAX_PAGE = 100  # payments per list page (Razorpay's ``count`` maximum)
+MAX_EPOCH_S = 253_402_300_799  # 9999-12-31T23:59:59Z: the largest ``from``/``to`` we accept
+MAX_SKIP = 1_000_000_000  # list offset bound (SQLite's OFFSET is a 64-bit integer)
+REFUND_RETRIES = 3  # re-reads after another process changed the payment under us
 
 
 class PaymentFailed(RazorlabError):
@@ -72,8 +86,12 @@ class PaymentFailed(RazorlabError):
         super().__init__(payment.error_description or "payment failed", code=payment.error_code)
         self.payment = payment
 
+    @property
+    def metadata(self) -> dict[str, str]:
+        return {"payment_id": self.payment.id}
+
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "metadata": {"payment_id": self.payment.id}}
+        return {**super().to_dict(), "metadata": self.metadata}
 
 
 class SimulatedCrash(Exception):
@@ -102,10 +120,12 @@ class Response:
 
     @classmethod
     def error(cls, err: RazorlabError) -> Response:
+        """``err`` in Razorpay's error contract (:mod:`razorlab.payments.error_contract`)."""
         headers = {}
         if isinstance(err, RateLimited | CircuitOpen):
             headers["Retry-After"] = str(max(1, math.ceil(err.retry_after_s)))  # whole seconds
-        return cls(err.http_status, {"error": err.to_dict()}, headers)
+        status, body = razorpay_error(err)
+        return cls(status, body, headers)
 
 
 _DECLINE_TEXT = {
@@ -143,6 +163,7 @@ class Gateway:
         self.cache = MultiLevelCache(self._load, clock)
         self.fault: Callable[[str], None] | None = None  # crash injection for tests
         self.trace: list[str] = []  # the steps the last create_payment went through
+        self._queues: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # refunds per payment
 
     @classmethod
     async def open(
@@ -351,8 +372,10 @@ class Gateway:
     # ----- reads -------------------------------------------------------------------------
     async def get_payment(self, merchant_id: str, payment_id: str) -> Payment:
         """A merchant's payment via the cache; another merchant's payment is 'not found'."""
-        payment = await self.cache.get(payment_id) if isinstance(payment_id, str) else None
-        if payment is None or payment.merchant_id != merchant_id:
+        payment = None
+        if isinstance(payment_id, str) and payment_id.startswith("pay_"):  # not a merchant key
+            payment = await self.cache.get(payment_id)
+        if not isinstance(payment, Payment) or payment.merchant_id != merchant_id:
             raise NotFoundError(f"no payment {payment_id!s:.40}", field="id")
         return payment
 
@@ -360,25 +383,42 @@ class Gateway:
         self, merchant_id: str, *, since: int = 0, until: int | None = None,
         count: int = 10, skip: int = 0,
     ) -> list[Payment]:  # fmt: skip
-        for name, value, low, high in (("count", count, 1, MAX_PAGE), ("skip", skip, 0, None)):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or value < low
-                or (high is not None and value > high)
-            ):
-                raise ValidationError(f"{name} must be an integer in [{low}, {high}]", field=name)
-        until = int(self.clock.now()) + 1 if until is None else until
+        until = self._page(since, until, count, skip)
         return await self.store.payments_of(
             merchant_id, since=since, until=until, count=count, skip=skip
         )
 
+    def _page(self, since: int, until: int | None, count: int, skip: int) -> int:
+        """Check list parameters (bounded, so SQLite never sees an overflowing integer)."""
+        until = int(self.clock.now()) + 1 if until is None else until
+        for name, value, low, high in (
+            ("count", count, 1, MAX_PAGE), ("skip", skip, 0, MAX_SKIP),
+            ("from", since, 0, MAX_EPOCH_S), ("to", until, 0, MAX_EPOCH_S),
+        ):  # fmt: skip
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValidationError(f"{name} must be an integer in [{low}, {high}]", field=name)
+        return until
+
     # ----- capture and refunds -----------------------------------------------------------
-    async def capture(self, merchant_id: str, payment_id: str) -> Payment:
-        """Capture an authorized payment: commit the decision, then tell the bank."""
-        payment = await self.store.payment(payment_id)
-        if payment is None or payment.merchant_id != merchant_id:
-            raise NotFoundError(f"no payment {payment_id!s:.40}", field="id")
+    async def capture(
+        self, merchant_id: str, payment_id: str, amount: object = None,
+        currency: object = None, *, required: bool = False,
+    ) -> Payment:  # fmt: skip
+        """Capture an authorized payment: commit the decision, then tell the bank.
+
+        Razorpay's capture names ``amount`` (equal to the authorised amount) and
+        ``currency``; the HTTP API passes ``required=True`` so both must be present.
+        """
+        payment = await self._own_payment(merchant_id, payment_id)
+        if required or amount is not None:
+            if isinstance(amount, bool) or amount != payment.amount.paise:
+                raise ValidationError(
+                    f"amount must equal the authorised amount, {payment.amount.paise} paise",
+                    field="amount",
+                )
+        if required or currency is not None:
+            if currency != payment.currency:
+                raise ValidationError(f"currency must be {payment.currency}", field="currency")
         captured = lifecycle.capture(payment, at=self.clock.now())
         async with self.store.transaction() as db:
             await self.store.update_payment_tx(db, payment, captured)
@@ -387,35 +427,121 @@ class Gateway:
         self.bank.capture(payment_id)
         return captured
 
-    async def refund(
-        self, merchant_id: str, payment_id: str, amount: object = None
-    ) -> tuple[dict[str, Any], Payment]:
-        """Refund ``amount`` paise (default: all that is left) of a captured payment."""
-        payment = await self.store.payment(payment_id)
+    async def _own_payment(self, merchant_id: str, payment_id: object) -> Payment:
+        payment = None
+        if isinstance(payment_id, str) and payment_id.startswith("pay_"):
+            payment = await self.store.payment(payment_id)
         if payment is None or payment.merchant_id != merchant_id:
             raise NotFoundError(f"no payment {payment_id!s:.40}", field="id")
-        paise = payment.refundable if amount is None else amount
-        money = Money.from_paise(paise, payment.currency, minimum=1)
-        after = lifecycle.refund(payment, money)
-        return await self._refund(payment, after, money.paise), after
+        return payment
+
+    @contextlib.asynccontextmanager
+    async def _queue(self, payment_id: str) -> AsyncIterator[None]:
+        """Serialise work on one payment in this process: a FIFO lock per payment id."""
+        lock, users = self._queues.setdefault(payment_id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._queues[payment_id]
+
+    async def refund(
+        self, merchant_id: str, payment_id: str, amount: object = None, *,
+        body: object = None, idempotency_key: str | None = None,
+    ) -> tuple[dict[str, Any], Payment]:  # fmt: skip
+        """Refund ``amount`` paise (default: all that is left) of a captured payment.
+
+        ``body`` is Razorpay's refund request (``amount``, ``speed``, ``notes``,
+        ``receipt``) and replaces ``amount``; under ``idempotency_key`` a retry returns the
+        first refund. Refunds of one payment queue behind each other.
+        """
+        request = parse_refund_request({"amount": amount} if body is None else body)
+        fingerprint = None
+        if idempotency_key is not None:
+            check_refund_key(idempotency_key)
+            fingerprint = refund_fingerprint(str(payment_id), request)
+        await self._own_payment(merchant_id, payment_id)
+        async with self._queue(payment_id):
+            for _ in range(REFUND_RETRIES):
+                if idempotency_key is not None:
+                    row = await self.store.refund_by_key(merchant_id, idempotency_key)
+                    if row is not None:
+                        if row[9] != fingerprint:
+                            raise RefundKeyReused(
+                                "this X-Refund-Idempotency key was used for another refund",
+                                field="X-Refund-Idempotency",
+                            )
+                        return refund_json(row), await self._own_payment(merchant_id, payment_id)
+                payment = await self._own_payment(merchant_id, payment_id)
+                paise = payment.refundable if request.amount is None else request.amount
+                after = lifecycle.refund(payment, Money.from_paise(max(paise, 1), payment.currency))
+                try:
+                    refund = await self._refund(
+                        payment, after, paise, request, idempotency_key, fingerprint
+                    )
+                except ConcurrentUpdate:
+                    continue  # another process refunded or changed it: read again
+                except RefundKeyReused:  # another process stored this key first
+                    continue  # read its refund: a replay if the request matches
+                return refund, after
+        raise ConcurrentUpdate(f"payment {payment_id} keeps changing; retry", field="id")
 
     async def auto_refund(self, payment: Payment) -> Payment:
         """Reverse an authorization that was never captured (used by the sweeper)."""
         after = lifecycle.auto_refund(payment)
-        await self._refund(payment, after, payment.amount.paise)
+        await self._refund(payment, after, payment.amount.paise, RefundRequest())
         return after
 
-    async def _refund(self, before: Payment, after: Payment, paise: int) -> dict[str, Any]:
-        refund = {
-            "id": self.ids.new("rfnd"), "entity": "refund", "amount": paise,
-            "currency": before.currency, "payment_id": before.id, "status": "processed",
-            "created_at": int(self.clock.now()),
-        }  # fmt: skip
+    async def _refund(
+        self, before: Payment, after: Payment, paise: int, request: RefundRequest,
+        key: str | None = None, fingerprint: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        now = self.clock.now()
+        rid = self.ids.new("rfnd")
+        row = (rid, before.id, paise, before.currency, "processed", request.speed, None,
+               request.receipt, now)  # fmt: skip
+        refund = {**refund_json(row), "notes": request.notes}
         async with self.store.transaction() as db:  # reserve the amount before the bank call
             await self.store.update_payment_tx(db, before, after)
-            await self.store.insert_refund_tx(db, refund["id"], before.id, paise, self.clock.now())
+            await self.store.insert_refund_tx(
+                db, rid, before.id, paise, now, merchant_id=before.merchant_id,
+                speed=request.speed, notes=request.notes, receipt=request.receipt,
+                idem_key=key, fingerprint=fingerprint,
+                error=RefundKeyReused(
+                    "this X-Refund-Idempotency key was used for another refund",
+                    field="X-Refund-Idempotency",
+                ),
+            )  # fmt: skip
             await self._events_tx(db, after, ["refund.processed"], refund)
         await self.cache.invalidate(before.id)
-        self.bank.refund(before.id, refund["id"], paise)
-        await self.store.mark_refund_processed(refund["id"])
+        self.bank.refund(before.id, rid, paise)
+        await self.store.mark_refund_processed(rid)
         return refund
+
+    # ----- refund reads ------------------------------------------------------------------
+    async def get_refund(
+        self, merchant_id: str, refund_id: str, payment_id: str | None = None
+    ) -> dict[str, Any]:
+        """One of the merchant's refunds (of ``payment_id``, when given)."""
+        row = (
+            await self.store.refund(merchant_id, refund_id) if isinstance(refund_id, str) else None
+        )
+        if row is None or (payment_id is not None and row[1] != payment_id):
+            raise NotFoundError(f"no refund {refund_id!s:.40}", field="id")
+        return refund_json(row)
+
+    async def list_refunds(
+        self, merchant_id: str, *, payment_id: str | None = None, since: int = 0,
+        until: int | None = None, count: int = 10, skip: int = 0,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """The merchant's refunds, newest first (of one payment: it must be theirs)."""
+        until = self._page(since, until, count, skip)
+        if payment_id is not None:
+            await self._own_payment(merchant_id, payment_id)
+        rows = await self.store.refunds_of(
+            merchant_id, payment_id=payment_id, since=since, until=until, count=count, skip=skip
+        )
+        return [refund_json(r) for r in rows]

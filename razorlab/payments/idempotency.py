@@ -8,11 +8,13 @@ answers every repeat with the same status and body. The behaviour follows Stripe
 ``draft-ietf-httpapi-idempotency-key-header`` ("Error Scenarios"):
 
 * same key, same request → the stored status and body are replayed — *errors
-  included* (a declined payment replays its 402-like error, never a second attempt);
-* same key, different request → 422 ``IDEMPOTENCY_KEY_REUSED`` (a client bug). 422 is the
-  draft's code; Stripe reports the same misuse as an ``idempotency_error`` with HTTP 400;
-* same key while the first request is still running → 409 ``IDEMPOTENCY_KEY_IN_USE``
-  (the draft's 409; Stripe's error code ``idempotency_key_in_use``, also a 409);
+  included* (a declined payment replays its error, never a second attempt);
+* same key, different request → 422, ``reason: idempotency_key_reused`` (a client bug).
+  422 is the draft's code; Stripe reports the same misuse as an ``idempotency_error``
+  with HTTP 400, and so does Razorpay for its refund key (see
+  :mod:`razorlab.payments.refunds`);
+* same key while the first request is still running → 409, ``reason:
+  idempotency_key_in_use`` (the draft's 409; Stripe's ``idempotency_key_in_use``, a 409);
   nothing is saved for the duplicate, so retrying it later is safe;
 * a request that fails validation, is rate-limited or is refused by an open breaker
   saves nothing: nothing was attempted, so the key stays free;

@@ -4,7 +4,10 @@ Scenario: a merchant asks the gateway to take ₹499 from a customer. The paymen
 ``created`` when we have recorded the intent, ``authorized`` when the bank has
 reserved the money, ``captured`` when the merchant keeps it, and ``refunded`` (or
 ``partially_refunded``) when money goes back; a bank decline makes it ``failed``.
-These are Razorpay's payment states (razorpay.com/docs/payments/payments/#payment-life-cycle).
+These are Razorpay's payment states (razorpay.com/docs/payments/payments/#payment-life-cycle),
+plus one of ours: the engine tracks ``partially_refunded`` as its own state, but the API
+shows it as Razorpay does — ``status: captured`` with ``refund_status: partial`` (and
+``refund_status: full`` once ``refunded``), see :meth:`Payment.to_json`.
 
 Design note: a :class:`Payment` is an immutable value and every transition is a
 function that returns a new one or raises :class:`IllegalTransition`. The legal moves
@@ -110,6 +113,18 @@ class Payment:
             return 0
         return self.amount.paise - self.amount_refunded
 
+    @property
+    def api_status(self) -> str:
+        """The status Razorpay shows: a partly refunded payment is still ``captured``."""
+        return S.CAPTURED.value if self.status is S.PARTIALLY_REFUNDED else self.status.value
+
+    @property
+    def refund_status(self) -> str | None:
+        """Razorpay's ``refund_status``: ``None``, ``"partial"`` or ``"full"``."""
+        if self.amount_refunded == 0:
+            return None
+        return "full" if self.amount_refunded == self.amount.paise else "partial"
+
     def to_json(self) -> dict[str, object]:
         """The API representation, shaped like Razorpay's payment entity."""
         return {
@@ -117,10 +132,11 @@ class Payment:
             "entity": "payment",
             "amount": self.amount.paise,
             "currency": self.currency,
-            "status": self.status.value,
+            "status": self.api_status,
             "method": self.method,
             **dict(self.method_details),
             "amount_refunded": self.amount_refunded,
+            "refund_status": self.refund_status,
             "captured": self.status in (S.CAPTURED, S.PARTIALLY_REFUNDED)
             or (self.status is S.REFUNDED and self.captured_at is not None),
             "auto_capture": self.auto_capture,

@@ -60,6 +60,7 @@ CREATE INDEX IF NOT EXISTS payments_by_status ON payments(status, created_at);
 CREATE TABLE IF NOT EXISTS refunds (
     id TEXT PRIMARY KEY, payment_id TEXT NOT NULL REFERENCES payments(id),
     amount INTEGER NOT NULL CHECK (amount > 0), status TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS refunds_by_payment ON refunds(payment_id, created_at);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, merchant_id TEXT NOT NULL, event TEXT NOT NULL,
     body TEXT NOT NULL, created_at REAL NOT NULL, next_attempt_at REAL NOT NULL,
@@ -71,6 +72,21 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     state TEXT NOT NULL, payment_id TEXT, status INTEGER, body TEXT,
     created_at REAL NOT NULL, PRIMARY KEY (merchant_id, key));
 """
+
+#: Refund columns added after the first release: (name, type). ``open`` adds any a file lacks.
+_REFUND_EXTRA_COLUMNS = (
+    ("merchant_id", "TEXT"), ("speed", "TEXT NOT NULL DEFAULT 'normal'"), ("notes", "TEXT"),
+    ("receipt", "TEXT"), ("idem_key", "TEXT"), ("fingerprint", "TEXT"),
+)  # fmt: skip
+#: One refund per (merchant, X-Refund-Idempotency key): the database enforces the replay rule.
+_REFUND_KEY_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS refunds_by_key ON refunds(merchant_id, idem_key) "
+    "WHERE idem_key IS NOT NULL"
+)
+_REFUND_SELECT = (
+    "SELECT r.id, r.payment_id, r.amount, p.currency, r.status, r.speed, r.notes, r.receipt, "
+    "r.created_at, r.fingerprint FROM refunds r JOIN payments p ON p.id = r.payment_id "
+)
 
 _PAYMENT_COLUMNS = (
     "id, merchant_id, amount, currency, method, method_details, status, amount_refunded, "
@@ -171,7 +187,13 @@ class PaymentStore:
 
     @classmethod
     async def open(cls, path: str = ":memory:") -> PaymentStore:
-        return cls(await open_database(path, SCHEMA))
+        db = await open_database(path, SCHEMA)
+        have = {row[1] for row in await db.execute_fetchall("PRAGMA table_info(refunds)")}
+        for name, kind in _REFUND_EXTRA_COLUMNS:  # a file from an older razorlab: migrate it
+            if name not in have:
+                await db.execute(f"ALTER TABLE refunds ADD COLUMN {name} {kind}")
+        await db.execute(_REFUND_KEY_INDEX)
+        return cls(db)
 
     async def close(self) -> None:
         await self.committer.drain()
@@ -316,11 +338,49 @@ class PaymentStore:
     # ----- refunds -----------------------------------------------------------------------
     @staticmethod
     async def insert_refund_tx(
-        db: Batch, refund_id: str, payment_id: str, paise: int, now: float
-    ) -> None:
+        db: Batch, refund_id: str, payment_id: str, paise: int, now: float, *,
+        merchant_id: str | None = None, speed: str = "normal", notes: dict | None = None,
+        receipt: str | None = None, idem_key: str | None = None, fingerprint: str | None = None,
+        error: Exception | None = None,
+    ) -> None:  # fmt: skip
+        """Record a ``pending`` refund; ``error`` is raised (and all rolled back) if its
+        idempotency key already names another refund of the merchant."""
         await db.execute(
-            "INSERT INTO refunds VALUES (?, ?, ?, 'pending', ?)",
-            (refund_id, payment_id, paise, now),
+            "INSERT OR IGNORE INTO refunds (id, payment_id, amount, status, created_at, "
+            "merchant_id, speed, notes, receipt, idem_key, fingerprint) "
+            "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
+            (
+                refund_id, payment_id, paise, now, merchant_id, speed,
+                json.dumps(notes or {}), receipt, idem_key, fingerprint,
+            ),
+            expect_rows=1,
+            error=error or ConflictError(f"refund {refund_id} could not be stored"),
+        )  # fmt: skip
+
+    async def refund(self, merchant_id: str, refund_id: str) -> tuple | None:
+        """One refund row of this merchant (see ``_REFUND_SELECT`` for the columns)."""
+        return await self.fetchone(
+            _REFUND_SELECT + "WHERE r.id = ? AND p.merchant_id = ?", (refund_id, merchant_id)
+        )
+
+    async def refund_by_key(self, merchant_id: str, idem_key: str) -> tuple | None:
+        """The refund stored under an ``X-Refund-Idempotency`` key, if any."""
+        return await self.fetchone(
+            _REFUND_SELECT + "WHERE r.merchant_id = ? AND r.idem_key = ?", (merchant_id, idem_key)
+        )
+
+    async def refunds_of(
+        self, merchant_id: str, *, payment_id: str | None = None, since: float = 0,
+        until: float, count: int, skip: int,
+    ) -> list[tuple]:  # fmt: skip
+        """A merchant's refunds (of one payment, or all) created in [since, until], newest first."""
+        where, params = "WHERE p.merchant_id = ? ", [merchant_id]
+        if payment_id is not None:
+            where, params = where + "AND r.payment_id = ? ", [*params, payment_id]
+        return await self.fetchall(
+            _REFUND_SELECT + where + "AND r.created_at BETWEEN ? AND ? "
+            "ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?",
+            (*params, since, until, count, skip),
         )
 
     async def mark_refund_processed(self, refund_id: str) -> None:

@@ -1,0 +1,219 @@
+"""Razorpay's error contract: no input gets a 5xx or plain text; every error has the same shape."""
+
+import asyncio
+import base64
+import json
+import string
+from urllib.parse import quote, urlencode
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from yarl import URL
+
+from razorlab.errors import NotFoundError, ValidationError
+from razorlab.payments.api import create_app
+from razorlab.payments.bank import SimulatedBank
+from razorlab.payments.error_contract import ERROR_FIELDS, razorpay_error
+from razorlab.payments.gateway import Gateway
+
+UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
+
+
+def _auth(key_id, secret, scheme="Basic"):
+    return {
+        "Authorization": f"{scheme} " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+    }
+
+
+async def _open(clock):
+    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=5)
+    merchant, secret = await gw.create_merchant("Acme")
+    client = TestClient(TestServer(create_app(gw)))
+    await client.start_server()
+    return client, gw, merchant, secret
+
+
+async def _close(client, gw):
+    await client.close()
+    await gw.close()
+
+
+def _assert_contract(status, body, what):
+    assert status < 500, f"{what}: {status} {body}"
+    if status >= 300:
+        assert isinstance(body, dict) and set(body) == {"error"}, f"{what}: {body}"
+        error = body["error"]
+        assert tuple(error) == ERROR_FIELDS, f"{what}: {error}"
+        assert error["code"] in ("BAD_REQUEST_ERROR", "GATEWAY_ERROR"), f"{what}: {error}"
+        assert isinstance(error["description"], str) and error["description"], what
+        assert isinstance(error["reason"], str) and isinstance(error["metadata"], dict), what
+
+
+@pytest.fixture
+async def api(clock):
+    client, gw, merchant, secret = await _open(clock)
+    yield client, gw, merchant, _auth(merchant.key_id, secret)
+    await _close(client, gw)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/payments?from=-1e20",
+        "/v1/payments?to=1e23",
+        "/v1/payments?skip=1e30",
+        "/v1/payments?skip=99999999999999999999999",
+        "/v1/payments?from=-5",
+        "/v1/payments?to=%EF%BC%91",  # a full-width digit: int() would accept it
+        "/v1/refunds?count=1e3",
+    ],
+)
+async def test_out_of_range_queries_are_400_not_500(api, path):
+    client, _, _, acme = api
+    resp = await client.get(path, headers=acme)
+    body = await resp.json()
+    _assert_contract(resp.status, body, path)
+    assert resp.status == 400 and body["error"]["reason"] == "input_validation_failed"
+
+
+async def test_a_merchant_id_is_not_a_payment_and_exists_or_not_alike(api):
+    client, _, merchant, acme = api
+    real = await client.get(f"/v1/payments/{merchant.id}", headers=acme)
+    made_up = await client.get("/v1/payments/mer_doesnotexist", headers=acme)
+    assert real.status == made_up.status == 404
+    real_body, made_up_body = await real.json(), await made_up.json()
+    _assert_contract(404, real_body, "merchant id")
+    assert real_body["error"]["reason"] == made_up_body["error"]["reason"] == "not_found"
+
+
+async def test_the_auth_scheme_is_case_insensitive(clock):
+    client, gw, merchant, secret = await _open(clock)
+    try:
+        for scheme in ("basic", "BASIC", "bAsIc"):
+            resp = await client.get("/v1/payments", headers=_auth(merchant.key_id, secret, scheme))
+            assert resp.status == 200, scheme
+    finally:
+        await _close(client, gw)
+
+
+@pytest.mark.parametrize(
+    "method, path, status",
+    [("DELETE", "/v1/payments", 405), ("PUT", "/v1/refunds", 405), ("GET", "/v9/x", 404)],
+)
+async def test_protocol_errors_use_the_contract(api, method, path, status):
+    client, _, _, acme = api
+    resp = await client.request(method, path, headers=acme)
+    assert resp.status == status and resp.content_type == "application/json"
+    _assert_contract(resp.status, await resp.json(), path)
+
+
+def test_engine_errors_map_to_razorpay_codes_and_reasons():
+    status, body = razorpay_error(NotFoundError("no payment pay_x", field="id"))
+    assert (status, body["error"]["code"], body["error"]["reason"]) == (
+        404,
+        "BAD_REQUEST_ERROR",
+        "not_found",
+    )
+    status, body = razorpay_error(ValidationError("amount must be positive", field="amount"))
+    assert (status, body["error"]["reason"], body["error"]["field"]) == (
+        400,
+        "input_validation_failed",
+        "amount",
+    )
+
+
+# ----- the property: random requests never get a 5xx or a non-contract body -----------------
+SEGMENTS = ["v1", "payments", "refunds", "refund", "capture", "pay_x", "rfnd_x", "mer_x", "",
+            "..", "%", "0", "-1", "v2"]  # fmt: skip
+ROUTES = ["/v1/payments/{}", "/v1/payments", "/v1/payments/{}/capture", "/v1/payments/{}/refund",
+          "/v1/payments/{}/refunds", "/v1/payments/{}/refunds/{}", "/v1/refunds",
+          "/v1/refunds/{}"]  # fmt: skip
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+QUERY_KEYS = ["from", "to", "count", "skip", "x"]
+QUERY_VALUES = ["-1e20", "1e23", "1e30", "1", "-1", "0", "100", "101", "nan", "", "٣", "9" * 30]
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+FIELDS = ["amount", "currency", "method", "vpa", "speed", "notes", "receipt", "card"]
+BODIES = st.one_of(
+    st.none(),
+    st.binary(max_size=64),
+    JSON_VALUES.map(json.dumps),
+    st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=5).map(json.dumps),
+)
+HEADER_TEXT = st.text(alphabet=string.ascii_letters + string.digits + " -_:=", max_size=40)
+
+
+@st.composite
+def requests(draw, pids):
+    if draw(st.integers(0, 3)):  # mostly a real route with a real, foreign or made-up id
+        ids = st.one_of(st.sampled_from([*pids, "pay_x", "rfnd_x"]), st.sampled_from(pids),
+                        st.text(max_size=12))  # fmt: skip
+        template = draw(st.sampled_from(ROUTES))
+        path = template.format(*(quote(draw(ids), safe="") for _ in range(2)))
+    else:
+        segments = draw(st.lists(st.sampled_from(SEGMENTS + pids), min_size=1, max_size=5))
+        if draw(st.booleans()):
+            segments = ["v1", *segments]
+        path = "/" + "/".join(quote(s, safe="") for s in segments).lstrip("/")  # not "//host"
+    query = draw(st.lists(st.tuples(st.sampled_from(QUERY_KEYS), st.sampled_from(QUERY_VALUES)),
+                          max_size=3))  # fmt: skip
+    headers = {}
+    auth = draw(st.sampled_from(["good", "good", "good", "good", "lower", "none", "junk"]))
+    if auth == "junk":
+        headers["Authorization"] = draw(HEADER_TEXT)
+    headers["Content-Type"] = draw(st.sampled_from(["application/json", "text/plain", ""]))
+    for name in ("Idempotency-Key", "X-Refund-Idempotency"):
+        if draw(st.booleans()):
+            headers[name] = draw(HEADER_TEXT)
+    return path + ("?" + urlencode(query) if query else ""), auth, headers, draw(BODIES)
+
+
+@pytest.fixture(scope="module")
+def served():
+    """One gateway with a captured payment, served on a loop the property test drives."""
+    from razorlab.clock import ManualClock
+
+    loop = asyncio.new_event_loop()
+    client, gw, merchant, secret = loop.run_until_complete(_open(ManualClock()))
+    good = _auth(merchant.key_id, secret)
+    pid = loop.run_until_complete(gw.create_payment(merchant.id, UPI)).body["id"]
+    loop.run_until_complete(gw.capture(merchant.id, pid))
+    yield loop, client, good, merchant, secret, pid
+    loop.run_until_complete(_close(client, gw))
+    loop.close()
+
+
+def test_no_request_gets_a_5xx_or_a_body_outside_the_contract(served):
+    loop, client, good, merchant, secret, pid = served
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(requests([merchant.id, pid, f"{pid[:-1]}0"]))  # ours, a real one, a near miss
+    def check(request):
+        target, auth, headers, body = request
+        if auth == "good":
+            headers = {**headers, **good}
+        elif auth == "lower":
+            headers = {**headers, **_auth(merchant.key_id, secret, "basic")}
+
+        async def send(method):
+            resp = await client.request(
+                method, URL(target, encoded=True), headers=headers, data=body
+            )
+            return resp.status, resp.content_type, await resp.text()
+
+        for method in METHODS:  # every method on every drawn request
+            status, content_type, text = loop.run_until_complete(send(method))
+            what = f"{method} {target} {headers} {body!r}"
+            assert status < 500, f"{what}: {status} {text}"
+            if status >= 300:
+                assert content_type == "application/json", f"{what}: {content_type} {text}"
+                if method != "HEAD":  # a HEAD answer has headers only
+                    _assert_contract(status, json.loads(text), what)
+
+    check()

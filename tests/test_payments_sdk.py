@@ -1,0 +1,99 @@
+"""The official ``razorpay`` SDK, pointed at a local razorlab server, works as with Razorpay.
+
+The SDK (PyPI ``razorpay``) takes ``base_url`` as a client option (``Client._set_base_url``)
+and prefixes every path with ``/v1``; it raises ``BadRequestError`` when the error body's
+``code`` is ``BAD_REQUEST_ERROR`` — and ``ServerError`` for any other code, which is why
+razorlab's error contract matters.
+"""
+
+import asyncio
+
+import pytest
+import requests
+
+from razorlab.payments.api import create_app, start_server
+from razorlab.payments.bank import SimulatedBank
+from razorlab.payments.gateway import Gateway
+
+razorpay = pytest.importorskip("razorpay")
+from razorpay.errors import BadRequestError  # noqa: E402
+
+UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
+
+
+@pytest.fixture
+async def sdk(clock):
+    """A razorlab server on a free 127.0.0.1 port and an SDK client for one merchant."""
+    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=11)
+    merchant, secret = await gw.create_merchant("Acme")
+    runner, url = await start_server(create_app(gw), "127.0.0.1", 0)
+    session = requests.Session()
+    session.trust_env = False  # never route 127.0.0.1 through a proxy from the environment
+    client = razorpay.Client(session=session, auth=(merchant.key_id, secret), base_url=url)
+    yield client, gw
+    session.close()
+    await runner.cleanup()
+    await gw.close()
+
+
+def _call(fn, *args, **kwargs):
+    """The SDK is synchronous: run it on a thread so the server keeps serving."""
+    return asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def test_capture_refund_retry_and_fetch_through_the_sdk(sdk):
+    client, gw = sdk
+    # razorlab's teaching shortcut creates the payment (Razorpay would use an order + checkout)
+    payment = await _call(client.post, "/v1/payments", UPI)
+    pid = payment["id"]
+    captured = await _call(client.payment.capture, pid, 49_900, {"currency": "INR"})
+    assert (captured["id"], captured["status"], captured["captured"]) == (pid, "captured", True)
+
+    key = {"headers": {"X-Refund-Idempotency": "return-1"}}
+    body = {"amount": 9_900, "speed": "normal", "notes": {"why": "size"}, "receipt": "R-9"}
+    refund = await _call(client.payment.refund, pid, dict(body), **key)
+    retried = await _call(client.payment.refund, pid, dict(body), **key)
+    assert retried == refund and refund["id"].startswith("rfnd_"), "same key, same refund"
+    assert gw.bank.calls["refund"] == 1, "the retry paid nothing"
+
+    assert (await _call(client.refund.fetch, refund["id"]))["amount"] == 9_900
+    assert (await _call(client.payment.fetch_refund_id, pid, refund["id"]))["id"] == refund["id"]
+    second = await _call(client.payment.refund, pid, {"amount": 100})
+    many = await _call(client.payment.fetch_multiple_refund, pid)
+    assert many["count"] == 2 and {r["id"] for r in many["items"]} == {refund["id"], second["id"]}
+    assert (await _call(client.refund.all, {"count": 1}))["count"] == 1
+    fetched = await _call(client.payment.fetch, pid)
+    assert (fetched["status"], fetched["refund_status"], fetched["amount_refunded"]) == (
+        "captured",
+        "partial",
+        10_000,
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, pid: c.payment.capture(pid, 1, {"currency": "INR"}),  # not the authorised amount
+        lambda c, pid: c.payment.capture(pid, 49_900, {"currency": "USD"}),
+        lambda c, pid: c.payment.fetch("pay_doesnotexist"),
+        lambda c, pid: c.refund.fetch("rfnd_doesnotexist"),
+        lambda c, pid: c.payment.refund(pid, {"amount": 100}),  # not captured yet
+        lambda c, pid: c.post("/v1/payments", {**UPI, "amount": 5_100}),  # insufficient funds
+        lambda c, pid: c.post("/v1/payments", {**UPI, "amount": -1}),
+    ],
+    ids=["capture-amount", "capture-currency", "no-payment", "no-refund", "refund-uncaptured",
+         "declined", "bad-amount"],
+)  # fmt: skip
+async def test_client_mistakes_raise_bad_request_error(sdk, call):
+    client, gw = sdk
+    pid = (await _call(client.post, "/v1/payments", UPI))["id"]
+    with pytest.raises(BadRequestError):
+        await _call(call, client, pid)
+    assert (await gw.store.payment(pid)).status.value == "authorized"
+
+
+async def test_wrong_secret_is_a_bad_request_not_a_server_error(sdk):
+    client, _ = sdk
+    client.auth = (client.auth[0], "wrong")
+    with pytest.raises(BadRequestError, match="wrong"):
+        await _call(client.payment.all)
