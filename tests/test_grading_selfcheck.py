@@ -29,9 +29,16 @@ def test_near_accepts_the_stated_tolerance_and_says_which_way(answer, verdict):
     assert result is None if verdict is None else verdict in result
 
 
-def test_near_gives_the_factor_when_far_off_and_never_the_target():
+def test_near_gives_a_size_class_when_far_off_never_the_factor_or_the_target():
     message = near(1000, 100, rel=0.1, what="storage")
-    assert "too high" in message and "about 10" in message and "100" not in message
+    assert "too high" in message and "order of magnitude" in message and "units" in message
+    assert "10" not in message and "factor of" not in message
+    message = near(80_500, 100, rel=0.1, what="storage")
+    assert "805" not in message and "order of magnitude" in message
+    assert "several times" in near(30, 100, rel=0.1) and "3" not in near(30, 100, rel=0.1)
+    assert "less than double" in near(150, 100, rel=0.1)
+    assert "within 10%" in near(95, 100, rel=0.02)
+    assert "wrong sign" in near(-100, 100, rel=0.1) and "zero" in near(0, 100, rel=0.1)
 
 
 @pytest.mark.parametrize("answer", [True, "100", float("nan"), None])

@@ -26,6 +26,7 @@ __all__ = [
     "require_callable",
     "near",
     "call_answer",
+    "size_class",
     "RESULTS",
     "QUESTIONS",
     "FEEDBACK",
@@ -76,15 +77,32 @@ def near(answer: object, target: float, *, rel: float, what: str = "your estimat
     ratio = answer / target
     if abs(ratio - 1) <= rel:
         return None
+    if ratio <= 0:
+        sign = "zero" if ratio == 0 else "the wrong sign"
+        return f"{what} is {sign}; re-check the formula and each input."
     direction = "too high" if ratio > 1 else "too low"
-    factor = ratio if ratio > 1 else (1 / ratio if ratio > 0 else math.inf)
+    return f"{what} is {direction} {size_class(ratio)}."
+
+
+def size_class(ratio: float) -> str:
+    """How far off ``ratio`` (answer / expected, > 0) is, in rough classes, never the factor.
+
+    Saying "off by a factor of 805" hands the learner the answer; a class and a hint do not.
+    """
+    factor = ratio if ratio >= 1 else 1 / ratio
     if factor >= 10:
-        size = f"off by a factor of about {factor:,.0f}"
-    elif factor >= 2:
-        size = f"off by a factor of about {factor:.1f}"
-    else:
-        size = f"off by more than {rel:.0%}"
-    return f"{what} is {direction} ({size}); re-check your units and each factor."
+        return (
+            "by an order of magnitude or more: check your units (bytes vs bits, KiB vs GiB, "
+            "per second vs per day, percent vs fraction)"
+        )
+    if factor >= 2:
+        return (
+            "by several times: a factor is missing, extra or inverted "
+            "(replication, peak vs average, bits vs bytes?)"
+        )
+    if abs(ratio - 1) > 0.1:
+        return "by more than 10% but less than double: is a term missing or counted twice?"
+    return "but within 10%: check rounding, decimal vs binary units, or an approximation"
 
 
 def call_answer(fn: object, *args: object) -> tuple[object, str | None]:

@@ -128,7 +128,7 @@ def _q3(decision_cost: Callable[..., int]) -> str | None:
     if got == expected:
         return None
     if got * 100 == expected or got == expected * 100:
-        return "off by a factor of 100: the answer is in paise, not rupees."
+        return "the units are off: give the cost in paise, not rupees."
     return (
         "not the total: add the amounts of approved frauds, the review price per review and "
         "the false-decline price per declined good payment; a score equal to a threshold "
@@ -149,8 +149,9 @@ def _q4(pair: object) -> str | None:
     got = total_cost(decide(score, forced, Thresholds(review, decline)), y, amount, Q4_COST)
     if got <= best * (1 + Q4_SLACK):
         return None
+    over = "much more than" if got > 2 * best else "more than 5% above"
     return (
-        f"your pair costs {got / best - 1:.0%} more than the cheapest; with reviews this "
+        f"your pair costs {over} the cheapest; with reviews this "
         "expensive, try fewer reviews and compare costs over a grid of pairs."
     )
 

@@ -61,7 +61,7 @@ def _q2(fn: Callable[[Money], Money]) -> str | None:
     gap = got.paise - expected.paise
     if abs(gap) <= 2:
         return (
-            f"off by {abs(gap)} paise for {Q2_AMOUNT}: round the fee to a whole paisa "
+            f"off by a paisa or two for {Q2_AMOUNT}: round the fee to a whole paisa "
             "(half up) first, then take GST on the rounded fee."
         )
     return f"{got} is {'too high' if gap > 0 else 'too low'}: GST is 18% of the fee, not of the payment."
