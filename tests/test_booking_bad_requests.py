@@ -1,5 +1,7 @@
 """Bad hold and confirm requests get clear typed errors, and nothing is stored."""
 
+from uuid import uuid4
+
 import pytest
 
 from razorlab.clock import EPOCH_2026
@@ -10,24 +12,24 @@ from razorlab.social.booking import (
     DuplicateSeat,
     EmptySeatList,
     HoldExpired,
-    MemorySeatStore,
     SeatCategory,
     Show,
-    SqliteSeatStore,
     TooManySeats,
     UnknownHold,
     UnknownSeat,
     UnknownShow,
     build_seat_map,
 )
+from razorlab.social.booking.redis_holds import STORE_KINDS, open_seat_store
 from razorlab.social.booking.simulation import popular_show
 
 T0 = EPOCH_2026
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=STORE_KINDS)
 async def store(request):
-    s = MemorySeatStore() if request.param == "memory" else await SqliteSeatStore.open()
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    s = await open_seat_store(request.param, url, namespace=uuid4().hex, ephemeral=True)
     await s.add_show(popular_show("s1"))
     yield s
     await s.close()

@@ -1,5 +1,7 @@
 """Seat holds: all or none, TTL, holder-only, fencing tokens, idempotent confirm (both stores)."""
 
+from uuid import uuid4
+
 import pytest
 
 from razorlab.clock import EPOCH_2026
@@ -9,20 +11,20 @@ from razorlab.social.booking import (
     HoldExpired,
     HoldNotActive,
     HoldStatus,
-    MemorySeatStore,
     NotHolder,
     SeatsUnavailable,
-    SqliteSeatStore,
 )
+from razorlab.social.booking.redis_holds import STORE_KINDS, open_seat_store
 from razorlab.social.booking.simulation import popular_show
 
 T0 = EPOCH_2026
 SHOW = popular_show("s1")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=STORE_KINDS)
 async def store(request):
-    s = MemorySeatStore() if request.param == "memory" else await SqliteSeatStore.open()
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    s = await open_seat_store(request.param, url, namespace=uuid4().hex, ephemeral=True)
     await s.add_show(SHOW)
     yield s
     await s.close()

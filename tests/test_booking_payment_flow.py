@@ -1,6 +1,7 @@
 """hold → pay → confirm: failed and timed-out payments free seats; late money is refunded."""
 
 import asyncio
+from uuid import uuid4
 
 import pytest
 
@@ -10,18 +11,18 @@ from razorlab.social.booking import (
     BookingOutcome,
     BookingService,
     HoldStatus,
-    MemorySeatStore,
     PaymentResult,
     SimulatedPayments,
-    SqliteSeatStore,
 )
 from razorlab.social.booking.payments import SLOW_PAYMENT_LATENCY_S
+from razorlab.social.booking.redis_holds import STORE_KINDS, open_seat_store
 from razorlab.social.booking.simulation import popular_show, simulate_hour
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=STORE_KINDS)
 async def store(request):
-    s = MemorySeatStore() if request.param == "memory" else await SqliteSeatStore.open()
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    s = await open_seat_store(request.param, url, namespace=uuid4().hex, ephemeral=True)
     await s.add_show(popular_show("s1"))
     yield s
     await s.close()

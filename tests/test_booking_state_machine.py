@@ -1,13 +1,16 @@
 """Any order of hold / release / expire / pay-fail / pay / confirm keeps the booking invariants.
 
-Invariants checked after every step, for both stores: no seat in two live holds; no confirmed
-booking without a captured, unrefunded payment; every failed booking's seats are free of it;
-the store agrees with a simple model of which holds are live.
+Invariants checked after every step, for every store (memory, SQLite, Redis holds over SQLite):
+no seat in two live holds; no confirmed booking without a captured, unrefunded payment; every
+failed booking's seats are free of it; the store agrees with a simple model of which holds are
+live; and the Redis locks agree with the SQLite record.
 """
 
 import asyncio
 from collections import Counter
+from uuid import uuid4
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -23,6 +26,7 @@ from razorlab.social.booking import (
     SeatsUnavailable,
     SqliteSeatStore,
 )
+from razorlab.social.booking.redis_holds import RedisSeatStore
 from razorlab.social.booking.simulation import popular_show
 
 SEATS = ["A1", "A2", "A3", "A4", "A5", "A6"]
@@ -165,11 +169,37 @@ class SqliteMachine(BookingMachine):
     open_store = staticmethod(SqliteSeatStore.open)
 
 
+class RedisMachine(BookingMachine):
+    """Holds in Redis, the record in SQLite: the Redis locks must agree with the record."""
+
+    url = None  # set by the redis_machine_url fixture
+
+    async def open_store(self):
+        return await RedisSeatStore.open(self.url, namespace=uuid4().hex, ephemeral=True)
+
+    @invariant()
+    def redis_locks_agree_with_the_record(self):
+        if hasattr(self, "store"):
+            for claim in self.run(self.store.claims("s1")):
+                holder = self.run(self.store.holds.holder("s1", claim.seat_id))
+                assert holder is not None and holder[1] == claim.user_id, claim
+                assert (holder[2] == "confirmed") == (claim.status is HoldStatus.CONFIRMED)
+
+
+@pytest.fixture
+def redis_machine_url(redis_url):
+    RedisMachine.url = redis_url
+
+
 TestMemoryStoreKeepsInvariants = MemoryMachine.TestCase
 TestMemoryStoreKeepsInvariants.settings = settings(
     max_examples=60, stateful_step_count=30, deadline=None
 )
 TestSqliteStoreKeepsInvariants = SqliteMachine.TestCase
 TestSqliteStoreKeepsInvariants.settings = settings(
+    max_examples=25, stateful_step_count=25, deadline=None
+)
+TestRedisStoreKeepsInvariants = pytest.mark.usefixtures("redis_machine_url")(RedisMachine.TestCase)
+TestRedisStoreKeepsInvariants.settings = settings(
     max_examples=25, stateful_step_count=25, deadline=None
 )

@@ -4,6 +4,9 @@
 * :mod:`~razorlab.social.booking.service` — hold → pay → confirm, or roll back;
 * :mod:`~razorlab.social.booking.memory_store` and :mod:`~razorlab.social.booking.sqlite_store`
   — the two seat stores (the SQLite schema itself forbids a double booking);
+* :mod:`~razorlab.social.booking.redis_holds` — seat holds on a real Redis (one Lua script,
+  fencing tokens) in front of the SQLite record (imported on demand: needs ``redis``);
+* :mod:`~razorlab.social.booking.redis_race` — the seed's GET-then-SET race on a real Redis;
 * :mod:`~razorlab.social.booking.payments` — the payment port and a simulated gateway;
 * :mod:`~razorlab.social.booking.reconciler` — durable payment attempts finished after a
   crash: confirm if the seats are still the user's, refund otherwise;

@@ -20,7 +20,8 @@ seat with a plain SET (no NX, no token). Two bugs follow:
 a seeded, random number of ``asyncio.sleep(0)`` yields, which is exactly where other users'
 coroutines run. The interleaving — and so the number of double bookings — is fixed by the seed.
 The correct version is one atomic step (``SET key token NX PX ttl`` for a seat; a Lua script or
-a transaction for several): see ``memory_store`` and ``sqlite_store``.
+a transaction for several): see ``memory_store``, ``sqlite_store`` and ``redis_holds``;
+``redis_race`` reproduces this race with two connections to a real Redis.
 """
 
 from __future__ import annotations
