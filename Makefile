@@ -57,8 +57,9 @@ test: lint
 	$(BIN)/razorlab exercises build --check
 	$(BIN)/pytest -n $(JOBS) --dist loadscope $(NBVAL) tests curriculum solutions
 
-# Real services for the backends in razorlab/infra/backends: Redis on a free loopback port,
-# files under .services/ (installed with apt-get when root and missing). Stop by recorded PID.
+# Real services for the backends in razorlab/infra/backends: Redis and PostgreSQL 15 (database
+# razorlab, trust auth on loopback) on free loopback ports, files and URLs under .services/
+# (installed with apt-get when root and missing). Stop by recorded PID.
 services:
 	$(PYTHON) razorlab/infra/services.py start
 

@@ -1,5 +1,7 @@
 """Shared fixtures: the repository root and a simulated clock."""
 
+import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -7,6 +9,7 @@ import pytest
 from razorlab.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parent.parent
+_SCHEMA_NUMBERS = itertools.count()  # PostgreSQL ledger schemas, unique per process
 
 
 @pytest.fixture
@@ -19,27 +22,83 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    """The Redis `make services` started (or ``RAZORLAB_REDIS_URL``); skip without one, fail in CI."""
-    import os
-
-    from razorlab.infra.services import recorded_redis_url
-
-    url = recorded_redis_url(ROOT)
+def _service_url(what: str, env: str, url: str | None, probe) -> str:
+    """``url`` if ``probe(url)`` succeeds; else skip (fail under CI) saying to `make services`."""
     problem = None
     if url is None:
-        problem = "no Redis: run `make services` (or set RAZORLAB_REDIS_URL)"
+        problem = f"no {what}: run `make services` (or set {env})"
     else:
-        import redis
-
         try:
-            with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
-                client.ping()
-        except (redis.exceptions.RedisError, OSError) as exc:
-            problem = f"Redis at {url} does not answer ({exc}): run `make services`"
+            probe(url)
+        except Exception as exc:  # whatever the client raises: report it
+            problem = f"{what} at {url} does not answer ({exc}): run `make services`"
     if problem is not None:
         if os.environ.get("CI"):
             pytest.fail(f"{problem} — CI must run the backend tests, not skip them")
         pytest.skip(problem)
     return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis `make services` started (or ``RAZORLAB_REDIS_URL``); skip without one, fail in CI."""
+    from razorlab.infra.services import recorded_redis_url
+
+    def ping(url: str) -> None:
+        import redis
+
+        with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
+            client.ping()
+
+    return _service_url("Redis", "RAZORLAB_REDIS_URL", recorded_redis_url(ROOT), ping)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """The PostgreSQL `make services` started (or ``RAZORLAB_DATABASE_URL``); skip, fail in CI."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from razorlab.infra.services import recorded_database_url
+
+    def ping(url: str) -> None:
+        import asyncpg
+
+        async def connect() -> None:
+            await (await asyncpg.connect(url, timeout=2)).close()
+
+        # In a thread of its own: the fixture may be set up while an event loop runs.
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(lambda: asyncio.run(connect())).result()
+
+    url = recorded_database_url(ROOT)
+    return _service_url("PostgreSQL", "RAZORLAB_DATABASE_URL", url, ping)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def open_ledger(request):
+    """``await open_ledger(clock)``: a fresh, empty ledger on SQLite (in memory) or PostgreSQL.
+
+    A PostgreSQL ledger gets a schema of its own, dropped after the test; tests close ledgers.
+    """
+    from razorlab.settlement import Ledger
+
+    if request.param == "sqlite":
+        yield lambda clock: Ledger.open(clock=clock)
+        return
+    import asyncpg
+
+    from razorlab.infra.backends.postgres_ledger import PostgresLedger
+
+    url = request.getfixturevalue("database_url")
+    schemas: list[str] = []
+
+    def open_postgres(clock):
+        schemas.append(f"test_{os.getpid()}_{next(_SCHEMA_NUMBERS)}")
+        return PostgresLedger.open(url, clock=clock, schema=schemas[-1], pool_size=2)
+
+    yield open_postgres
+    conn = await asyncpg.connect(url)
+    for schema in schemas:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    await conn.close()

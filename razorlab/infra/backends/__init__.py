@@ -1,4 +1,4 @@
-"""Real-service backends for the infra engines: the same interfaces, state kept in Redis.
+"""Real-service backends: the same interfaces, state kept in Redis or PostgreSQL.
 
 The engines in :mod:`razorlab.infra` keep their state in one process, which is all a notebook
 needs. A fleet of gateway processes needs it shared: one rate limit per merchant across every
@@ -10,6 +10,9 @@ state in Redis (``make services`` starts one on a loopback port) behind the same
 * :class:`RedisL2` — an :class:`~razorlab.infra.cache.L2Store` with versioned (fenced) fills;
 * :func:`rate_limiter` / :func:`l2_store` — pick the backend by URL (argument, else
   ``RAZORLAB_REDIS_URL``); with neither, the embedded engine, exactly as before.
+
+The double-entry ledger on PostgreSQL is :class:`~razorlab.infra.backends.postgres_ledger.PostgresLedger`
+(import it from its module: it needs ``asyncpg``, from the same extra).
 
 An unreachable server raises :class:`BackendUnavailable` (HTTP 503). The ``redis`` client comes
 with ``pip install 'razorlab[services]'`` and is imported only when a Redis backend is built.
