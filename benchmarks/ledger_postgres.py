@@ -12,7 +12,16 @@ from __future__ import annotations
 import asyncio
 import time
 
-from benchmarks.ledger_throughput import BATCH, N_ACCOUNTS, N_TRANSFERS, REPEATS, _transfers
+from benchmarks.ledger_throughput import (
+    BATCH,
+    N_ACCOUNTS,
+    N_TRANSFERS,
+    REPEATS,
+    _transfers,
+    best_rates,
+    journal_rows,
+    time_ledger,
+)
 from razorlab.clock import ManualClock
 from razorlab.infra.backends import BackendUnavailable
 from razorlab.infra.backends.postgres_ledger import JOURNAL_COLUMNS, PostgresLedger
@@ -35,14 +44,7 @@ async def _fresh(url: str, schema: str) -> PostgresLedger:
 
 async def _ledger(url: str, batches: list[list[Transfer]]) -> float:
     ledger = await _fresh(url, "bench_ledger")
-    for i in range(N_ACCOUNTS):
-        await ledger.create_account(f"a{i}", "party")
-    start = time.perf_counter()
-    for batch in batches:
-        results = await ledger.create_transfers(batch)
-        assert all(r.status == "ok" for r in results)
-    elapsed = time.perf_counter() - start
-    assert await ledger.verify() == []
+    elapsed = await time_ledger(ledger, batches)
     await _drop(ledger)
     await ledger.close()
     return elapsed
@@ -53,10 +55,10 @@ async def _raw(url: str, batches: list[list[Transfer]]) -> float:
     start = time.perf_counter()
     async with ledger._connection() as conn:
         for batch in batches:
-            rows = [(t.id, t.debit_account, t.credit_account, t.amount, "INR", 1, 0, "", 0.0, "",
-                     0.0) for t in batch]  # fmt: skip
             async with conn.transaction():
-                await conn.copy_records_to_table("transfers", records=rows, columns=JOURNAL_COLUMNS)
+                await conn.copy_records_to_table(
+                    "transfers", records=journal_rows(batch), columns=JOURNAL_COLUMNS
+                )
     elapsed = time.perf_counter() - start
     await _drop(ledger)
     await ledger.close()
@@ -66,11 +68,7 @@ async def _raw(url: str, batches: list[list[Transfer]]) -> float:
 async def _run(url: str) -> tuple[float, float]:
     """Best of ``REPEATS`` alternating runs per side, each on fresh tables (noise only slows)."""
     batches = _transfers()
-    raw, led = [], []
-    for _ in range(REPEATS):
-        raw.append(await _raw(url, batches))
-        led.append(await _ledger(url, batches))
-    return N_TRANSFERS / min(led), N_TRANSFERS / min(raw)
+    return await best_rates(lambda _: _raw(url, batches), lambda _: _ledger(url, batches))
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 import itertools
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,23 @@ def redis_url() -> str:
             client.ping()
 
     return _service_url("Redis", "RAZORLAB_REDIS_URL", recorded_redis_url(ROOT), ping)
+
+
+@pytest.fixture
+def private_redis(redis_url, tmp_path):
+    """``(url, directory, port)`` of a redis-server of this test's own, which it may stop and
+    restart (``razorlab.infra.services.start_redis``/``stop_redis``); stopped afterwards."""
+    from razorlab.infra.services import free_port, start_redis, stop_redis
+
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed: CI must run `make services`")
+        pytest.skip("redis-server is not installed: run `make services`")
+    directory = tmp_path / "redis"
+    port = free_port()
+    url = start_redis(directory, port=port)
+    yield url, directory, port
+    stop_redis(directory)
 
 
 @pytest.fixture(scope="session")

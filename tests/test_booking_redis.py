@@ -5,8 +5,6 @@ without one, failed under CI); the fault test runs a private server it stops and
 """
 
 import asyncio
-import os
-import shutil
 from collections import defaultdict
 from uuid import uuid4
 
@@ -14,7 +12,7 @@ import pytest
 
 from razorlab.clock import EPOCH_2026
 from razorlab.infra.backends.redis_conn import BackendUnavailable
-from razorlab.infra.services import free_port, start_redis, stop_redis
+from razorlab.infra.services import start_redis, stop_redis
 from razorlab.rand import py_random
 from razorlab.social.booking import (
     HoldExpired,
@@ -124,19 +122,6 @@ async def test_fifty_clients_on_their_own_connections_never_confirm_a_seat_twice
     finally:
         await audit.clear()
         await audit.close()
-
-
-@pytest.fixture
-def private_redis(redis_url, tmp_path):
-    """A redis-server of this test's own, so the test may stop and restart it."""
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is not installed: CI must run `make services`")
-        pytest.skip("redis-server is not installed: run `make services`")
-    directory = tmp_path / "redis"
-    port = free_port()
-    yield start_redis(directory, port=port), directory, port
-    stop_redis(directory)
 
 
 async def test_redis_outage_is_typed_and_loses_no_confirmed_booking(private_redis):

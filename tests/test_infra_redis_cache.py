@@ -3,14 +3,13 @@ one process from putting back a status another process has already changed."""
 
 import asyncio
 import os
-import shutil
 
 import pytest
 
 from razorlab.errors import ValidationError
 from razorlab.infra.backends import BackendUnavailable, RedisL2, l2_store
 from razorlab.infra.cache import InMemoryL2, L2Store, MultiLevelCache
-from razorlab.infra.services import free_port, start_redis, stop_redis
+from razorlab.infra.services import start_redis, stop_redis
 
 
 @pytest.fixture
@@ -142,19 +141,6 @@ async def test_bad_input_is_refused_and_stores_nothing(stores, redis_url):
     with pytest.raises(ValidationError):
         RedisL2(redis_url, namespace="a*b")
     assert [k async for k in a.client.scan_iter(match=f"{a.prefix}*")] == []
-
-
-@pytest.fixture
-def private_redis(redis_url, tmp_path):
-    """A redis-server of this test's own, so the test may stop it."""
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is not installed: CI must run `make services`")
-        pytest.skip("redis-server is not installed: run `make services`")
-    directory = tmp_path / "redis"
-    port = free_port()
-    yield start_redis(directory, port=port), directory, port
-    stop_redis(directory)
 
 
 async def test_unreachable_redis_is_a_typed_error_and_recovery_is_automatic(private_redis):

@@ -2,7 +2,6 @@
 between processes, and reports an unreachable server as a typed error."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from razorlab.infra.backends import (
     rate_limiter,
 )
 from razorlab.infra.ratelimit import RateLimited, RateLimiter
-from razorlab.infra.services import free_port, start_redis, stop_redis
+from razorlab.infra.services import start_redis, stop_redis
 from razorlab.rand import py_random
 
 
@@ -38,20 +37,6 @@ def redis_limiter(redis_url, clock, namespace):
     made[0].clear()
     for limiter in made:
         limiter.close()
-
-
-@pytest.fixture
-def private_redis(redis_url, tmp_path):
-    """A redis-server of this test's own, so the test may stop it."""
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is not installed: CI must run `make services`")
-        pytest.skip("redis-server is not installed: run `make services`")
-    directory = tmp_path / "redis"
-    port = free_port()
-    url = start_redis(directory, port=port)
-    yield url, directory, port
-    stop_redis(directory)
 
 
 def _arrivals(seed: int, n: int) -> list[tuple[float, str, float]]:

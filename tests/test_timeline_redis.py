@@ -3,7 +3,6 @@ trips, and report an unreachable server as a typed error."""
 
 import itertools
 import os
-import shutil
 
 import pytest
 import test_timeline_strategies as memory_tests
@@ -12,7 +11,7 @@ from hypothesis import strategies as st
 
 from razorlab.errors import ValidationError
 from razorlab.infra.backends import BackendUnavailable
-from razorlab.infra.services import free_port, start_redis, stop_redis
+from razorlab.infra.services import start_redis, stop_redis
 from razorlab.social.timelines.redis_strategies import (
     RedisTimelines,
     build_redis_service,
@@ -185,20 +184,6 @@ def test_a_page_emptied_by_deletes_is_read_further(kind, redis_service):
     assert service.home_ids(1, 2) == [tweets[2], tweets[1]]
     assert service.strategy.counters.round_trips == before + 3  # pages 6-5, 4-3, 2-1
     assert service.strategy.counters.read_items == 2
-
-
-@pytest.fixture
-def private_redis(redis_url, tmp_path):
-    """A redis-server of this test's own, so the test may stop it."""
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is not installed: CI must run `make services`")
-        pytest.skip("redis-server is not installed: run `make services`")
-    directory = tmp_path / "redis"
-    port = free_port()
-    url = start_redis(directory, port=port)
-    yield url, directory, port
-    stop_redis(directory)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -62,7 +62,15 @@ from razorlab.settlement.batch import LINKED, NOT_POSTED, PENDING, TWO_PHASE, Ba
 from razorlab.settlement.plain_batch import apply_plain
 from razorlab.sqlite import open_database, write_transaction
 
-__all__ = ["Ledger", "MAX_BATCH", "SCHEMA"]
+__all__ = [
+    "Ledger",
+    "MAX_BATCH",
+    "SCHEMA",
+    "JOURNAL_COLUMNS",
+    "account_from_row",
+    "transfer_from_row",
+    "accounts_touched",
+]
 
 MAX_BATCH = 8190  # transfers per batch, TigerBeetle's limit
 
@@ -87,23 +95,52 @@ CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON transfers
 """
 _STATEMENT_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted",
                       "balance", "available")  # fmt: skip
-_COLUMNS = "id, debit_account, credit_account, amount, currency, ledger, flags, pending_id, "
-_COLUMNS += "timeout_s, code, timestamp"
+JOURNAL_COLUMNS = ("id", "debit_account", "credit_account", "amount", "currency", "ledger", "flags",
+                   "pending_id", "timeout_s", "code", "timestamp")  # fmt: skip
+_COLUMNS = ", ".join(JOURNAL_COLUMNS)
+# Posted balance of one account as of a moment; {p}N is the driver's numbered parameter N.
+_BALANCE_AT = (
+    "SELECT COALESCE(SUM(CASE WHEN credit_account = {p}1 THEN amount ELSE -amount END), 0) "
+    "FROM transfers WHERE (debit_account = {p}1 OR credit_account = {p}1) "
+    "AND timestamp <= {p}2 AND (flags & {p}3) = 0"
+)
+_TOTALS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
 
 
 class _SeenBefore(Exception):
     """An optimistic batch met a transfer id that is already journalled: redo it carefully."""
 
 
-def _row_to_transfer(row: Sequence) -> Transfer:
-    return Transfer(
-        row[0], row[1], row[2], row[3], row[4], row[5], TransferFlags(row[6]), row[7], row[8],
-        row[9], row[10],
-    )  # fmt: skip
+def account_from_row(row: Sequence) -> Account:
+    """An ``accounts`` row (``SELECT *``) as an :class:`Account`."""
+    return Account(row[0], row[1], row[2], row[3], AccountFlags(row[4]), *row[5:])
+
+
+def transfer_from_row(row: Sequence) -> Transfer:
+    """A journal row (``JOURNAL_COLUMNS``, extra columns ignored) as a :class:`Transfer`."""
+    return Transfer(*row[:6], TransferFlags(row[6]), *row[7:11])
+
+
+def _check_new_account(account_id: object, kind: str, currency: str) -> None:
+    if not isinstance(account_id, str) or not account_id:
+        raise InvalidTransfer("account id must be a non-empty string", field="id")
+    if kind not in ACCOUNT_KINDS:
+        raise InvalidTransfer(f"kind must be one of {ACCOUNT_KINDS}", field="kind")
+    Money.zero(currency)  # raises UnknownCurrency
+
+
+def accounts_touched(transfers: Sequence[Transfer], stored: dict[str, Row]) -> set[str]:
+    """Accounts of the batch's transfers and of the journal rows they refer to."""
+    account_ids = {t.debit_account for t in transfers}
+    account_ids.update([t.credit_account for t in transfers])
+    account_ids.update([a for t in stored.values() for a in (t.debit_account, t.credit_account)])
+    return account_ids
 
 
 class Ledger:
     """The ledger engine: ``ledger = await Ledger.open(path, clock=clock)``."""
+
+    _PARAMETER = "?"  # numbered SQL parameters are ?1, ?2, … in SQLite
 
     def __init__(self, db: aiosqlite.Connection, clock: Clock):
         self._db = db
@@ -134,38 +171,39 @@ class Ledger:
         flags: AccountFlags = AccountFlags.NONE,
     ) -> Account:
         """Create an account; creating the same account again is a no-op (idempotent)."""
-        if not isinstance(account_id, str) or not account_id:
-            raise InvalidTransfer("account id must be a non-empty string", field="id")
-        if kind not in ACCOUNT_KINDS:
-            raise InvalidTransfer(f"kind must be one of {ACCOUNT_KINDS}", field="kind")
-        Money.zero(currency)  # raises UnknownCurrency
-        wanted = Account(account_id, kind, currency, ledger, AccountFlags(flags))
-        async with self._lock:
-            try:
-                existing = await self.account(account_id)
-            except AccountNotFound:
-                await self._db.execute(
-                    "INSERT INTO accounts VALUES (?,?,?,?,?,0,0,0,0)",
-                    (account_id, kind, currency, ledger, int(flags)),
-                )
-                return wanted
+        _check_new_account(account_id, kind, currency)
+        existing = await self._insert_account(
+            Account(account_id, kind, currency, ledger, AccountFlags(flags))
+        )
         if (existing.kind, existing.currency, existing.ledger, existing.flags) != (
             kind, currency, ledger, flags,
         ):  # fmt: skip
             raise AccountExists(f"account {account_id!r} exists with other fields", field="id")
         return existing
 
+    async def _insert_account(self, wanted: Account) -> Account:
+        """Store ``wanted`` unless its id is taken; the account stored under that id."""
+        async with self._lock:
+            try:
+                return await self.account(wanted.id)
+            except AccountNotFound:
+                await self._db.execute(
+                    "INSERT INTO accounts VALUES (?,?,?,?,?,0,0,0,0)",
+                    (wanted.id, wanted.kind, wanted.currency, wanted.ledger, int(wanted.flags)),
+                )
+                return wanted
+
     async def account(self, account_id: str) -> Account:
         async with self._db.execute("SELECT * FROM accounts WHERE id = ?", (account_id,)) as cur:
             row = await cur.fetchone()
         if row is None:
             raise AccountNotFound(f"no account {account_id!r}", field="account_id")
-        return Account(row[0], row[1], row[2], row[3], AccountFlags(row[4]), *row[5:])
+        return account_from_row(row)
 
     async def accounts(self) -> list[Account]:
         async with self._db.execute("SELECT * FROM accounts ORDER BY id") as cur:
             rows = await cur.fetchall()
-        return [Account(r[0], r[1], r[2], r[3], AccountFlags(r[4]), *r[5:]) for r in rows]
+        return [account_from_row(r) for r in rows]
 
     async def balances(self, *account_ids: str) -> pd.DataFrame:
         """A statement of ``account_ids``: the four counters, balance and available, in paise.
@@ -261,11 +299,7 @@ class Ledger:
         stored = {r[0]: Row(*r) for r in await self._fetch_in(_COLUMNS, "transfers", ids)}
         pend_ids = [i for i, t in stored.items() if t.flags & PENDING]
         pendings = {r[0]: [r[1], r[2]] for r in await self._fetch_in("*", "pendings", pend_ids)}
-        account_ids = {t.debit_account for t in transfers}
-        account_ids.update([t.credit_account for t in transfers])
-        account_ids.update(
-            [a for t in stored.values() for a in (t.debit_account, t.credit_account)]
-        )
+        account_ids = accounts_touched(transfers, stored)
         account_ids.discard("")  # (non-strings are dropped by _fetch_in)
         rows = await self._fetch_in("*", "accounts", account_ids)
         batch = Batch(now, {r[0]: list(r[1:]) for r in rows}, stored, pendings)
@@ -351,31 +385,24 @@ class Ledger:
         """Journalled transfers in commit order (optionally of one account or some ids)."""
         if ids is not None:
             rows = await self._fetch_in(_COLUMNS + ", seq", "transfers", ids)
-            return [_row_to_transfer(r) for r in sorted(rows, key=lambda r: r[-1])]
+            return [transfer_from_row(r) for r in sorted(rows, key=lambda r: r[-1])]
         sql, params = f"SELECT {_COLUMNS} FROM transfers", ()
         if account_id is not None:
             sql += " WHERE debit_account = ? OR credit_account = ?"
             params = (account_id, account_id)
-        return [_row_to_transfer(r) for r in await self._fetch(sql + " ORDER BY seq", params)]
+        return [transfer_from_row(r) for r in await self._fetch(sql + " ORDER BY seq", params)]
 
     async def balance_at(self, account_id: str, timestamp: float) -> int:
         """Posted balance (credits − debits) of ``account_id`` as of ``timestamp``, from the journal."""
         await self.account(account_id)
-        (row,) = await self._fetch(
-            "SELECT COALESCE(SUM(CASE WHEN credit_account = ?1 THEN amount ELSE -amount END), 0) "
-            "FROM transfers WHERE (debit_account = ?1 OR credit_account = ?1) "
-            "AND timestamp <= ?2 AND (flags & ?3) = 0",
-            (account_id, timestamp, NOT_POSTED),
-        )
-        return row[0]
+        sql = _BALANCE_AT.format(p=self._PARAMETER)
+        (row,) = await self._fetch(sql, (account_id, float(timestamp), NOT_POSTED))
+        return int(row[0])
 
     async def totals(self) -> dict[str, int]:
-        (row,) = await self._fetch(
-            "SELECT COALESCE(SUM(debits_posted),0), COALESCE(SUM(credits_posted),0), "
-            "COALESCE(SUM(debits_pending),0), COALESCE(SUM(credits_pending),0) FROM accounts"
-        )
-        return dict(zip(("debits_posted", "credits_posted", "debits_pending", "credits_pending"),
-                        row, strict=True))  # fmt: skip
+        sums = ", ".join(f"COALESCE(SUM({c}), 0)" for c in _TOTALS)
+        (row,) = await self._fetch(f"SELECT {sums} FROM accounts")
+        return dict(zip(_TOTALS, map(int, row), strict=True))
 
     async def verify(self) -> list[str]:
         """Every invariant, re-derived from the journal; returns the problems (empty = sound)."""
@@ -385,6 +412,17 @@ class Ledger:
             problems.append(f"posted debits != credits: {totals}")
         if totals["debits_pending"] != totals["credits_pending"]:
             problems.append(f"pending debits != credits: {totals}")
+        expected = await self._journal_counters()
+        for a in await self.accounts():
+            have = [a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted]
+            want = expected.pop(a.id, [0, 0, 0, 0])
+            if have != want:
+                problems.append(f"account {a.id} counters {have} != journal {want}")
+        problems += [f"journal names unknown account {a}" for a in expected]
+        return problems
+
+    async def _journal_counters(self) -> dict[str, list[int]]:
+        """Per account, the four counters (as ``Account`` orders them) re-derived from the journal."""
         expected: dict[str, list[int]] = {}
         for column, side in ((0, "debit_account"), (2, "credit_account")):
             pending = await self._fetch(
@@ -398,10 +436,4 @@ class Ledger:
             for offset, rows in ((0, pending), (1, posted)):
                 for account_id, total in rows:
                     expected.setdefault(account_id, [0, 0, 0, 0])[column + offset] = total
-        for a in await self.accounts():
-            have = [a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted]
-            want = expected.pop(a.id, [0, 0, 0, 0])
-            if have != want:
-                problems.append(f"account {a.id} counters {have} != journal {want}")
-        problems += [f"journal names unknown account {a}" for a in expected]
-        return problems
+        return expected

@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from razorlab.errors import ValidationError
-from razorlab.infra.backends.redis_conn import BackendUnavailable
+from razorlab.infra.backends.redis_conn import BackendUnavailable, import_client
 
 __all__ = [
     "DATABASE_URL_ENV",
@@ -56,13 +56,7 @@ def database_url_from_env() -> str | None:
 
 
 def _asyncpg() -> Any:
-    try:
-        import asyncpg
-    except ModuleNotFoundError as exc:  # pragma: no cover - the test extra installs it
-        raise BackendUnavailable(
-            "postgresql", "(no client)", "asyncpg is missing: pip install 'razorlab[services]'"
-        ) from exc
-    return asyncpg
+    return import_client("asyncpg", "postgresql", "asyncpg")
 
 
 def unavailable_errors() -> tuple[type[BaseException], ...]:

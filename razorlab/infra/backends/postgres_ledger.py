@@ -36,7 +36,9 @@ Design note
 * Each ledger lives in its own schema (``search_path``), so tests can share one database.
 * ``Ledger``'s SQLite helpers (``_load``, ``_attempt``, ``_write``) are inherited but unused:
   ``_in_transaction``, the one method ``create_transfers`` and ``expire_pending`` call for
-  storage, is replaced.
+  storage, is replaced. So are the hooks the shared code calls: ``_insert_account`` (under
+  ``create_account``'s checks), ``_journal_counters`` (under ``verify``) and ``_fetch``
+  (under ``totals`` and ``balance_at``, whose SQL is written with ``_PARAMETER``).
 """
 
 from __future__ import annotations
@@ -53,20 +55,20 @@ from razorlab.infra.backends.postgres_conn import (
     retryable_errors,
     translated,
 )
-from razorlab.money import Money
 from razorlab.settlement.accounts import (
-    ACCOUNT_KINDS,
     Account,
-    AccountExists,
-    AccountFlags,
     AccountNotFound,
-    InvalidTransfer,
     Transfer,
-    TransferFlags,
     TransferResult,
 )
 from razorlab.settlement.batch import NOT_POSTED, PENDING, TWO_PHASE, Batch, Row
-from razorlab.settlement.ledger import Ledger
+from razorlab.settlement.ledger import (
+    JOURNAL_COLUMNS,
+    Ledger,
+    account_from_row,
+    accounts_touched,
+    transfer_from_row,
+)
 
 __all__ = ["PostgresLedger", "PG_SCHEMA", "DEFAULT_SCHEMA", "JOURNAL_COLUMNS"]
 
@@ -93,10 +95,7 @@ CREATE OR REPLACE TRIGGER journal_no_change BEFORE UPDATE OR DELETE ON transfers
 CREATE OR REPLACE TRIGGER journal_no_truncate BEFORE TRUNCATE ON transfers
     FOR EACH STATEMENT EXECUTE FUNCTION journal_append_only();
 """
-JOURNAL_COLUMNS = ("id", "debit_account", "credit_account", "amount", "currency", "ledger", "flags",
-                 "pending_id", "timeout_s", "code", "timestamp")  # fmt: skip
 _COLUMNS = ", ".join(JOURNAL_COLUMNS)
-_TOTALS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
 _LOCK_PENDINGS = (
     "SELECT id, status, expires_at FROM pendings WHERE id = ANY($1::text[]) "
     "OR (status = 'pending' AND expires_at <= $2) ORDER BY id FOR UPDATE"
@@ -131,16 +130,10 @@ def _strings(values: Iterable[object]) -> list[str]:
     return sorted({v for v in values if isinstance(v, str) and v})
 
 
-def _account(row: Sequence) -> Account:
-    return Account(row[0], row[1], row[2], row[3], AccountFlags(row[4]), *row[5:])
-
-
-def _transfer(row: Sequence) -> Transfer:
-    return Transfer(*row[:6], TransferFlags(row[6]), *row[7:11])
-
-
 class PostgresLedger(Ledger):
     """``ledger = await PostgresLedger.open(url, clock=clock)``: the ledger, in PostgreSQL."""
+
+    _PARAMETER = "$"  # $1, $2, … (for the SQL ``Ledger`` shares, such as ``balance_at``'s)
 
     def __init__(self, pool: Any, clock: Clock, url: str, schema: str):
         self._pool = pool
@@ -194,32 +187,17 @@ class PostgresLedger(Ledger):
         async with self._connection() as conn:
             return await conn.fetch(sql, *args)
 
+    async def _fetch(self, sql: str, params: Sequence = ()) -> list:
+        return await self._query(sql, *params)
+
     # ----- accounts -------------------------------------------------------------------------
-    async def create_account(
-        self,
-        account_id: str,
-        kind: str,
-        *,
-        currency: str = "INR",
-        ledger: int = 1,
-        flags: AccountFlags = AccountFlags.NONE,
-    ) -> Account:
-        """Create an account; creating the same account again is a no-op (idempotent)."""
-        if not isinstance(account_id, str) or not account_id:
-            raise InvalidTransfer("account id must be a non-empty string", field="id")
-        if kind not in ACCOUNT_KINDS:
-            raise InvalidTransfer(f"kind must be one of {ACCOUNT_KINDS}", field="kind")
-        Money.zero(currency)  # raises UnknownCurrency
+    async def _insert_account(self, wanted: Account) -> Account:
+        """Store ``wanted`` unless its id is taken; the account stored under that id."""
         await self._query(
             "INSERT INTO accounts VALUES ($1,$2,$3,$4,$5,0,0,0,0) ON CONFLICT (id) DO NOTHING",
-            account_id, kind, currency, ledger, int(flags),
+            wanted.id, wanted.kind, wanted.currency, wanted.ledger, int(wanted.flags),
         )  # fmt: skip
-        existing = await self.account(account_id)
-        if (existing.kind, existing.currency, existing.ledger, existing.flags) != (
-            kind, currency, ledger, flags,
-        ):  # fmt: skip
-            raise AccountExists(f"account {account_id!r} exists with other fields", field="id")
-        return existing
+        return await self.account(wanted.id)
 
     async def account(self, account_id: str) -> Account:
         rows = []
@@ -227,10 +205,12 @@ class PostgresLedger(Ledger):
             rows = await self._query("SELECT * FROM accounts WHERE id = $1", account_id)
         if not rows:
             raise AccountNotFound(f"no account {account_id!r}", field="account_id")
-        return _account(rows[0])
+        return account_from_row(rows[0])
 
     async def accounts(self) -> list[Account]:
-        return [_account(r) for r in await self._query("SELECT * FROM accounts ORDER BY id")]
+        return [
+            account_from_row(r) for r in await self._query("SELECT * FROM accounts ORDER BY id")
+        ]
 
     # ----- one batch: lock, apply with Batch, write -----------------------------------------
     async def _in_transaction(
@@ -265,12 +245,8 @@ class PostgresLedger(Ledger):
         expired = [r[0] for r in locked if r[1] == "pending" and r[2] is not None and r[2] <= now]
         wanted = _strings([*(t.id for t in transfers), *pending_ids, *expired])
         stored = {r[0]: Row(*r) for r in await conn.fetch(_STORED, wanted)}
-        account_ids = {t.debit_account for t in transfers}
-        account_ids.update([t.credit_account for t in transfers])
-        account_ids.update(
-            [a for t in stored.values() for a in (t.debit_account, t.credit_account)]
-        )
-        rows = await conn.fetch(_LOCK_ACCOUNTS, _strings(account_ids))
+        account_ids = _strings(accounts_touched(transfers, stored))
+        rows = await conn.fetch(_LOCK_ACCOUNTS, account_ids)
         batch = Batch(now, {r[0]: list(r[1:]) for r in rows}, stored, pendings)
         for pending_id in expired:
             batch.expire(pending_id)
@@ -299,37 +275,8 @@ class PostgresLedger(Ledger):
             sql, args = sql + " WHERE id = ANY($1::text[])", [_strings(ids)]
         elif account_id is not None:
             sql, args = sql + " WHERE debit_account = $1 OR credit_account = $1", [account_id]
-        return [_transfer(r) for r in await self._query(sql + " ORDER BY seq", *args)]
+        return [transfer_from_row(r) for r in await self._query(sql + " ORDER BY seq", *args)]
 
-    async def balance_at(self, account_id: str, timestamp: float) -> int:
-        """Posted balance (credits − debits) of ``account_id`` as of ``timestamp``, from the journal."""
-        await self.account(account_id)
-        (row,) = await self._query(
-            "SELECT COALESCE(SUM(CASE WHEN credit_account = $1 THEN amount ELSE -amount END), 0) "
-            "FROM transfers WHERE (debit_account = $1 OR credit_account = $1) "
-            "AND timestamp <= $2 AND (flags & $3) = 0",
-            account_id, float(timestamp), NOT_POSTED,
-        )  # fmt: skip
-        return int(row[0])
-
-    async def totals(self) -> dict[str, int]:
-        sums = ", ".join(f"COALESCE(SUM({c}), 0)" for c in _TOTALS)
-        (row,) = await self._query(f"SELECT {sums} FROM accounts")
-        return dict(zip(_TOTALS, map(int, row), strict=True))
-
-    async def verify(self) -> list[str]:
-        """Every invariant, re-derived from the journal; returns the problems (empty = sound)."""
-        problems = []
-        totals = await self.totals()
-        if totals["debits_posted"] != totals["credits_posted"]:
-            problems.append(f"posted debits != credits: {totals}")
-        if totals["debits_pending"] != totals["credits_pending"]:
-            problems.append(f"pending debits != credits: {totals}")
-        expected = {r[0]: [int(v) for v in r[1:]] for r in await self._query(_DERIVED, NOT_POSTED)}
-        for a in await self.accounts():
-            have = [a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted]
-            want = expected.pop(a.id, [0, 0, 0, 0])
-            if have != want:
-                problems.append(f"account {a.id} counters {have} != journal {want}")
-        problems += [f"journal names unknown account {a}" for a in expected]
-        return problems
+    async def _journal_counters(self) -> dict[str, list[int]]:
+        """Per account, the four counters re-derived from the journal, in one query."""
+        return {r[0]: [int(v) for v in r[1:]] for r in await self._query(_DERIVED, NOT_POSTED)}

@@ -41,13 +41,12 @@ from typing import Any
 
 from razorlab.errors import ValidationError
 from razorlab.infra.backends.redis_conn import (
-    NAMESPACE_RE,
     LuaScript,
     async_client,
+    clear_namespace,
+    connect,
     redis_key,
-    redis_url_from_env,
-    unavailable,
-    unavailable_errors,
+    translated,
 )
 
 __all__ = ["KEY_PREFIX", "FENCE_TTL_S", "TICKETS_PER_TASK", "RedisL2"]
@@ -100,18 +99,9 @@ class RedisL2:
         fence_ttl_s: float = FENCE_TTL_S,
         client: Any = None,
     ):
-        url = url or redis_url_from_env()
-        if client is None and url is None:
-            raise ValidationError(
-                "no Redis URL: pass url= or set RAZORLAB_REDIS_URL (`make services`)", field="url"
-            )
-        if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
-            raise ValidationError(
-                f"namespace must be a plain name, got {namespace!r}", field="namespace"
-            )
-        self.url = url or "(client)"
-        self.client = client if client is not None else async_client(url)
-        self.prefix = f"{KEY_PREFIX}:{namespace}:"
+        self.url, self.client, self.prefix = connect(
+            url, client, namespace, key_prefix=KEY_PREFIX, make=async_client
+        )
         self.fence_ms = _ms(fence_ttl_s, "fence_ttl_s")
         self.fenced_writes = 0  # fills refused because the key was invalidated meanwhile
         self._tickets: weakref.WeakKeyDictionary[asyncio.Task[Any], dict[str, str]] = (
@@ -124,10 +114,8 @@ class RedisL2:
         return [f"{tagged}:v", f"{tagged}:ver"]
 
     async def _run(self, script: LuaScript, keys: list[str], args: list[Any]) -> Any:
-        try:
+        with translated(self.url):
             return await script.run_async(self.client, keys, args)
-        except unavailable_errors() as exc:
-            raise unavailable(self.url, exc) from exc
 
     async def fetch(self, key: Hashable) -> tuple[Any | None, str]:
         """``(value, version)``: the value or ``None``; on a miss, the version to fence with."""
@@ -181,11 +169,7 @@ class RedisL2:
 
     async def clear(self) -> int:
         """Delete this namespace's values and versions (tests, notebooks); how many keys."""
-        try:
-            keys = [k async for k in self.client.scan_iter(match=f"{self.prefix}*", count=1000)]
-            return await self.client.delete(*keys) if keys else 0
-        except unavailable_errors() as exc:
-            raise unavailable(self.url, exc) from exc
+        return await clear_namespace(self.client, self.url, self.prefix)
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -18,15 +18,20 @@ Design note
 - **Short timeouts.** A limiter or a cache that waits seconds for a dead Redis is worse than
   none; connect and socket timeouts default to one second.
 - **The client is optional.** ``redis`` (redis-py) comes with ``pip install razorlab[services]``;
-  it is imported only when a backend is built, so the embedded engines never need it.
+  it is imported only when a backend is built, so the embedded engines never need it
+  (:func:`import_client`, which the PostgreSQL backend uses for asyncpg too).
+- **One way in.** Every Redis backend takes ``url``, ``namespace`` and an optional ``client``;
+  :func:`connect` checks them the same way for all, and :func:`translated` wraps their calls.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import re
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from razorlab.errors import RazorlabError, ValidationError
@@ -42,6 +47,10 @@ __all__ = [
     "async_client",
     "unavailable",
     "unavailable_errors",
+    "translated",
+    "connect",
+    "clear_namespace",
+    "import_client",
     "LuaScript",
 ]
 
@@ -98,14 +107,18 @@ def redis_key(prefix: str, key: Hashable) -> str:
     return f"{prefix}{key}"
 
 
-def _redis_module() -> Any:
+def import_client(module: str, service: str, name: str) -> Any:
+    """The client library ``module`` of ``service``, or :class:`BackendUnavailable` naming it."""
     try:
-        import redis
+        return importlib.import_module(module)
     except ModuleNotFoundError as exc:  # pragma: no cover - the test extra installs it
         raise BackendUnavailable(
-            "redis", "(no client)", "the redis client is missing: pip install 'razorlab[services]'"
+            service, "(no client)", f"{name} is missing: pip install 'razorlab[services]'"
         ) from exc
-    return redis
+
+
+def _redis_module() -> Any:
+    return import_client("redis", "redis", "the redis client")
 
 
 def unavailable_errors() -> tuple[type[BaseException], ...]:
@@ -117,6 +130,43 @@ def unavailable_errors() -> tuple[type[BaseException], ...]:
 def unavailable(url: str, exc: BaseException) -> BackendUnavailable:
     """The typed error for a failed Redis call (use as ``raise unavailable(url, e) from e``)."""
     return BackendUnavailable("redis", url, f"{type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def translated(url: str) -> Iterator[None]:
+    """Run the body (sync or async), turning failed Redis calls into :class:`BackendUnavailable`."""
+    try:
+        yield
+    except unavailable_errors() as exc:
+        raise unavailable(url, exc) from exc
+
+
+def connect(
+    url: str | None, client: Any, namespace: str, *, key_prefix: str, make: Callable[[str], Any]
+) -> tuple[str, Any, str]:
+    """A backend's ``(url, client, prefix)`` from its ``url``, ``client`` and ``namespace``.
+
+    ``url`` else ``RAZORLAB_REDIS_URL``; a given ``client`` is used as is, else ``make(url)``
+    (:func:`sync_client` or :func:`async_client`) builds one; keys start ``<key_prefix>:<ns>:``.
+    """
+    url = url or redis_url_from_env()
+    if client is None and url is None:
+        raise ValidationError(
+            "no Redis URL: pass url= or set RAZORLAB_REDIS_URL (`make services`)", field="url"
+        )
+    if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
+        raise ValidationError(
+            f"namespace must be a plain name, got {namespace!r}", field="namespace"
+        )
+    label = url or "(client)"
+    return label, client if client is not None else make(url), f"{key_prefix}:{namespace}:"
+
+
+async def clear_namespace(client: Any, url: str, prefix: str) -> int:
+    """Delete every key under ``prefix`` through an async ``client``; how many."""
+    with translated(url):
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        return await client.delete(*keys) if keys else 0
 
 
 def sync_client(url: str, *, timeout_s: float = REDIS_TIMEOUT_S) -> Any:

@@ -36,13 +36,11 @@ from typing import Any
 from razorlab.clock import Clock
 from razorlab.errors import ValidationError
 from razorlab.infra.backends.redis_conn import (
-    NAMESPACE_RE,
     LuaScript,
+    connect,
     redis_key,
-    redis_url_from_env,
     sync_client,
-    unavailable,
-    unavailable_errors,
+    translated,
 )
 from razorlab.infra.ratelimit import (
     DEFAULT_BURST,
@@ -117,27 +115,16 @@ class RedisRateLimiter(RateLimiter):
         client: Any = None,
     ):
         super().__init__(clock, rate_per_s=rate_per_s, burst=burst, history_max=history_max)
-        url = url or redis_url_from_env()
-        if client is None and url is None:
-            raise ValidationError(
-                "no Redis URL: pass url= or set RAZORLAB_REDIS_URL (`make services`)", field="url"
-            )
-        if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
-            raise ValidationError(
-                f"namespace must be a plain name, got {namespace!r}", field="namespace"
-            )
-        self.url = url or "(client)"
-        self.client = client if client is not None else sync_client(url)
-        self.prefix = f"{KEY_PREFIX}:{namespace}:"
+        self.url, self.client, self.prefix = connect(
+            url, client, namespace, key_prefix=KEY_PREFIX, make=sync_client
+        )
 
     def _call(self, key: str, mode: str, cost: float, rate: float, burst: float) -> list[Any]:
         ttl_ms = math.ceil(1000 * max(MIN_IDLE_TTL_S, 2 * burst / rate))
         args = [mode, repr(float(self.clock.now())), repr(float(cost))]
         args += [repr(float(rate)), repr(float(burst)), ttl_ms]
-        try:
+        with translated(self.url):
             return self._script.run(self.client, [redis_key(self.prefix, key)], args)
-        except unavailable_errors() as exc:
-            raise unavailable(self.url, exc) from exc
 
     def set_limit(self, key: str, *, rate_per_s: float, burst: float) -> None:
         """Give ``key`` its own rate and burst; an existing bucket is refilled, then clipped."""
@@ -167,12 +154,10 @@ class RedisRateLimiter(RateLimiter):
 
     def tokens(self, key: str) -> float:
         """Tokens ``key``'s shared bucket has right now (a fresh key has a full bucket)."""
-        try:
+        with translated(self.url):
             state = self.client.hmget(
                 redis_key(self.prefix, key), "tokens", "updated_at", "rate", "burst"
             )
-        except unavailable_errors() as exc:
-            raise unavailable(self.url, exc) from exc
         if state[0] is None:
             return self.limits(key)[1]
         tokens, updated_at, rate, burst = (float(x) for x in state)
@@ -180,10 +165,8 @@ class RedisRateLimiter(RateLimiter):
 
     def __len__(self) -> int:
         """Buckets in this namespace on the server (all processes), by ``SCAN``."""
-        try:
+        with translated(self.url):
             return sum(1 for _ in self.client.scan_iter(match=f"{self.prefix}*", count=1000))
-        except unavailable_errors() as exc:
-            raise unavailable(self.url, exc) from exc
 
     def snapshot(self) -> dict[str, float | int]:
         """Counters of this process's decisions; ``buckets`` counts the shared ones."""

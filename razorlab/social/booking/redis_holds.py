@@ -67,13 +67,12 @@ from typing import Any
 
 from razorlab.errors import ValidationError
 from razorlab.infra.backends.redis_conn import (
-    NAMESPACE_RE,
     BackendUnavailable,
     LuaScript,
     async_client,
-    redis_url_from_env,
-    unavailable,
-    unavailable_errors,
+    clear_namespace,
+    connect,
+    translated,
 )
 from razorlab.social.booking.memory_store import (
     MemorySeatStore,
@@ -201,18 +200,9 @@ class RedisSeatHolds:
     _release = LuaScript(RELEASE_LUA)
 
     def __init__(self, url: str | None = None, *, namespace: str = "default", client: Any = None):
-        url = url or redis_url_from_env()
-        if client is None and url is None:
-            raise ValidationError(
-                "no Redis URL: pass url= or set RAZORLAB_REDIS_URL (`make services`)", field="url"
-            )
-        if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
-            raise ValidationError(
-                f"namespace must be a plain name, got {namespace!r}", field="namespace"
-            )
-        self.url = url or "(client)"
-        self.client = client if client is not None else async_client(url)
-        self.prefix = f"{KEY_PREFIX}:{namespace}:"
+        self.url, self.client, self.prefix = connect(
+            url, client, namespace, key_prefix=KEY_PREFIX, make=async_client
+        )
 
     def show_prefix(self, show_id: str) -> str:
         """Every key of one show starts with this (one hash slot in a cluster)."""
@@ -222,17 +212,13 @@ class RedisSeatHolds:
         return f"{self.show_prefix(show_id)}seat:{seat_id}"
 
     async def _run(self, script: LuaScript, keys: list[str], args: list[Any]) -> Any:
-        try:
+        with translated(self.url):
             return await script.run_async(self.client, keys, args)
-        except unavailable_errors() as exc:
-            raise unavailable(self.url, exc) from exc
 
     async def command(self, name: str, *args: Any) -> Any:
         """One plain Redis command, with failures typed as ``BackendUnavailable``."""
-        try:
+        with translated(self.url):
             return await self.client.execute_command(name, *args)
-        except unavailable_errors() as exc:
-            raise unavailable(self.url, exc) from exc
 
     async def hold(
         self, show: Show, seat_ids: Sequence[str], user_id: str, now: float, ttl_s: float
@@ -289,11 +275,7 @@ class RedisSeatHolds:
 
     async def clear(self) -> int:
         """Delete this namespace's keys (a test or a notebook starting over); how many."""
-        try:
-            keys = [k async for k in self.client.scan_iter(match=f"{self.prefix}*", count=1000)]
-            return await self.client.delete(*keys) if keys else 0
-        except unavailable_errors() as exc:
-            raise unavailable(self.url, exc) from exc
+        return await clear_namespace(self.client, self.url, self.prefix)
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -44,11 +44,9 @@ import numpy as np
 from razorlab.clock import Clock, ManualClock
 from razorlab.errors import ValidationError
 from razorlab.infra.backends.redis_conn import (
-    NAMESPACE_RE,
-    redis_url_from_env,
+    connect,
     sync_client,
-    unavailable,
-    unavailable_errors,
+    translated,
 )
 from razorlab.social.timelines.strategies import (
     TIMELINE_CAP,
@@ -104,18 +102,9 @@ class _RedisTimelineMixin(Strategy):
         **options: float,
     ):
         super().__init__(graph, store, clock, cap, **options)
-        url = url or redis_url_from_env()
-        if client is None and url is None:
-            raise ValidationError(
-                "no Redis URL: pass url= or set RAZORLAB_REDIS_URL (`make services`)", field="url"
-            )
-        if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
-            raise ValidationError(
-                f"namespace must be a plain name, got {namespace!r}", field="namespace"
-            )
-        self.url = url or "(client)"
-        self.client = client if client is not None else sync_client(url)
-        self.prefix = f"{KEY_PREFIX}:{namespace}:"
+        self.url, self.client, self.prefix = connect(
+            url, client, namespace, key_prefix=KEY_PREFIX, make=sync_client
+        )
         self.counters = RedisCounters()
 
     # -- Redis plumbing -----------------------------------------------------------------
@@ -127,15 +116,13 @@ class _RedisTimelineMixin(Strategy):
 
     def _run(self, build: Callable[[Any], None], *, transaction: bool = False) -> list[Any]:
         """One round trip: ``build`` queues commands on a pipeline, which is then sent."""
-        try:
+        with translated(self.url):
             pipe = self.client.pipeline(transaction=transaction)
             build(pipe)
             n = len(pipe)
             if n == 0:
                 return []
             out = pipe.execute()
-        except unavailable_errors() as exc:
-            raise unavailable(self.url, exc) from exc
         self.counters.round_trips += 1
         self.counters.commands += n
         return out
@@ -255,20 +242,16 @@ class _RedisTimelineMixin(Strategy):
     @property
     def stored_entries(self) -> int:
         """Tweet ids held in all home timelines of this namespace (``SCAN`` + ``ZCARD``)."""
-        try:
+        with translated(self.url):
             keys = list(self.client.scan_iter(match=f"{self.prefix}home:*", count=1000))
-        except unavailable_errors() as exc:
-            raise unavailable(self.url, exc) from exc
         return int(sum(self._run(lambda p: [p.zcard(key) for key in keys])))
 
     def clear(self) -> int:
         """Delete this namespace's keys (a test or a benchmark starting over); how many."""
-        try:
+        with translated(self.url):
             keys = list(self.client.scan_iter(match=f"{self.prefix}*", count=1000))
             for start in range(0, len(keys), 1000):
                 self.client.delete(*keys[start : start + 1000])
-        except unavailable_errors() as exc:
-            raise unavailable(self.url, exc) from exc
         return len(keys)
 
     def close(self) -> None:
