@@ -126,10 +126,13 @@ def test_engine_errors_map_to_razorpay_codes_and_reasons():
 
 # ----- the property: random requests never get a 5xx or a non-contract body -----------------
 SEGMENTS = ["v1", "payments", "refunds", "refund", "capture", "pay_x", "rfnd_x", "mer_x", "",
-            "..", "%", "0", "-1", "v2"]  # fmt: skip
+            "..", "%", "0", "-1", "v2", "orders", "order_x", "checkout", "pay", "otp_submit",
+            "upi_collect"]  # fmt: skip
 ROUTES = ["/v1/payments/{}", "/v1/payments", "/v1/payments/{}/capture", "/v1/payments/{}/refund",
           "/v1/payments/{}/refunds", "/v1/payments/{}/refunds/{}", "/v1/refunds",
-          "/v1/refunds/{}"]  # fmt: skip
+          "/v1/refunds/{}", "/v1/orders", "/v1/orders/{}", "/v1/orders/{}/payments",
+          "/v1/checkout/{}/pay", "/v1/checkout/payments/{}/otp_submit",
+          "/v1/checkout/payments/{}/upi_collect"]  # fmt: skip
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 QUERY_KEYS = ["from", "to", "count", "skip", "x"]
 QUERY_VALUES = ["-1e20", "1e23", "1e30", "1", "-1", "0", "100", "101", "nan", "", "٣", "9" * 30]
@@ -139,7 +142,8 @@ JSON_VALUES = st.recursive(
                                                                  max_size=4),
     max_leaves=12,
 )  # fmt: skip
-FIELDS = ["amount", "currency", "method", "vpa", "speed", "notes", "receipt", "card"]
+FIELDS = ["amount", "currency", "method", "vpa", "speed", "notes", "receipt", "card", "order_id",
+          "partial_payment", "payment_capture", "otp", "approve"]  # fmt: skip
 BODIES = st.one_of(
     st.none(),
     st.binary(max_size=64),
@@ -152,7 +156,8 @@ HEADER_TEXT = st.text(alphabet=string.ascii_letters + string.digits + " -_:=", m
 @st.composite
 def requests(draw, pids):
     if draw(st.integers(0, 3)):  # mostly a real route with a real, foreign or made-up id
-        ids = st.one_of(st.sampled_from([*pids, "pay_x", "rfnd_x"]), st.sampled_from(pids),
+        made_up = ["pay_x", "rfnd_x", "order_x"]
+        ids = st.one_of(st.sampled_from([*pids, *made_up]), st.sampled_from(pids),
                         st.text(max_size=12))  # fmt: skip
         template = draw(st.sampled_from(ROUTES))
         path = template.format(*(quote(draw(ids), safe="") for _ in range(2)))
@@ -164,7 +169,9 @@ def requests(draw, pids):
     query = draw(st.lists(st.tuples(st.sampled_from(QUERY_KEYS), st.sampled_from(QUERY_VALUES)),
                           max_size=3))  # fmt: skip
     headers = {}
-    auth = draw(st.sampled_from(["good", "good", "good", "good", "lower", "none", "junk"]))
+    auth = draw(
+        st.sampled_from(["good", "good", "good", "good", "lower", "public", "none", "junk"])
+    )
     if auth == "junk":
         headers["Authorization"] = draw(HEADER_TEXT)
     headers["Content-Type"] = draw(st.sampled_from(["application/json", "text/plain", ""]))
@@ -174,9 +181,20 @@ def requests(draw, pids):
     return path + ("?" + urlencode(query) if query else ""), auth, headers, draw(BODIES)
 
 
+async def _open_checkout(client, gw, merchant):
+    """An order and a card checkout on it waiting for its OTP: (order id, payment id)."""
+    order = await gw.create_order(merchant.id, {"amount": 100_000, "currency": "INR"})
+    form = {"method": "card", "card": {"number": "4111111111111111", "expiry_month": 12,
+                                       "expiry_year": 2099}}  # fmt: skip
+    resp = await client.post(f"/v1/checkout/{order.id}/pay", json=form,
+                             headers=_auth(merchant.key_id, ""))  # fmt: skip
+    return order.id, (await resp.json())["razorpay_payment_id"]
+
+
 @pytest.fixture(scope="module")
 def served():
-    """One gateway with a captured payment, served on a loop the property test drives."""
+    """One gateway with a captured payment, an order and a checkout awaiting its OTP, served
+    on a loop the property test drives."""
     from razorlab.clock import ManualClock
 
     loop = asyncio.new_event_loop()
@@ -184,22 +202,26 @@ def served():
     good = _auth(merchant.key_id, secret)
     pid = loop.run_until_complete(gw.create_payment(merchant.id, UPI)).body["id"]
     loop.run_until_complete(gw.capture(merchant.id, pid))
-    yield loop, client, good, merchant, secret, pid
+    oid, waiting = loop.run_until_complete(_open_checkout(client, gw, merchant))
+    yield loop, client, good, merchant, secret, [pid, oid, waiting]
     loop.run_until_complete(_close(client, gw))
     loop.close()
 
 
 def test_no_request_gets_a_5xx_or_a_body_outside_the_contract(served):
-    loop, client, good, merchant, secret, pid = served
+    loop, client, good, merchant, secret, ids = served
+    pid = ids[0]
 
     @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(requests([merchant.id, pid, f"{pid[:-1]}0"]))  # ours, a real one, a near miss
+    @given(requests([merchant.id, *ids, f"{pid[:-1]}0"]))  # ours, real ones, a near miss
     def check(request):
         target, auth, headers, body = request
         if auth == "good":
             headers = {**headers, **good}
         elif auth == "lower":
             headers = {**headers, **_auth(merchant.key_id, secret, "basic")}
+        elif auth == "public":  # the key id alone, as Checkout.js sends it
+            headers = {**headers, **_auth(merchant.key_id, "")}
 
         async def send(method):
             resp = await client.request(

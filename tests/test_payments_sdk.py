@@ -6,39 +6,16 @@ and prefixes every path with ``/v1``; it raises ``BadRequestError`` when the err
 razorlab's error contract matters.
 """
 
-import asyncio
-
 import pytest
-import requests
 
-from razorlab.payments.api import create_app, start_server
-from razorlab.payments.bank import SimulatedBank
-from razorlab.payments.gateway import Gateway
+from tests import payments_support as support
+from tests.payments_support import UPI
+from tests.payments_support import call as _call
 
 razorpay = pytest.importorskip("razorpay")
 from razorpay.errors import BadRequestError  # noqa: E402
 
-UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
-
-
-@pytest.fixture
-async def sdk(clock):
-    """A razorlab server on a free 127.0.0.1 port and an SDK client for one merchant."""
-    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=11)
-    merchant, secret = await gw.create_merchant("Acme")
-    runner, url = await start_server(create_app(gw), "127.0.0.1", 0)
-    session = requests.Session()
-    session.trust_env = False  # never route 127.0.0.1 through a proxy from the environment
-    client = razorpay.Client(session=session, auth=(merchant.key_id, secret), base_url=url)
-    yield client, gw
-    session.close()
-    await runner.cleanup()
-    await gw.close()
-
-
-def _call(fn, *args, **kwargs):
-    """The SDK is synchronous: run it on a thread so the server keeps serving."""
-    return asyncio.to_thread(fn, *args, **kwargs)
+sdk_server, sdk = support.sdk_server, support.sdk  # the shared fixtures
 
 
 async def test_capture_refund_retry_and_fetch_through_the_sdk(sdk):

@@ -5,9 +5,10 @@ Learners use ``from razorlab.payments import Gateway, SimulatedBank, ...``. The 
 (:mod:`~razorlab.payments.methods`), a per-merchant token bucket and breakers per bank
 route (from :mod:`razorlab.infra`), SQLite storage without a transaction across the bank
 call (:mod:`~razorlab.payments.store`), the simulated bank (:mod:`~razorlab.payments.bank`),
-reconciliation, the auto-refund sweeper and an outbox of signed webhooks. Refunds follow
-Razorpay (:mod:`~razorlab.payments.refunds`) and every API error is Razorpay's contract
-(:mod:`~razorlab.payments.error_contract`). The generic
+reconciliation, the auto-refund sweeper and an outbox of signed webhooks. Refunds
+(:mod:`~razorlab.payments.refunds`), orders (:mod:`~razorlab.payments.orders`) and
+checkout's signed result (:mod:`~razorlab.payments.checkout`) follow Razorpay, and every
+API error is Razorpay's contract (:mod:`~razorlab.payments.error_contract`). The generic
 building blocks (breaker, rate limit, cache, sharding, latency budget) live in
 :mod:`razorlab.infra`; UPI has its own package, :mod:`razorlab.upi`.
 """
@@ -22,6 +23,7 @@ from razorlab.payments.bank import (
     SimulatedBank,
     test_instruments_table,
 )
+from razorlab.payments.checkout import Checkout
 from razorlab.payments.drill import per_second, run_drill
 from razorlab.payments.error_contract import razorpay_error
 from razorlab.payments.gateway import Gateway, PaymentFailed, Response, SimulatedCrash, crash_at
@@ -33,6 +35,7 @@ from razorlab.payments.idempotency import (
 )
 from razorlab.payments.loadtest import LoadResult, load_test
 from razorlab.payments.methods import luhn_valid, parse_payment_request
+from razorlab.payments.orders import Order, OrderStatus, checkout_signature
 from razorlab.payments.payment import (
     TRANSITIONS,
     IllegalTransition,
@@ -61,6 +64,7 @@ __all__ = [
     "AutoRefundSweeper",
     "BankOutcome",
     "BankProfile",
+    "Checkout",
     "DECLINE_CARD",
     "Gateway",
     "IDEMPOTENCY_TTL_S",
@@ -68,6 +72,8 @@ __all__ = [
     "IdempotencyKeyReused",
     "IllegalTransition",
     "LoadResult",
+    "Order",
+    "OrderStatus",
     "Payment",
     "PaymentFailed",
     "PaymentStatus",
@@ -88,6 +94,7 @@ __all__ = [
     "TEST_INSTRUMENTS",
     "TRANSITIONS",
     "WebhookDispatcher",
+    "checkout_signature",
     "create_app",
     "load_test",
     "luhn_valid",

@@ -16,6 +16,14 @@ POST    ``/v1/payments/{id}/refund``              ``amount`` (default: the rest)
                                                   ``X-Refund-Idempotency``
 GET     ``/v1/payments/{id}/refunds[/{rid}]``     a payment's refunds, or one of them
 GET     ``/v1/refunds``, ``/v1/refunds/{id}``     the merchant's refunds, or one
+POST    ``/v1/orders``                            ``amount`` ≥ 100 paise, ``currency`` INR,
+                                                  ``receipt``, ``notes``, ``partial_payment``
+GET     ``/v1/orders``, ``/v1/orders/{id}``       the merchant's orders (``from``, ``to``,
+                                                  ``count``, ``skip``), or one
+GET     ``/v1/orders/{id}/payments``              the order's payments
+PATCH   ``/v1/orders/{id}``                       ``{"notes": {...}}``
+POST    ``/v1/checkout/...``                      the customer's steps, key id only
+                                                  (:mod:`razorlab.payments.checkout`)
 ======  ========================================  ========================================
 
 ``POST /v1/payments/{id}/refunds`` is kept as an alias of ``/refund`` (razorlab's
@@ -44,17 +52,20 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from razorlab.errors import NotFoundError, RazorlabError, ValidationError
+from razorlab.payments.checkout import Checkout
 from razorlab.payments.error_contract import server_error
 from razorlab.payments.gateway import Gateway, Response
 from razorlab.payments.refunds import REFUND_KEY_HEADER
 from razorlab.payments.store import Merchant
 
-__all__ = ["create_app", "start_server", "MAX_BODY_BYTES", "Unauthorized"]
+__all__ = ["create_app", "start_server", "MAX_BODY_BYTES", "Unauthorized", "CHECKOUT_PREFIX"]
 
 MAX_BODY_BYTES = 16 * 1024  # a payment request is < 1 KiB; 16 KiB leaves room, stops abuse
 AUTH_CACHE_SIZE = 10_000  # verified credentials remembered in-process
 GATEWAY_KEY = web.AppKey("gateway", Gateway)
 MERCHANT_KEY = web.RequestKey("merchant", Merchant)  # the authenticated merchant
+CHECKOUT_KEY = web.AppKey("checkout", Checkout)
+CHECKOUT_PREFIX = "/v1/checkout/"  # the customer's routes: key id only, as Checkout.js
 _log = logging.getLogger(__name__)
 
 
@@ -86,7 +97,8 @@ class _Credentials:
         self.gateway = gateway
         self._known: OrderedDict[tuple[str, str], Merchant] = OrderedDict()
 
-    async def merchant(self, header: str | None) -> Merchant:
+    async def merchant(self, header: str | None, *, key_id_only: bool = False) -> Merchant:
+        """The merchant the header names; ``key_id_only``: the public key id suffices."""
         scheme, _, token = (header or "").strip().partition(" ")
         if scheme.lower() != "basic":  # RFC 7235: the auth scheme is case-insensitive
             raise Unauthorized("use HTTP Basic auth with key_id:key_secret")
@@ -96,6 +108,11 @@ class _Credentials:
             )
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("malformed Basic credentials") from None
+        if key_id_only:
+            public = await self.gateway.store.merchant_by_key_id(key_id)
+            if public is None:
+                raise Unauthorized("the key id is wrong")
+            return public
         cached = self._known.get((key_id, secret))
         if cached is not None:
             return cached
@@ -155,11 +172,21 @@ CREDENTIALS_KEY = web.AppKey("credentials", _Credentials)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def _is_checkout(request: web.Request) -> bool:
+    """Did the router match a checkout route? (Decided by the route, not the raw path, so
+    no spelling of a merchant route can pass with the public key id alone.)"""
+    resource = request.match_info.route.resource
+    return resource is not None and resource.canonical.startswith(CHECKOUT_PREFIX)
+
+
 @web.middleware
 async def _errors_and_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         creds = request.app[CREDENTIALS_KEY]
-        request[MERCHANT_KEY] = await creds.merchant(request.headers.get("Authorization"))
+        request[MERCHANT_KEY] = await creds.merchant(
+            request.headers.get("Authorization"),
+            key_id_only=_is_checkout(request),
+        )
         return await handler(request)
     except RazorlabError as err:
         return _error(err)
@@ -234,11 +261,55 @@ async def _list_refunds(request: web.Request) -> web.Response:
     return _collection(refunds)
 
 
+async def _create_order(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY_KEY]
+    order = await gateway.create_order(request[MERCHANT_KEY].id, await _body(request))
+    return web.json_response(order.to_json())
+
+
+async def _get_order(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY_KEY]
+    order = await gateway.get_order(request[MERCHANT_KEY].id, request.match_info["id"])
+    return web.json_response(order.to_json())
+
+
+async def _list_orders(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY_KEY]
+    orders = await gateway.list_orders(request[MERCHANT_KEY].id, **_page(request))
+    return _collection([o.to_json() for o in orders])
+
+
+async def _order_payments(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY_KEY]
+    payments = await gateway.order_payments(request[MERCHANT_KEY].id, request.match_info["id"])
+    return _collection([p.to_json() for p in payments])
+
+
+async def _edit_order(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY_KEY]
+    order = await gateway.edit_order(
+        request[MERCHANT_KEY].id, request.match_info["id"], await _body(request)
+    )
+    return web.json_response(order.to_json())
+
+
+def _checkout_step(name: str) -> Handler:
+    """A checkout route calling ``Checkout.<name>(merchant_id, id, body)``."""
+
+    async def handler(request: web.Request) -> web.Response:
+        step = getattr(request.app[CHECKOUT_KEY], name)
+        body = await _body(request)
+        return _json(await step(request[MERCHANT_KEY].id, request.match_info["id"], body))
+
+    return handler
+
+
 def create_app(gateway: Gateway) -> web.Application:
     """The aiohttp application serving ``gateway`` (it does not own or close the gateway)."""
     app = web.Application(middlewares=[_errors_and_auth], client_max_size=MAX_BODY_BYTES)
     app[GATEWAY_KEY] = gateway
     app[CREDENTIALS_KEY] = _Credentials(gateway)
+    app[CHECKOUT_KEY] = Checkout(gateway)
     app.router.add_post("/v1/payments", _create)
     app.router.add_get("/v1/payments", _list)
     app.router.add_get("/v1/payments/{id}", _get)
@@ -249,6 +320,14 @@ def create_app(gateway: Gateway) -> web.Application:
     app.router.add_get("/v1/payments/{id}/refunds/{refund_id}", _get_refund)
     app.router.add_get("/v1/refunds", _list_refunds)
     app.router.add_get("/v1/refunds/{refund_id}", _get_refund)
+    app.router.add_post("/v1/orders", _create_order)
+    app.router.add_get("/v1/orders", _list_orders)
+    app.router.add_get("/v1/orders/{id}", _get_order)
+    app.router.add_patch("/v1/orders/{id}", _edit_order)
+    app.router.add_get("/v1/orders/{id}/payments", _order_payments)
+    app.router.add_post(CHECKOUT_PREFIX + "{id}/pay", _checkout_step("pay"))
+    for step in ("otp_submit", "upi_collect"):
+        app.router.add_post(CHECKOUT_PREFIX + "payments/{id}/" + step, _checkout_step(step))
     return app
 
 

@@ -65,6 +65,8 @@ _PAYMENT_SOURCE = {
     "PAYMENT_DECLINED": "bank",
     "BANK_UNAVAILABLE": "gateway",
     "BANK_NO_RECORD": "gateway",
+    "UPI_COLLECT_DECLINED": "customer",
+    "ORDER_ALREADY_PAID": "business",
 }
 
 

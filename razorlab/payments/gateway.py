@@ -26,6 +26,13 @@ Design note — where it differs from the seed and why:
 Capture and refund use the same discipline: the decision commits first (with its
 outbox row), then the bank is told; refunds carry their own id, which the bank
 de-duplicates, so re-sending one after a crash is safe.
+
+Orders (:mod:`razorlab.payments.orders`, Razorpay's Orders API): a payment naming an
+``order_id`` must be for the order's amount due and currency; its intent counts an
+attempt on the order and its capture adds to ``amount_paid``, each in the transaction
+that moves the payment. Work on one order is queued in this process (as refunds of one
+payment are), so two payments of an order cannot both be taken in-process; across
+processes the store's conditional update refuses the second (a 400, nothing changed).
 """
 
 from __future__ import annotations
@@ -56,6 +63,13 @@ from razorlab.payments.idempotency import (
 )
 from razorlab.payments.ids import IdFactory
 from razorlab.payments.methods import PaymentRequest, parse_payment_request
+from razorlab.payments.orders import (
+    Order,
+    UnknownId,
+    checkout_signature,
+    parse_order_edit,
+    parse_order_request,
+)
 from razorlab.payments.payment import Payment, PaymentStatus
 from razorlab.payments.refunds import (
     RefundKeyReused,
@@ -88,7 +102,9 @@ class PaymentFailed(RazorlabError):
 
     @property
     def metadata(self) -> dict[str, str]:
-        return {"payment_id": self.payment.id}
+        if self.payment.order_id is None:
+            return {"payment_id": self.payment.id}
+        return {"payment_id": self.payment.id, "order_id": self.payment.order_id}
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "metadata": self.metadata}
@@ -135,6 +151,8 @@ _DECLINE_TEXT = {
     "PAYMENT_DECLINED": "the bank declined the payment",
     "BANK_UNAVAILABLE": "the bank could not process the payment; nothing was charged",
     "BANK_NO_RECORD": "the bank never received the payment; nothing was charged",
+    "UPI_COLLECT_DECLINED": "the customer declined the UPI collect request",
+    "ORDER_ALREADY_PAID": "the order was paid by another payment; nothing was charged",
 }
 
 
@@ -213,39 +231,70 @@ class Gateway:
             if key is not None:
                 check_key(key)
                 fingerprint = request_fingerprint("POST", "/v1/payments", body)
-            if self.limiter is not None:
-                self._step("rate-limit", self.limiter.acquire, merchant_id)
-            breaker = self.breakers.get(request.method.route)
-            if breaker.state is BreakerState.OPEN:  # fail fast — but a finished key still replays
-                stored = await self.keys.existing(merchant_id, key, fingerprint) if key else None
-                if stored is not None:
-                    return self._replay(stored)
-                breaker.reject_if_open()  # may have gone half-open during the lookup
-            if await self.cache.get(merchant_id) is None:
-                raise NotFoundError(f"no merchant {merchant_id}", field="merchant_id")
-            self.trace.append("cache: merchant config")
-            payment = Payment(
-                id=self.ids.new("pay"), merchant_id=merchant_id, amount=request.amount,
-                method=request.method.name, auto_capture=request.auto_capture,
-                method_details=request.method.details(), created_at=self.clock.now(),
-            )  # fmt: skip
-            stored = await self._persist_intent(payment, key, fingerprint)
-            if stored is not None:
-                return self._replay(stored)
-            self.trace.append(
-                "tx: persist intent (created)" + (" + claim idempotency key" if key else "")
-            )
-            self._crash_point("after_intent")
-            try:
-                self._step("breaker " + request.method.route, breaker.allow)
-            except CircuitOpen:  # half-open and its probes are all out: undo the intent
-                await self._forget_intent(payment, key)
-                raise
-            reply = await self._call_bank(payment, request)
-            return await self._persist_result(payment, reply, key)
+            async with self.order_queue(request.order_id):  # payments of one order queue
+                started = await self.start_payment(merchant_id, request, key, fingerprint)
+                if isinstance(started, Response):
+                    return started
+                return await self.finish_payment(started, request, key)
         except RazorlabError as err:
             self.trace.append(f"rejected: {err.code}")
             return Response.error(err)
+
+    async def start_payment(
+        self, merchant_id: str, request: PaymentRequest, key: str | None = None,
+        fingerprint: str = "", *, auto_capture: bool | None = None,
+    ) -> Payment | Response:  # fmt: skip
+        """Up to the committed intent: the ``created`` payment, or a replayed answer.
+
+        The caller holds the order's queue (``order_queue``) if the request names one.
+        """
+        if self.limiter is not None:
+            self._step("rate-limit", self.limiter.acquire, merchant_id)
+        breaker = self.breakers.get(request.method.route)
+        if breaker.state is BreakerState.OPEN:  # fail fast — but a finished key still replays
+            stored = await self.keys.existing(merchant_id, key, fingerprint) if key else None
+            if stored is not None:
+                return self._replay(stored)
+            breaker.reject_if_open()  # may have gone half-open during the lookup
+        if await self.cache.get(merchant_id) is None:
+            raise NotFoundError(f"no merchant {merchant_id}", field="merchant_id")
+        self.trace.append("cache: merchant config")
+        if request.order_id is not None:
+            order = await self.get_order(merchant_id, request.order_id, field="order_id")
+            order.check_payable(request.amount.paise, request.amount.currency)
+        payment = Payment(
+            id=self.ids.new("pay"), merchant_id=merchant_id, amount=request.amount,
+            method=request.method.name,
+            auto_capture=request.auto_capture if auto_capture is None else auto_capture,
+            method_details=request.method.details(), created_at=self.clock.now(),
+            order_id=request.order_id,
+        )  # fmt: skip
+        stored = await self._persist_intent(payment, key, fingerprint)
+        if stored is not None:
+            return self._replay(stored)
+        self.trace.append(
+            "tx: persist intent (created)" + (" + claim idempotency key" if key else "")
+        )
+        self._crash_point("after_intent")
+        return payment
+
+    async def finish_payment(
+        self, payment: Payment, request: PaymentRequest, key: str | None = None
+    ) -> Response:
+        """From the committed intent to the committed result: breaker, bank, persist."""
+        try:
+            self._step(
+                "breaker " + request.method.route, self.breakers.get(request.method.route).allow
+            )
+        except CircuitOpen:  # half-open and its probes are all out: undo the intent
+            await self._forget_intent(payment, key)
+            raise
+        reply = await self._call_bank(payment, request)
+        return await self._persist_result(payment, reply, key)
+
+    def order_queue(self, order_id: str | None) -> contextlib.AbstractAsyncContextManager[None]:
+        """Queue behind other work on ``order_id`` in this process (no-op without one)."""
+        return contextlib.nullcontext() if order_id is None else self._queue(order_id)
 
     async def _persist_intent(
         self, payment: Payment, key: str | None, fingerprint: str
@@ -258,6 +307,9 @@ class Gateway:
                         await self.keys.claim_tx(tx, payment.merchant_id, key, fingerprint,
                                                  payment.id)  # fmt: skip
                     await self.store.insert_payment_tx(tx, payment)
+                    if payment.order_id is not None:
+                        await self.store.order_attempt_tx(tx, payment.order_id,
+                                                          payment.amount.paise)  # fmt: skip
                 return None
             except KeyTaken:
                 stored = await self.keys.existing(payment.merchant_id, key, fingerprint)
@@ -319,7 +371,7 @@ class Gateway:
         response = self.response_for(new)
         async with self.store.transaction() as db:
             if new is not payment:
-                await self.store.update_payment_tx(db, payment, new)
+                await self._update_tx(db, payment, new)
                 await self._events_tx(db, new, self._events_for(new))
             if key is not None:
                 await self.keys.finish_tx(
@@ -344,6 +396,12 @@ class Gateway:
             return ["payment.authorized", "payment.captured"]  # auto-capture: both at once
         return [f"payment.{p.status.value}"]
 
+    async def _update_tx(self, db: Any, before: Payment, after: Payment) -> None:
+        """Move the payment (and, when this captures it, its order) in the caller's tx."""
+        await self.store.update_payment_tx(db, before, after)
+        if after.order_id is not None and after.captured_at and not before.captured_at:
+            await self.store.order_paid_tx(db, after.order_id, after.amount.paise)
+
     async def _events_tx(
         self, db: Any, p: Payment, events: list[str], refund: dict | None = None
     ) -> None:
@@ -360,7 +418,7 @@ class Gateway:
         """Commit a reconciled outcome (and the orphaned idempotency key's response)."""
         response = self.response_for(after)
         async with self.store.transaction() as db:
-            await self.store.update_payment_tx(db, before, after)
+            await self._update_tx(db, before, after)
             await self._events_tx(db, after, self._events_for(after))
             await self.keys.finish_for_payment_tx(
                 db, after.id, StoredResponse(response.status, response.body)
@@ -399,6 +457,65 @@ class Gateway:
                 raise ValidationError(f"{name} must be an integer in [{low}, {high}]", field=name)
         return until
 
+    # ----- orders ------------------------------------------------------------------------
+    async def create_order(self, merchant_id: str, body: object) -> Order:
+        """``POST /v1/orders``: validate, then store a ``created`` order."""
+        request = parse_order_request(body)
+        order = Order(
+            self.ids.new("order"), merchant_id, request.amount, request.receipt, request.notes,
+            request.partial_payment, request.payment_capture, created_at=self.clock.now(),
+        )  # fmt: skip
+        await self.store.insert_order(order)
+        return order
+
+    async def get_order(self, merchant_id: str, order_id: object, *, field: str = "id") -> Order:
+        """One of the merchant's orders; any other id is :class:`UnknownId` (Razorpay's 400)."""
+        order = None
+        if isinstance(order_id, str) and order_id.startswith("order_"):
+            order = await self.store.order(order_id)
+        if order is None or order.merchant_id != merchant_id:
+            raise UnknownId(field)
+        return order
+
+    async def list_orders(
+        self, merchant_id: str, *, since: int = 0, until: int | None = None,
+        count: int = 10, skip: int = 0,
+    ) -> list[Order]:  # fmt: skip
+        until = self._page(since, until, count, skip)
+        return await self.store.orders_of(
+            merchant_id, since=since, until=until, count=count, skip=skip
+        )
+
+    async def order_payments(self, merchant_id: str, order_id: str) -> list[Payment]:
+        """The payments attempted for one of the merchant's orders, oldest first."""
+        order = await self.get_order(merchant_id, order_id)
+        return await self.store.payments_of_order(order.id)
+
+    async def edit_order(self, merchant_id: str, order_id: str, body: object) -> Order:
+        """``PATCH /v1/orders/{id}``: replace the order's ``notes``."""
+        async with self.order_queue(order_id):
+            edited = parse_order_edit(await self.get_order(merchant_id, order_id), body)
+            await self.store.set_order_notes(edited.id, edited.notes)
+        return edited
+
+    async def signed_result(
+        self, merchant_id: str, order_id: str, payment_id: str
+    ) -> dict[str, str]:
+        """What checkout hands the merchant's page for a successful order payment."""
+        secret = await self.store.key_secret(merchant_id)
+        if secret is None:
+            raise ValidationError("this merchant has no signing secret on file", field=None)
+        return {
+            "razorpay_payment_id": payment_id,
+            "razorpay_order_id": order_id,
+            "razorpay_signature": checkout_signature(order_id, payment_id, secret),
+        }
+
+    async def decline(self, payment: Payment, reason: str) -> Response:
+        """Fail a ``created`` payment before any bank call (e.g. the payer said no)."""
+        reply = BankReply(BankOutcome.DECLINED, None, reason)
+        return await self._persist_result(payment, reply, None)
+
     # ----- capture and refunds -----------------------------------------------------------
     async def capture(
         self, merchant_id: str, payment_id: str, amount: object = None,
@@ -410,6 +527,13 @@ class Gateway:
         ``currency``; the HTTP API passes ``required=True`` so both must be present.
         """
         payment = await self._own_payment(merchant_id, payment_id)
+        async with self.order_queue(payment.order_id):
+            return await self._capture(payment, amount, currency, required)
+
+    async def _capture(
+        self, payment: Payment, amount: object, currency: object, required: bool
+    ) -> Payment:
+        payment = await self._own_payment(payment.merchant_id, payment.id)  # re-read in queue
         if required or amount is not None:
             if isinstance(amount, bool) or amount != payment.amount.paise:
                 raise ValidationError(
@@ -421,10 +545,10 @@ class Gateway:
                 raise ValidationError(f"currency must be {payment.currency}", field="currency")
         captured = lifecycle.capture(payment, at=self.clock.now())
         async with self.store.transaction() as db:
-            await self.store.update_payment_tx(db, payment, captured)
+            await self._update_tx(db, payment, captured)
             await self._events_tx(db, captured, ["payment.captured"])
-        await self.cache.invalidate(payment_id)
-        self.bank.capture(payment_id)
+        await self.cache.invalidate(payment.id)
+        self.bank.capture(payment.id)
         return captured
 
     async def _own_payment(self, merchant_id: str, payment_id: object) -> Payment:

@@ -56,7 +56,9 @@ _NETWORKS = (  # (prefix pattern, network) — first match wins
     (re.compile(r"^(5[1-5]|2[2-7])"), "mastercard"),
     (re.compile(r"^(60|65|81|82|508)"), "rupay"),
 )
-_TOP_LEVEL_FIELDS = {"amount", "currency", "method", "card", "vpa", "bank", "auto_capture"}
+_TOP_LEVEL_FIELDS = {
+    "amount", "currency", "method", "card", "vpa", "bank", "auto_capture", "order_id",
+}  # fmt: skip
 
 
 def luhn_valid(number: str) -> bool:
@@ -125,11 +127,12 @@ PaymentMethod = Card | Upi | Netbanking
 
 @dataclass(frozen=True, slots=True)
 class PaymentRequest:
-    """A validated create-payment request."""
+    """A validated create-payment request (``order_id``: the order it pays, if any)."""
 
     amount: Money
     method: PaymentMethod
     auto_capture: bool = False
+    order_id: str | None = None
 
 
 def _int_field(obj: dict, key: str, field: str) -> int:
@@ -207,4 +210,7 @@ def parse_payment_request(body: object, *, now: float) -> PaymentRequest:
     auto_capture = body.get("auto_capture", False)
     if not isinstance(auto_capture, bool):
         raise ValidationError("auto_capture must be true or false", field="auto_capture")
-    return PaymentRequest(amount, method, auto_capture)
+    order_id = body.get("order_id")
+    if order_id is not None and not isinstance(order_id, str):
+        raise ValidationError("order_id must be an order's id", field="order_id")
+    return PaymentRequest(amount, method, auto_capture, order_id)

@@ -101,6 +101,7 @@ class Payment:
     created_at: float = 0.0
     authorized_at: float | None = None
     captured_at: float | None = None
+    order_id: str | None = None  # the order it pays (Razorpay's checkout flow), if any
 
     @property
     def currency(self) -> str:
@@ -133,6 +134,7 @@ class Payment:
             "amount": self.amount.paise,
             "currency": self.currency,
             "status": self.api_status,
+            "order_id": self.order_id,
             "method": self.method,
             **dict(self.method_details),
             "amount_refunded": self.amount_refunded,

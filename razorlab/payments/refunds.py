@@ -26,6 +26,7 @@ from typing import Any
 
 from razorlab.errors import ValidationError
 from razorlab.payments.idempotency import MAX_KEY_LENGTH, request_fingerprint
+from razorlab.payments.notes import parse_notes, parse_receipt
 
 __all__ = [
     "RefundRequest",
@@ -36,16 +37,10 @@ __all__ = [
     "refund_json",
     "REFUND_SPEEDS",
     "REFUND_KEY_HEADER",
-    "MAX_NOTES",
-    "MAX_NOTE_CHARS",
-    "MAX_RECEIPT_CHARS",
 ]
 
 REFUND_SPEEDS = ("normal", "optimum")  # Razorpay: normal (5–7 days) or optimum (instant if it can)
 REFUND_KEY_HEADER = "X-Refund-Idempotency"
-MAX_NOTES = 15  # key-value pairs in ``notes`` (Razorpay's limit)
-MAX_NOTE_CHARS = 256  # characters per note value (Razorpay's limit)
-MAX_RECEIPT_CHARS = 40  # characters in ``receipt`` (Razorpay's limit)
 _FIELDS = frozenset({"amount", "speed", "notes", "receipt"})
 
 
@@ -70,22 +65,6 @@ class RefundRequest:
                 "receipt": self.receipt}  # fmt: skip
 
 
-def _notes(value: object) -> dict[str, Any]:
-    if value is None or value == []:  # Razorpay itself sends [] for "no notes"
-        return {}
-    if not isinstance(value, dict) or len(value) > MAX_NOTES:
-        raise ValidationError(f"notes must be an object of at most {MAX_NOTES} pairs",
-                              field="notes")  # fmt: skip
-    for key, note in value.items():
-        ok = isinstance(note, str | int | float) and not isinstance(note, bool)
-        if not ok or len(str(note)) > MAX_NOTE_CHARS or len(key) > MAX_NOTE_CHARS:
-            raise ValidationError(
-                f"notes.{key!s:.40} must be text or a number of at most {MAX_NOTE_CHARS} chars",
-                field="notes",
-            )
-    return dict(value)
-
-
 def parse_refund_request(body: object) -> RefundRequest:
     """Validate an untrusted refund body; raise ``ValidationError`` naming the field."""
     if body is None:
@@ -103,11 +82,8 @@ def parse_refund_request(body: object) -> RefundRequest:
     speed = body.get("speed", "normal")
     if speed not in REFUND_SPEEDS:
         raise ValidationError(f"speed must be one of {', '.join(REFUND_SPEEDS)}", field="speed")
-    receipt = body.get("receipt")
-    if receipt is not None and (not isinstance(receipt, str) or len(receipt) > MAX_RECEIPT_CHARS):
-        raise ValidationError(f"receipt must be text of at most {MAX_RECEIPT_CHARS} chars",
-                              field="receipt")  # fmt: skip
-    return RefundRequest(amount, speed, _notes(body.get("notes")), receipt)
+    receipt = parse_receipt(body.get("receipt"))
+    return RefundRequest(amount, speed, parse_notes(body.get("notes")), receipt)
 
 
 def check_refund_key(key: object) -> str:

@@ -1,4 +1,4 @@
-"""Durable state on SQLite: merchants, payments, refunds, the outbox, idempotency keys.
+"""Durable state on SQLite: merchants, orders, payments, refunds, the outbox, idempotency keys.
 
 Scenario: the gateway must survive a crash at any instant without charging twice or
 forgetting a charge. The store is where that is decided. Every write happens inside
@@ -20,6 +20,14 @@ many transactions, each isolated by a savepoint — the *group commit* of MySQL 
 PostgreSQL, which is how a database keeps up with many small concurrent writes. WAL journal mode lets a file database's readers proceed during a
 write. State changes are *conditional* updates (``WHERE status = <what I read>``), so
 two racing writers cannot both win: the loser gets a :class:`ConcurrentUpdate`.
+
+Orders (:mod:`razorlab.payments.orders`) follow the same rule: a payment's attempt or
+capture moves its order in the *same* transaction, by a conditional update that refuses
+to push ``amount_paid`` past ``amount`` — so no interleaving can overpay an order.
+The merchant's key secret is kept twice: hashed (``merchants``), to authenticate API
+calls, and as issued (``signing_keys``), because checkout signs ``order_id|payment_id``
+with it (HMAC needs the key itself). Razorpay too must hold it recoverably; a real system keeps that copy in a KMS
+or HSM — the teaching database stores it plainly, a stated simplification.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ import aiosqlite
 
 from razorlab.errors import ConflictError
 from razorlab.money import Money
+from razorlab.payments.orders import ORDER_COLUMNS, Order, OrderAlreadyPaid, order_from_row
 from razorlab.payments.payment import Payment, PaymentStatus
 from razorlab.sqlite import GroupCommitter, open_database
 
@@ -61,6 +70,16 @@ CREATE TABLE IF NOT EXISTS refunds (
     id TEXT PRIMARY KEY, payment_id TEXT NOT NULL REFERENCES payments(id),
     amount INTEGER NOT NULL CHECK (amount > 0), status TEXT NOT NULL, created_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS refunds_by_payment ON refunds(payment_id, created_at);
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL REFERENCES merchants(id),
+    amount INTEGER NOT NULL CHECK (amount > 0), currency TEXT NOT NULL, receipt TEXT,
+    notes TEXT NOT NULL, partial_payment INTEGER NOT NULL, payment_capture INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    amount_paid INTEGER NOT NULL DEFAULT 0 CHECK (amount_paid BETWEEN 0 AND amount),
+    attempts INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_by_merchant ON orders(merchant_id, created_at);
+CREATE TABLE IF NOT EXISTS signing_keys (
+    merchant_id TEXT PRIMARY KEY REFERENCES merchants(id), key_secret TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, merchant_id TEXT NOT NULL, event TEXT NOT NULL,
     body TEXT NOT NULL, created_at REAL NOT NULL, next_attempt_at REAL NOT NULL,
@@ -73,11 +92,18 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     created_at REAL NOT NULL, PRIMARY KEY (merchant_id, key));
 """
 
-#: Refund columns added after the first release: (name, type). ``open`` adds any a file lacks.
-_REFUND_EXTRA_COLUMNS = (
-    ("merchant_id", "TEXT"), ("speed", "TEXT NOT NULL DEFAULT 'normal'"), ("notes", "TEXT"),
-    ("receipt", "TEXT"), ("idem_key", "TEXT"), ("fingerprint", "TEXT"),
-)  # fmt: skip
+#: Columns added after the first release: table -> (name, type). ``open`` adds any a file lacks.
+_EXTRA_COLUMNS = {
+    "refunds": (
+        ("merchant_id", "TEXT"), ("speed", "TEXT NOT NULL DEFAULT 'normal'"), ("notes", "TEXT"),
+        ("receipt", "TEXT"), ("idem_key", "TEXT"), ("fingerprint", "TEXT"),
+    ),
+    "payments": (("order_id", "TEXT"),),
+}  # fmt: skip
+_PAYMENTS_BY_ORDER_INDEX = (
+    "CREATE INDEX IF NOT EXISTS payments_by_order ON payments(order_id, created_at) "
+    "WHERE order_id IS NOT NULL"
+)
 #: One refund per (merchant, X-Refund-Idempotency key): the database enforces the replay rule.
 _REFUND_KEY_INDEX = (
     "CREATE UNIQUE INDEX IF NOT EXISTS refunds_by_key ON refunds(merchant_id, idem_key) "
@@ -91,7 +117,7 @@ _REFUND_SELECT = (
 _PAYMENT_COLUMNS = (
     "id, merchant_id, amount, currency, method, method_details, status, amount_refunded, "
     "auto_capture, bank_reference, error_code, error_description, created_at, authorized_at, "
-    "captured_at"
+    "captured_at, order_id"
 )
 
 
@@ -165,6 +191,7 @@ def _row_to_payment(row: tuple) -> Payment:
         created_at=row[12],
         authorized_at=row[13],
         captured_at=row[14],
+        order_id=row[15],
     )
 
 
@@ -173,7 +200,7 @@ def _payment_values(p: Payment) -> tuple:
         p.id, p.merchant_id, p.amount.paise, p.currency, p.method,
         json.dumps([list(pair) for pair in p.method_details]), p.status.value,
         p.amount_refunded, int(p.auto_capture), p.bank_reference, p.error_code,
-        p.error_description, p.created_at, p.authorized_at, p.captured_at,
+        p.error_description, p.created_at, p.authorized_at, p.captured_at, p.order_id,
     )  # fmt: skip
 
 
@@ -188,11 +215,13 @@ class PaymentStore:
     @classmethod
     async def open(cls, path: str = ":memory:") -> PaymentStore:
         db = await open_database(path, SCHEMA)
-        have = {row[1] for row in await db.execute_fetchall("PRAGMA table_info(refunds)")}
-        for name, kind in _REFUND_EXTRA_COLUMNS:  # a file from an older razorlab: migrate it
-            if name not in have:
-                await db.execute(f"ALTER TABLE refunds ADD COLUMN {name} {kind}")
+        for table, columns in _EXTRA_COLUMNS.items():  # a file from an older razorlab: migrate
+            have = {row[1] for row in await db.execute_fetchall(f"PRAGMA table_info({table})")}
+            for name, kind in columns:
+                if name not in have:
+                    await db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
         await db.execute(_REFUND_KEY_INDEX)
+        await db.execute(_PAYMENTS_BY_ORDER_INDEX)
         return cls(db)
 
     async def close(self) -> None:
@@ -249,6 +278,7 @@ class PaymentStore:
                     merchant.webhook_url, merchant.webhook_secret, now,
                 ),
             )  # fmt: skip
+            await db.execute("INSERT INTO signing_keys VALUES (?, ?)", (merchant.id, key_secret))
 
     async def authenticate(self, key_id: str, key_secret: str) -> Merchant | None:
         """The merchant owning this key pair, or ``None`` (compared in constant time)."""
@@ -268,10 +298,25 @@ class PaymentStore:
         )
         return Merchant(*row) if row else None
 
+    async def merchant_by_key_id(self, key_id: str) -> Merchant | None:
+        """The merchant owning a (public) key id: how Checkout.js identifies a merchant."""
+        row = await self.fetchone(
+            "SELECT id, name, key_id, webhook_secret, webhook_url FROM merchants WHERE key_id = ?",
+            (key_id,),
+        )
+        return Merchant(*row) if row else None
+
+    async def key_secret(self, merchant_id: str) -> str | None:
+        """The merchant's key secret as issued (``None`` for merchants from older files)."""
+        row = await self.fetchone(
+            "SELECT key_secret FROM signing_keys WHERE merchant_id = ?", (merchant_id,)
+        )
+        return row[0] if row else None
+
     # ----- payments (the *_tx methods run inside a caller's transaction) ------------------
     @staticmethod
     def insert_payment_sql(p: Payment) -> tuple[str, tuple]:
-        sql = f"INSERT INTO payments ({_PAYMENT_COLUMNS}) VALUES ({', '.join('?' * 15)})"
+        sql = f"INSERT INTO payments ({_PAYMENT_COLUMNS}) VALUES ({', '.join('?' * 16)})"
         return sql, _payment_values(p)
 
     @staticmethod
@@ -321,6 +366,14 @@ class PaymentStore:
         )
         return [_row_to_payment(r) for r in rows]
 
+    async def payments_of_order(self, order_id: str) -> list[Payment]:
+        """An order's payments, oldest first (the order's history of attempts)."""
+        rows = await self.fetchall(
+            f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = ? ORDER BY created_at, id",
+            (order_id,),
+        )
+        return [_row_to_payment(r) for r in rows]
+
     async def payments_in(self, status: PaymentStatus, *, before: float) -> list[Payment]:
         """Payments in ``status`` whose relevant timestamp is before ``before`` (oldest first)."""
         column = "authorized_at" if status is PaymentStatus.AUTHORIZED else "created_at"
@@ -334,6 +387,58 @@ class PaymentStore:
     async def count_payments(self) -> int:
         row = await self.fetchone("SELECT COUNT(*) FROM payments")
         return int(row[0]) if row else 0
+
+    # ----- orders ------------------------------------------------------------------------
+    async def insert_order(self, order: Order) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                f"INSERT INTO orders ({ORDER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                order.row(),
+            )
+
+    async def order(self, order_id: str) -> Order | None:
+        row = await self.fetchone(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
+        return order_from_row(row) if row else None
+
+    async def orders_of(
+        self, merchant_id: str, *, since: float, until: float, count: int, skip: int
+    ) -> list[Order]:
+        """A merchant's orders created in [since, until], newest first."""
+        rows = await self.fetchall(
+            f"SELECT {ORDER_COLUMNS} FROM orders WHERE merchant_id = ? "
+            "AND created_at BETWEEN ? AND ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            (merchant_id, since, until, count, skip),
+        )
+        return [order_from_row(r) for r in rows]
+
+    async def set_order_notes(self, order_id: str, notes: dict) -> None:
+        async with self.transaction() as db:
+            await db.execute("UPDATE orders SET notes = ? WHERE id = ?",
+                             (json.dumps(notes), order_id))  # fmt: skip
+
+    @staticmethod
+    async def order_attempt_tx(db: Batch, order_id: str, paise: int) -> None:
+        """A payment of ``paise`` is attempted: count it; refuse it if it would overpay."""
+        await db.execute(
+            "UPDATE orders SET attempts = attempts + 1, status = CASE status "
+            "WHEN 'created' THEN 'attempted' ELSE status END "
+            "WHERE id = ? AND status != 'paid' AND amount_paid + ? <= amount",
+            (order_id, paise),
+            expect_rows=1,
+            error=OrderAlreadyPaid(f"order {order_id} cannot take {paise} more paise"),
+        )
+
+    @staticmethod
+    async def order_paid_tx(db: Batch, order_id: str, paise: int) -> None:
+        """``paise`` of the order were captured; it is ``paid`` once nothing is due."""
+        await db.execute(
+            "UPDATE orders SET amount_paid = amount_paid + ?, status = CASE "
+            "WHEN amount_paid + ? = amount THEN 'paid' ELSE 'attempted' END "
+            "WHERE id = ? AND amount_paid + ? <= amount",
+            (paise, paise, order_id, paise),
+            expect_rows=1,
+            error=OrderAlreadyPaid(f"order {order_id} is already paid"),
+        )
 
     # ----- refunds -----------------------------------------------------------------------
     @staticmethod

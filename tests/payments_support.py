@@ -1,0 +1,70 @@
+"""What the payments tests share: a razorlab server on a free 127.0.0.1 port, and SDK clients.
+
+The official SDK (PyPI ``razorpay``) is synchronous, so tests run its calls on a thread
+(:func:`call`) while the server keeps serving on the test's event loop. Test modules
+import the fixtures they use (``sdk_server``, ``sdk``) from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+from razorlab.payments.api import create_app, start_server
+from razorlab.payments.bank import SimulatedBank
+from razorlab.payments.gateway import Gateway
+
+razorpay = pytest.importorskip("razorpay")
+
+UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
+
+
+@dataclass
+class SdkServer:
+    """A served gateway, its first merchant's SDK client, and a factory for more clients."""
+
+    gw: Gateway
+    url: str
+    key_id: str
+    secret: str
+    sessions: list[requests.Session] = field(default_factory=list)
+
+    def client(self, key_id: str | None = None, secret: str | None = None) -> razorpay.Client:
+        """An SDK client (the first merchant's unless other keys are given)."""
+        session = requests.Session()
+        session.trust_env = False  # never route 127.0.0.1 through a proxy from the environment
+        self.sessions.append(session)
+        auth = (key_id or self.key_id, self.secret if secret is None else secret)
+        return razorpay.Client(session=session, auth=auth, base_url=self.url)
+
+    async def other_merchant(self, name: str = "Other") -> razorpay.Client:
+        merchant, secret = await self.gw.create_merchant(name)
+        return self.client(merchant.key_id, secret)
+
+
+def call(fn, *args, **kwargs):
+    """The SDK is synchronous: run it on a thread so the server keeps serving."""
+    return asyncio.to_thread(fn, *args, **kwargs)
+
+
+@pytest.fixture
+async def sdk_server(clock):
+    """A razorlab server on a free 127.0.0.1 port with one merchant, stopped afterwards."""
+    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=11)
+    merchant, secret = await gw.create_merchant("Acme")
+    runner, url = await start_server(create_app(gw), "127.0.0.1", 0)
+    served = SdkServer(gw, url, merchant.key_id, secret)
+    yield served
+    for session in served.sessions:
+        session.close()
+    await runner.cleanup()
+    await gw.close()
+
+
+@pytest.fixture
+def sdk(sdk_server):
+    """The first merchant's SDK client and the gateway behind the server."""
+    return sdk_server.client(), sdk_server.gw
