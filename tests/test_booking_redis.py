@@ -22,7 +22,15 @@ from razorlab.social.booking import (
     StaleToken,
 )
 from razorlab.social.booking.redis_holds import RedisSeatHolds, RedisSeatStore
-from razorlab.social.booking.redis_race import race_two_clients
+from razorlab.social.booking.redis_race import (
+    STORED_FENCE,
+    STORED_LOSS,
+    STORED_RACE,
+    find_redis,
+    race_two_clients,
+    redis_forgets,
+    stale_confirm,
+)
 from razorlab.social.booking.simulation import popular_show, rush_requests
 
 T0 = EPOCH_2026
@@ -45,6 +53,22 @@ async def test_get_then_set_double_books_on_real_redis_but_set_nx_and_the_script
     assert naive.double_booked and naive.winners == ("amy", "bob") and naive.owner == "bob"
     for fixed in ("set-nx", "lua-hold"):
         assert outcomes[fixed].winners == ("amy",) and outcomes[fixed].owner == "amy", fixed
+
+
+async def test_the_chapter_s_stored_results_are_what_a_real_redis_gives(redis_url):
+    namespace = uuid4().hex
+    assert tuple(await race_two_clients(redis_url, namespace)) == STORED_RACE
+    assert await stale_confirm(redis_url, namespace) == STORED_FENCE
+    assert await redis_forgets(redis_url, namespace) == STORED_LOSS
+
+
+def test_find_redis_answers_only_for_a_redis_that_answers(redis_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("RAZORLAB_REDIS_URL", redis_url)
+    assert find_redis(tmp_path) == redis_url
+    monkeypatch.setenv("RAZORLAB_REDIS_URL", "redis://127.0.0.1:1/0")  # the env var wins
+    assert find_redis() is None
+    monkeypatch.delenv("RAZORLAB_REDIS_URL")
+    assert find_redis(tmp_path) is None, "no .services/redis.url there"
 
 
 async def test_the_script_holds_all_seats_or_none_with_a_real_ttl(holds):
