@@ -1,8 +1,9 @@
-"""`razorlab grade`: hidden tests put back by question id, scored, and robust to learners.
+"""`razorlab grade`: hidden tests put back by question id, judged outside, robust to learners.
 
 Kernels are slow on a shared machine, so one module-scoped run grades every case
 (solution, untouched exercise, half done, passes-self-check-but-not-hidden, cells
 deleted and moved, infinite loop, broken JSON) two at a time; tests read its rows.
+Cheats have their own suite (test_grading_adversarial.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from razorlab.grading.autograde import (
     ERROR,
     GRADED,
     GRADER_KEY,
-    TIMED_OUT,
+    Grader,
     NotebookScore,
     assemble,
     collect_notebooks,
@@ -30,11 +31,11 @@ from razorlab.grading.autograde import (
 from razorlab.grading.build import build_exercise, notebook_json, read_notebook
 from razorlab.grading.commands import score_table, write_csv, write_feedback, write_json
 from razorlab.grading.notebook_tags import parse_solution, question_id
+from tests.grading_support import SOLUTIONS, USE_SANDBOX, cli_sandbox_args
 
-SOLUTIONS = Path(__file__).parent / "fixtures" / "grading" / "solutions"
 FIXTURE = SOLUTIONS / "fx_exercises.ipynb"
-HIDDEN_SOURCE = 'format_inr(0) == "₹0.00"'  # a line of a hidden test: must never be shown
-TIMEOUT_S = 10.0  # generous for a tiny notebook on a busy machine; the loop uses all of it
+HIDDEN_SOURCE = "for paise in (0, 5, 123_456_789)"  # a line of a hidden test: never shown
+CELL_TIMEOUT_S = 5.0  # the infinite loop uses all of it
 
 
 def _write(path: Path, nb: dict) -> None:
@@ -84,7 +85,8 @@ def _submissions(folder: Path) -> None:
 def rows(tmp_path_factory) -> dict[str, NotebookScore]:
     folder = tmp_path_factory.mktemp("submissions")
     _submissions(folder)
-    graded = grade_all([folder], SOLUTIONS, timeout=TIMEOUT_S, jobs=2)
+    grader = Grader(SOLUTIONS, timeout=60, cell_timeout=CELL_TIMEOUT_S, use_sandbox=USE_SANDBOX)
+    graded = grade_all([folder], grader, jobs=2)
     return {Path(r.path).relative_to(folder).as_posix(): r for r in graded}
 
 
@@ -113,8 +115,8 @@ def test_half_done_gets_partial_credit(rows):
 def test_passing_the_self_check_is_not_enough_and_hidden_source_stays_hidden(rows, tmp_path):
     row = rows["dave_fx_exercises.ipynb"]
     q1 = row.questions[0]
-    assert (q1.points, q1.self_check, q1.hidden_passed, q1.hidden_total) == (0, True, 0, 1)
-    assert "zero paise still shows two decimals" in q1.feedback  # the assertion message
+    assert (q1.points, q1.hidden_passed, q1.hidden_total) == (0, 2, 3)
+    assert q1.feedback == "case 'format_inr(0)': a different value."
     write_json(list(rows.values()), tmp_path / "scores.json")
     assert HIDDEN_SOURCE not in (tmp_path / "scores.json").read_text(encoding="utf-8")
 
@@ -125,11 +127,10 @@ def test_deleted_and_moved_cells_are_graded_by_question_id(rows):
     assert "no cell tagged question:q1" in row.questions[0].feedback
 
 
-def test_an_infinite_loop_times_out_without_stopping_the_others(rows):
-    row = rows["0_loop_fx_exercises.ipynb"]
-    assert (row.status, row.points) == (TIMED_OUT, 0)
-    assert "ran longer than 10 s" in row.message
-    assert sum(r.status == GRADED for r in rows.values()) == 5
+def test_an_infinite_loop_costs_only_its_own_cell(rows):
+    row = rows["0_loop_fx_exercises.ipynb"]  # the loop replaced q2's self-check, not its answer
+    assert (row.status, row.points, _points(row)) == (GRADED, 3, {"q1": 1, "q2": 2, "q3": None})
+    assert sum(r.status == GRADED for r in rows.values()) == 6
 
 
 def test_invalid_json_is_an_error_row(rows):
@@ -161,7 +162,7 @@ def test_feedback_reports_mirror_the_submissions_and_hide_the_tests(rows, tmp_pa
     )
     texts = [p.read_text(encoding="utf-8") for p in written]
     assert not any(HIDDEN_SOURCE in t for t in texts)
-    assert any("zero paise still shows two decimals" in t for t in texts)
+    assert any("case 'format_inr(0)': a different value" in t for t in texts)
 
 
 def test_hidden_tests_go_after_the_learners_cells_of_the_same_question():
@@ -170,8 +171,7 @@ def test_hidden_tests_go_after_the_learners_cells_of_the_same_question():
     learner["cells"] = [learner["cells"][i] for i in (0, 1, 5, 6, 2, 3)]  # q2 before q1
     cells = assemble(learner, solution)["cells"]
     roles = [c["metadata"].get(GRADER_KEY, {}).get("hidden") or question_id(c) for c in cells]
-    assert roles == [None, None, "q2", "q2", "q2", "q2", "q1", "q1", "q1", None]
-    assert cells[-1]["metadata"][GRADER_KEY] == {"probe": True}
+    assert roles == [None, None, "q2", "q2", "q2", "q2", "q1", "q1", "q1"]
 
 
 def test_a_deleted_question_gets_its_hidden_tests_at_the_end():
@@ -179,7 +179,7 @@ def test_a_deleted_question_gets_its_hidden_tests_at_the_end():
     learner = read_notebook(FIXTURE)
     learner["cells"] = learner["cells"][:2]
     cells = assemble(learner, solution)["cells"]
-    hidden = [c["metadata"][GRADER_KEY]["hidden"] for c in cells[2:-1]]
+    hidden = [c["metadata"][GRADER_KEY]["hidden"] for c in cells[2:]]
     assert hidden == ["q1", "q2", "q2"]
 
 
@@ -217,7 +217,8 @@ def test_cli_grades_a_broken_file_into_an_error_row_and_writes_json(tmp_path, ca
     broken = tmp_path / "fx_exercises.ipynb"
     broken.write_text("not json", encoding="utf-8")
     out = tmp_path / "scores.json"
-    code = main(["grade", str(broken), "--solutions", str(SOLUTIONS), "--json", str(out)])
+    args = ["grade", str(broken), "--solutions", str(SOLUTIONS), "--json", str(out)]
+    code = main(args + cli_sandbox_args())
     assert code == 0
     assert "error: not a valid notebook" in capsys.readouterr().out
     assert json.loads(out.read_text(encoding="utf-8"))["notebooks"][0]["status"] == ERROR
@@ -230,7 +231,7 @@ def test_cli_grades_a_broken_file_into_an_error_row_and_writes_json(tmp_path, ca
 def test_malformed_notebooks_are_error_rows_with_a_reason(tmp_path, content, reason):
     path = tmp_path / "fx_exercises.ipynb"
     path.write_text(content, encoding="utf-8")
-    row = grade_notebook(path, SOLUTIONS)
+    row = grade_notebook(path, SOLUTIONS, use_sandbox=USE_SANDBOX)
     assert (
         row.status == ERROR
         and row.message.startswith("not a valid notebook")
@@ -241,28 +242,12 @@ def test_malformed_notebooks_are_error_rows_with_a_reason(tmp_path, content, rea
 def test_a_submission_without_a_solution_is_an_error_row(tmp_path):
     path = tmp_path / "unknown_set.ipynb"
     path.write_text("{}", encoding="utf-8")
-    row = grade_notebook(path, SOLUTIONS)
+    row = grade_notebook(path, SOLUTIONS, use_sandbox=USE_SANDBOX)
     assert row.status == ERROR and "no solution notebook" in row.message
-    assert grade_notebook(tmp_path / "gone.ipynb", SOLUTIONS).message == "no such file"
+    gone = grade_notebook(tmp_path / "gone.ipynb", SOLUTIONS, use_sandbox=USE_SANDBOX)
+    assert gone.message == "no such file"
 
 
 def test_cli_refuses_a_missing_solutions_folder(tmp_path, capsys):
     assert main(["grade", str(tmp_path), "--solutions", str(tmp_path / "nope")]) == 2
     assert "not found" in capsys.readouterr().err
-
-
-def test_a_self_check_of_another_exercise_set_earns_nothing():
-    from razorlab.grading import Checker
-    from razorlab.grading.autograde import _PROBE_MARK, _score
-
-    solution = parse_solution(read_notebook(FIXTURE), "fx")
-    Checker(solution.exercise_set)  # registers the set's self-checks, as the grader does
-    learner_q1 = {"cell_type": "code", "metadata": {"tags": ["question:q1"]}, "outputs": []}
-    records = [  # sorted by set, as recorded() returns them: the other set comes last
-        {"set": solution.exercise_set, "qid": "q1", "passed": False, "message": "too low."},
-        {"set": "timelines", "qid": "q1", "passed": True, "message": "correct."},
-    ]
-    probe = {"output_type": "stream", "name": "stdout", "text": _PROBE_MARK + json.dumps(records)}
-    executed = [learner_q1, {"cell_type": "code", "metadata": {}, "outputs": [probe]}]
-    q1 = next(q for q in _score(executed, solution) if q.qid == "q1")
-    assert (q1.points, q1.self_check) == (0, False), "only the notebook's own set counts"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -181,13 +180,12 @@ def _simple() -> dict[tuple[str, str], Callable[[], Iterator[Wrong]]]:
         yield from _numeric(ap, lambda t: lambda yy, s: float(t(average_precision(yy, s))))
 
     def upi_q4() -> Iterator[Wrong]:
-        wants = tuple(upi.compensation(d, m) for d, m in upi.Q4_CASES)
+        wants = upi.q4_expected()
+        want = dict(zip(upi.Q4_CASES, wants, strict=True))
         for f in FACTORS:
-            yield Wrong(
-                f"x{f:g}", lambda d, m, f=f: int(round(upi.compensation(d, m) * f)), wants, f
-            )
+            yield Wrong(f"x{f:g}", lambda d, m, f=f: int(round(want[(d, m)] * f)), wants, f)
         for d in OFFSETS:
-            yield Wrong(f"{d:+d}", lambda dd, m, d=d: upi.compensation(dd, m) + d, wants)
+            yield Wrong(f"{d:+d}", lambda dd, m, d=d: want[(dd, m)] + d, wants)
 
     def ir_q1() -> Iterator[Wrong]:
         wants = tuple(ir.hours_to_exhaust(r, t) for r, t in ir.Q1_CASES)
@@ -218,7 +216,7 @@ def _simple() -> dict[tuple[str, str], Callable[[], Iterator[Wrong]]]:
             success_rates(upi.q2_outcomes())["technical"],
             lambda t: lambda o: t(success_rates(o)["technical"]),
         ),
-        ("upi", "q3"): fn(upi.max_hop_failure(upi.Q3_TARGET, upi.Q3_HOPS)),
+        ("upi", "q3"): fn(upi.q3_expected()),
         ("upi", "q4"): upi_q4,
         ("fraud_detection", "q3"): fn(fd_q3, whole=True),
         ("fraud_detection", "q5"): fd_q5,
@@ -234,12 +232,10 @@ def _simple() -> dict[tuple[str, str], Callable[[], Iterator[Wrong]]]:
         ("incident_response", "q1"): ir_q1,
         ("incident_response", "q2"): ir_q2,
         ("incident_response", "q4"): lambda: _value(ir.extra_mttr(), whole=True),
-        ("interview_toolkit", "q1"): fn(
-            it.storage_tib_per_day(it.Q1_AVG_WRITES, it.Q1_PAYLOAD_BYTES)
-        ),
-        ("interview_toolkit", "q2"): fn(it.bandwidth_gbps(*it.Q2.values())),
-        ("interview_toolkit", "q3"): fn(it.monthly_downtime_min(it.Q3_PATH)),
-        ("interview_toolkit", "q4"): fn(it.cores_needed(*it.Q4.values()), whole=True),
+        ("interview_toolkit", "q1"): fn(it.q1_expected()),
+        ("interview_toolkit", "q2"): fn(it.q2_expected()),
+        ("interview_toolkit", "q3"): fn(it.q3_expected()),
+        ("interview_toolkit", "q4"): fn(it.q4_expected(), whole=True),
         ("migration", "q2"): lambda: _value(
             mi.breach_minute(mi.Q2_SERVICES, mi.Q2_SEED), whole=True
         ),
@@ -378,15 +374,11 @@ def test_near_shows_neither_the_target_nor_the_factor(target, factor):
     assert ("too high" if factor > 1 else "too low") in message
 
 
-# ---- hidden tests: their assertion messages reach the learner's feedback file ---------------
+# ---- hidden tests: the labels of their observations reach the learner's feedback ----------
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
-#: Names that hold, or functions that compute, the expected result inside a hidden-tests cell.
+#: Names that hold, or modules that compute, an expected result.
 _EXPECTED_NAMES = {"want", "measured", "expected", "best"}
 _REFERENCE_MODULES = {"pg", "ex", "gs", "mg", "fd", "sh"}
-_REFERENCE_FUNCTIONS = {
-    "steal_count", "goroutine_bytes", "settlement_date", "fanout_quantile", "success_rates",
-    "average_precision", "batch_features", "seats_held_at_once",
-}  # fmt: skip
 #: Phrases that quoted an answer before (kept out for good).
 _LEAKY_PHRASES = re.compile(
     r"\bwant\b|\babout \d|\bengine \{|model says|the runtime takes|91M|24,415|43\.2|11\.6K|1\.16M"
@@ -394,65 +386,38 @@ _LEAKY_PHRASES = re.compile(
 )
 
 
-def _hidden_asserts() -> Iterator[tuple[str, ast.Assert]]:
+def _labels() -> Iterator[tuple[str, ast.expr]]:
+    from razorlab.grading.build import read_notebook
+    from razorlab.grading.notebook_tags import cell_source, is_hidden_tests
+
     for path in sorted(SOLUTIONS.rglob("*.ipynb")):
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        for i, cell in enumerate(cells):
-            if "hidden-tests" not in cell.get("metadata", {}).get("tags", []):
+        for cell in read_notebook(path)["cells"]:
+            if not is_hidden_tests(cell):
                 continue
-            source = "".join(cell["source"])
-            tree = ast.parse(source)  # top-level await parses as an expression in 3.8+
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Assert) and node.msg is not None:
-                    yield f"{path.relative_to(SOLUTIONS)} cell {i}", node
+            for node in ast.walk(ast.parse(cell_source(cell).replace("await ", ""))):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "observe":
+                    yield path.name, node.args[0]
 
 
-def _shown_parts(node: ast.AST) -> Iterator[ast.AST]:
-    """Sub-expressions whose value is shown; an IfExp's test only picks a word (direction)."""
-    if isinstance(node, ast.IfExp):
-        yield from _shown_parts(node.body)
-        yield from _shown_parts(node.orelse)
-        return
-    yield node
-    for child in ast.iter_child_nodes(node):
-        yield from _shown_parts(child)
-
-
-def _reveals(msg: ast.AST) -> list[str]:
-    found = []
-    for part in _shown_parts(msg):
-        if isinstance(part, ast.Constant) and isinstance(part.value, str):
-            found += [m.group(0) for m in _LEAKY_PHRASES.finditer(part.value)]
-        elif isinstance(part, ast.Name) and part.id in _EXPECTED_NAMES | _REFERENCE_FUNCTIONS:
-            found.append(part.id)
-        elif (
-            isinstance(part, ast.Attribute)
-            and isinstance(part.value, ast.Name)
-            and part.value.id in _REFERENCE_MODULES
-        ):
-            found.append(f"{part.value.id}.{part.attr}")
-    return found
-
-
-def test_hidden_test_messages_never_show_the_expected_value():
-    asserts = list(_hidden_asserts())
-    assert len(asserts) > 50
-    leaks = [
-        f"{where}: {ast.unparse(a.msg)} -> {_reveals(a.msg)}"
-        for where, a in asserts
-        if _reveals(a.msg)
+def _reveals(label: ast.expr) -> list[str]:
+    found = [n.id for n in ast.walk(label) if isinstance(n, ast.Name) and n.id in _EXPECTED_NAMES]
+    found += [
+        n.value.id
+        for n in ast.walk(label)
+        if isinstance(n, ast.Attribute) and getattr(n.value, "id", "") in _REFERENCE_MODULES
     ]
+    texts = [n.value for n in ast.walk(label) if isinstance(n, ast.Constant)]
+    return found + [t for t in texts if isinstance(t, str) and _LEAKY_PHRASES.search(t)]
+
+
+def test_observation_labels_never_carry_the_expected_value():
+    labels = list(_labels())
+    assert len(labels) > 50
+    leaks = [f"{where}: {ast.unparse(label)}" for where, label in labels if _reveals(label)]
     assert not leaks, "\n".join(leaks)
 
 
-def test_the_hidden_message_scan_catches_the_old_leaks():
-    for old in (
-        'f"T+{n} from {day}: want {want}"',
-        'f"from {n} queued, the runtime takes {steal_count(n)}, not {stolen(n)}"',
-        'f"{scheme}, N={n}: {got:.3f} vs measured {measured:.3f}"',
-        '"about 91M frames/s: 79 frames per message on average"',
-        'f"{n} spawns: global queue {got}, the model says {gs.global_after_burst(n)}"',
-    ):
+def test_the_label_scan_catches_the_old_leaks():
+    for old in ('f"T+{n} from {day}: want {want}"', 'f"N={n} vs {pg.moved(n)}"', '"about 91M"'):
         assert _reveals(ast.parse(old, mode="eval").body), old
-    ok = "f\"{got} is too {'high' if got > want else 'low'}\""
-    assert not _reveals(ast.parse(ok, mode="eval").body)
+    assert not _reveals(ast.parse('f"rate {rate}/s, {n} requests"', mode="eval").body)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from razorlab.grading.notebook_tags import (
     NotebookFormatError,
+    free_names,
     parse_solution,
     stub_answer,
     stub_solution,
@@ -31,8 +34,16 @@ GOOD = notebook(
     code('check = Checker("start_here")'),
     code("# BEGIN SOLUTION\nx = 1\n# END SOLUTION", "question:q1", "points:2"),
     code('check("q1", x)', "question:q1"),
-    code('assert x == 1, "x is one"', "hidden-tests", "question:q1"),
-    code('assert x > 0, "x is positive"', "hidden-tests", "question:q1"),
+    code(
+        'from razorlab.grading.observe import observe\nobserve("x", x)',
+        "hidden-tests",
+        "question:q1",
+    ),
+    code(
+        'from razorlab.grading.observe import observe\nobserve("x > 0", x > 0)',
+        "hidden-tests",
+        "question:q1",
+    ),
     markdown("<!-- BEGIN ANSWER -->\nBecause.\n<!-- END ANSWER -->", "question:q2", "points:1"),
 )
 
@@ -108,8 +119,11 @@ def test_duplicate_question_ids_are_rejected():
         parse_solution(nb, "nb.ipynb")
 
 
+OBSERVE_TRUE = 'from razorlab.grading.observe import observe\nobserve("t", True)'
+
+
 def test_hidden_tests_for_an_undeclared_question_are_rejected():
-    nb = notebook(code("assert True", "hidden-tests", "question:q9"))
+    nb = notebook(code(OBSERVE_TRUE, "hidden-tests", "question:q9"))
     with pytest.raises(NotebookFormatError, match="nb.ipynb cell 0: hidden tests for q9 but no"):
         parse_solution(nb, "nb.ipynb")
 
@@ -117,3 +131,26 @@ def test_hidden_tests_for_an_undeclared_question_are_rejected():
 def test_a_notebook_without_cells_is_rejected():
     with pytest.raises(NotebookFormatError, match="not a notebook"):
         parse_solution({"hello": 1}, "nb.ipynb")
+
+
+@pytest.mark.parametrize(
+    ("source", "needle"),
+    [
+        ('assert x == 1, "x is one"', "asserts: hidden cells observe"),
+        ("print(x)", "observes nothing"),
+        ('from razorlab.grading.observe import observe\nobserve("y", y)', "uses ['y']"),
+        ("observe(", "does not parse"),
+    ],
+)
+def test_hidden_cells_observe_and_stand_alone(source, needle):
+    cells = [code("# BEGIN SOLUTION\nx = 1\n# END SOLUTION", "question:q1", "points:1")]
+    cells.append(code(source, "hidden-tests", "question:q1"))
+    with pytest.raises(NotebookFormatError, match=re.escape(needle)):
+        parse_solution(notebook(*cells), "nb.ipynb")
+
+
+def test_free_names_see_through_scopes_and_top_level_await():
+    source = (
+        "import math\nfor a in (1, 2):\n    observe(a, [f(i) for i in range(a)])\nr = await g()"
+    )
+    assert free_names(source) == {"observe", "f", "g"}

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from razorlab.grading import Checker
-from razorlab.grading.autograde import GRADED, grade_all
+from razorlab.grading.autograde import GRADED, Grader, grade_all
 from razorlab.grading.checks import start_here as sh
 from razorlab.money import Money, Rounding
+from tests.grading_support import USE_SANDBOX
 
 REPO = Path(__file__).resolve().parents[1]
 check = Checker("start_here")
@@ -96,7 +97,8 @@ def test_an_unanswered_stub_says_not_answered_yet():
 def demo_rows():
     paths = [REPO / "solutions" / "00_start_here_exercises.ipynb"]
     paths.append(REPO / "exercises" / "00_start_here_exercises.ipynb")
-    return grade_all(paths, REPO / "solutions", timeout=60, jobs=2)
+    grader = Grader(REPO / "solutions", timeout=120, use_sandbox=USE_SANDBOX)
+    return grade_all(paths, grader, jobs=2)
 
 
 def test_the_demo_solution_grades_100_percent(demo_rows):

@@ -82,10 +82,18 @@ def test_incident_q3_q4():
 @pytest.mark.parametrize(
     ("qid", "right", "wrong"),
     [
-        ("q1", kit.storage_tib_per_day, lambda a, p: a * p * 86_400 / 1e12),  # TB, not TiB
-        ("q2", kit.bandwidth_gbps, lambda *a: kit.bandwidth_gbps(*a) / 8),  # bytes, not bits
-        ("q3", kit.monthly_downtime_min, lambda path: 43.2 * len(path)),
-        ("q4", kit.cores_needed, lambda r, c, u: math.floor(r / (c * u))),
+        ("q1", lambda a, p: a * p * 86_400 / 2**40, lambda a, p: a * p * 86_400 / 1e12),  # TiB
+        (
+            "q2",
+            lambda w, p, r, s, n: (w * p * n + w * r * s) * 8 / 1e9,
+            lambda w, p, r, s, n: (w * p * n + w * r * s) / 1e9,  # bytes, not bits
+        ),
+        (
+            "q3",
+            lambda path: 43_200 * (1 - math.prod(1 - (1 - a) ** n for a, n in path)),
+            lambda path: 43.2 * len(path),
+        ),
+        ("q4", lambda r, c, u: math.ceil(r / (c * u)), lambda r, c, u: math.floor(r / (c * u))),
     ],
 )
 def test_toolkit_estimates(qid, right, wrong):
@@ -93,7 +101,7 @@ def test_toolkit_estimates(qid, right, wrong):
     assert check(qid, right).passed
     feedback = check(qid, wrong)
     assert not feedback.passed
-    _no_leak(feedback.message, kit.cores_needed(**kit.Q4))
+    _no_leak(feedback.message, kit.q4_expected())
 
 
 def test_toolkit_star_story():

@@ -12,10 +12,11 @@ def test_right_answers_pass():
         business = df["code"].isin(BUSINESS_DECLINES)
         return (df["final_state"] == "SUCCESS").sum() / (~business).sum()
 
-    assert check("q1", q.normalise).passed
+    assert check("q1", dict(zip(q.Q1_SAMPLES, q.q1_expected(), strict=True)).get).passed
     assert check("q2", tech).passed
     assert check("q3", lambda target, hops: 1 - target ** (1 / hops)).passed
-    assert check("q4", q.compensation).passed
+    compensation = dict(zip(q.Q4_CASES, q.q4_expected(), strict=True))
+    assert check("q4", lambda d, m: compensation[(d, m)]).passed
 
 
 def test_wrong_answers_fail_without_revealing_the_value():

@@ -1,46 +1,47 @@
-"""``razorlab grade``: run learners' notebooks with the hidden tests put back, and score them.
+"""``razorlab grade``: run learners' notebooks in a sandbox, judge hidden-test observations outside.
 
-For each submitted notebook the grader finds its solution notebook by name, builds
-the notebook to run (the learner's cells in the learner's order, each hidden-tests
-cell of the solution inserted after the last learner cell carrying the same question
-id, or at the end if the learner deleted that question), executes it in a fresh
-kernel with errors allowed, then reads which self-checks passed from the kernel.
+For each submitted notebook the grader finds its solution notebook by name and builds the
+notebook to run: the learner's cells in the learner's order, each hidden-tests cell of the
+solution inserted after the last learner cell carrying the same question id (or at the end if
+the learner deleted that question). The hidden cells only *observe* (``observe.py``): they call
+the learner's answers on inputs drawn from this run's hidden seed and print the results.
 
-Scoring rule (all or nothing per question, partial credit across questions): a
-question earns its points when its latest self-check passed *and* every one of its
-hidden-tests cells ran without an error (a question with no registered self-check is
-scored on its hidden tests alone). Questions answered in Markdown are listed as
-``manual`` and left to a person. A notebook that exceeds the time limit scores 0
-("timed out"); one that is not a valid notebook gets an error row; neither stops the
-others from being graded.
+The same assembly of the instructor's solution notebook, run with the same seed, gives the
+reference observations, once per solution per grading run. Each run executes in its own
+bubblewrap sandbox (``sandbox.py``) cell by cell (``runner.py``), and the verdicts are
+computed here, in the grader's process (``judge.py``): nothing the learner's code does in its
+kernel (exception hooks, result registries, patched references) reaches a verdict.
 
-Design note: points and hidden tests always come from the solution notebook, never
-from the learner's file (whose tags a learner can edit). Feedback carries the
-exception name and message of a failing hidden test — never its source or traceback,
-which would reveal the test. Each notebook runs in its own kernel, so ``-j N`` grades
-N notebooks at once.
+Scoring: a question earns its points when every reference observation is matched; questions
+stand alone (a hang or a dead kernel costs the cell it happened in). Written (Markdown)
+answers are listed as ``manual``. A notebook that is not a valid notebook gets an error row;
+nothing stops the others from being graded.
+
+Design note: points and hidden tests always come from the solution notebook, never from the
+learner's file (whose tags a learner can edit). Feedback names the failing case and how it is
+off, never the expected value, the test source or a traceback. ``-j N`` grades N notebooks at
+once, each in its own sandbox and kernel.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import importlib
 import json
-import logging
+import os
 import re
+import secrets
+import signal
 import subprocess
-import time
+import sys
+import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
+from razorlab.grading import judge, manual, sandbox
 from razorlab.grading.notebook_tags import (
     SolutionNotebook,
     cell_source,
@@ -48,15 +49,19 @@ from razorlab.grading.notebook_tags import (
     parse_solution,
     question_id,
 )
-from razorlab.grading.selfcheck import QUESTIONS
+from razorlab.grading.observe import GRADING_ENV, SEED_ENV
+from razorlab.grading.runner import GRADER_KEY
 
 __all__ = [
     "GRADED",
-    "TIMED_OUT",
     "ERROR",
     "DEFAULT_TIMEOUT_S",
+    "DEFAULT_CELL_TIMEOUT_S",
+    "GRADER_KEY",
     "QuestionScore",
     "NotebookScore",
+    "Grader",
+    "RunFailed",
     "collect_notebooks",
     "match_solution",
     "assemble",
@@ -64,20 +69,15 @@ __all__ = [
     "grade_all",
 ]
 
-GRADED, TIMED_OUT, ERROR = "graded", "timed out", "error"
+GRADED, ERROR = "graded", "error"
 DEFAULT_TIMEOUT_S = 120.0  # seconds one notebook may run, all cells together
-KERNEL_START_TIMEOUT_S = 120  # seconds a fresh kernel may take to start on a busy machine
-GRADER_KEY = "razorlab_grader"  # cell metadata key marking cells the grader inserted
-_NOT_ANSWERED = "NotImplementedError"
-_PROBE_MARK = "RAZORLAB-SELFCHECKS:"
-_PROBE_SOURCE = (
-    "import json as _razorlab_json\n"
-    "from razorlab.grading import selfcheck as _razorlab_selfcheck\n"
-    f"print({_PROBE_MARK!r} + _razorlab_json.dumps(_razorlab_selfcheck.recorded()))"
+DEFAULT_CELL_TIMEOUT_S = 30.0  # seconds one cell may run before its kernel is replaced
+STARTUP_MARGIN_S = 150.0  # kernel starts (one per restart) on a busy machine, on top of the budget
+_HIDDEN_RUNNER = (
+    "from razorlab.grading.observe import run_hidden as _razorlab_run_hidden\n"
+    "await _razorlab_run_hidden({source!r}, globals())\n"
+    "del _razorlab_run_hidden"
 )
-_LOG = logging.getLogger("razorlab.grading")
-_LOG.addHandler(logging.NullHandler())
-_LOG.propagate = False
 
 
 @dataclass
@@ -85,8 +85,7 @@ class QuestionScore:
     qid: str
     max_points: int
     points: int | None  # None: a written answer, graded by a person
-    self_check: bool | None  # None: the question has no self-check
-    hidden_passed: int
+    hidden_passed: int  # hidden cases matched
     hidden_total: int
     feedback: str
 
@@ -95,11 +94,14 @@ class QuestionScore:
 class NotebookScore:
     path: str
     solution: str | None
-    status: str  # GRADED, TIMED_OUT or ERROR
+    status: str  # GRADED or ERROR
     points: int = 0
     max_points: int = 0
     message: str = ""
+    seed: int | None = None  # the hidden inputs' seed: a re-grade with it gives the same result
+    student: str = ""  # from the roster, else the file name
     questions: list[QuestionScore] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)  # written answers, for the sheet
 
 
 def collect_notebooks(paths: list[Path]) -> list[Path]:
@@ -156,112 +158,27 @@ def _grader_cell(source: str, role: dict[str, Any]) -> dict[str, Any]:
 
 
 def assemble(learner: dict[str, Any], solution: SolutionNotebook) -> dict[str, Any]:
-    """The notebook to execute: learner cells + hidden tests placed by question id + a probe."""
+    """The notebook to execute: learner cells + hidden cells placed by question id.
+
+    Each hidden cell runs its source through ``run_hidden`` against a copy of the learner's
+    globals, so it needs no other cell and changes no learner variable.
+    """
     cells = [copy.deepcopy(c) for c in learner["cells"] if not is_hidden_tests(c)]
     for cell in cells:
         cell["source"] = cell_source(cell)
         cell.pop("id", None)  # ids are optional for grading; learners' copies may clash
+        cell.get("metadata", {}).pop(GRADER_KEY, None)  # only the grader marks cells
         if cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
     for qid, tests in solution.hidden_tests.items():
         anchors = [i for i, c in enumerate(cells) if question_id(c) == qid]
         at = anchors[-1] + 1 if anchors else len(cells)
-        inserted = [_grader_cell(cell_source(t), {"hidden": qid}) for t in tests]
+        inserted = [
+            _grader_cell(_HIDDEN_RUNNER.format(source=cell_source(t)), {"hidden": qid})
+            for t in tests
+        ]
         cells[at:at] = inserted
-    cells.append(_grader_cell(_PROBE_SOURCE, {"probe": True}))
     return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
-
-
-class _Budget:
-    """nbclient's per-cell timeout turned into one deadline for the whole notebook."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.deadline: float | None = None
-
-    def __call__(self, cell: object) -> float:
-        now = time.monotonic()
-        if self.deadline is None:
-            self.deadline = now + self.seconds
-        return max(self.deadline - now, 0.01)  # 0 would mean "no timeout" to nbclient
-
-
-def _errors(cell: dict[str, Any]) -> list[str]:
-    """``Name: message`` of each error a cell raised (no traceback: it may quote test source)."""
-    return [
-        f"{o.get('ename', 'Error')}: {o.get('evalue', '')}".rstrip(": ")
-        for o in cell.get("outputs", [])
-        if o.get("output_type") == "error"
-    ]
-
-
-def _probe(cells: list[dict[str, Any]], exercise_set: str | None) -> dict[str, dict[str, Any]]:
-    """qid -> latest self-check record of ``exercise_set``, read from the probe cell's output.
-
-    Records of other sets are ignored: passing ``Checker("start_here")("q1", ...)`` must
-    not earn q1 of another set.
-    """
-    outputs = cells[-1].get("outputs", [])
-    text = "".join(str(o.get("text", "")) for o in outputs if o.get("output_type") == "stream")
-    for line in text.splitlines():
-        if line.startswith(_PROBE_MARK):
-            records = json.loads(line[len(_PROBE_MARK) :])
-            return {r["qid"]: r for r in records if r["set"] == exercise_set}
-    return {}
-
-
-def _question_score(
-    qid: str,
-    points: int,
-    executed: list[dict[str, Any]],
-    record: dict[str, Any] | None,
-    has_check: bool,
-) -> QuestionScore:
-    """One question's points and feedback from the executed cells and its self-check record."""
-    learner_cells = [c for c in executed if question_id(c) == qid]
-    hidden = [c for c in executed if c.get("metadata", {}).get(GRADER_KEY, {}).get("hidden") == qid]
-    hidden_errors = [e for c in hidden for e in _errors(c)]
-    hidden_ok = sum(1 for c in hidden if not _errors(c))
-    raised = [e for c in learner_cells for e in _errors(c)]
-    check_ok = bool(record and record["passed"]) if has_check else None
-    if has_check:
-        earned = bool(check_ok)
-    else:  # no self-check: hidden tests decide, or failing that, cells that ran cleanly
-        earned = bool(hidden) or (bool(learner_cells) and not raised)
-    earned = earned and hidden_ok == len(hidden)
-    if earned:
-        feedback = "correct."
-    elif any(_NOT_ANSWERED in text for text in [*raised, (record or {}).get("message", "")]):
-        feedback = "not answered yet: the cell still raises NotImplementedError."
-    else:
-        notes = []
-        if not learner_cells:
-            notes.append(f"no cell tagged question:{qid} (deleted?)")
-        if has_check and record is None:
-            why = f"your cell raised {raised[0]}" if raised else "check() was not run"
-            notes.append(f"self-check did not pass: {why}")
-        elif has_check and not check_ok and record:
-            notes.append(f"self-check: {record['message']}")
-        elif not has_check and raised:
-            notes.append(f"your cell raised {raised[0]}")
-        if hidden_errors:
-            notes.append(f"hidden test failed: {hidden_errors[0]}")
-        feedback = "; ".join(n.rstrip(".") for n in notes) + "."
-    return QuestionScore(
-        qid, points, points if earned else 0, check_ok, hidden_ok, len(hidden), feedback
-    )
-
-
-def _score(executed: list[dict[str, Any]], solution: SolutionNotebook) -> list[QuestionScore]:
-    checks = _probe(executed, solution.exercise_set)
-    scores = []
-    for qid, spec in solution.questions.items():
-        if spec.written:
-            scores.append(QuestionScore(qid, spec.points, None, None, 0, 0, "graded by hand."))
-        else:
-            has_check = (solution.exercise_set, qid) in QUESTIONS
-            scores.append(_question_score(qid, spec.points, executed, checks.get(qid), has_check))
-    return scores
 
 
 def _check_learner(nb: object) -> None:
@@ -271,25 +188,131 @@ def _check_learner(nb: object) -> None:
     for index, cell in enumerate(nb["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             raise ValueError(f"cell {index} is not a code, markdown or raw cell")
+        if cell.get("cell_type") == "code" and not isinstance(cell.get("source", ""), (str, list)):
+            raise ValueError(f"cell {index} has no source text")
 
 
-def grade_notebook(
-    learner_path: Path, solutions_dir: Path, timeout: float = DEFAULT_TIMEOUT_S
-) -> NotebookScore:
-    """Grade one submission; every failure becomes a row, never an exception."""
-    row = NotebookScore(str(learner_path), None, ERROR)
-    if not learner_path.is_file():
-        row.message = "no such file"
+class RunFailed(Exception):
+    """The sandboxed run wrote no executed notebook."""
+
+
+class Grader:
+    """One grading run: its hidden seed, its sandbox choice, its cached reference runs."""
+
+    def __init__(
+        self,
+        solutions_dir: Path,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        cell_timeout: float = DEFAULT_CELL_TIMEOUT_S,
+        use_sandbox: bool = True,
+        seed: int | None = None,
+        roster: dict[Path, str] | None = None,
+    ):
+        if use_sandbox and not sandbox.available():
+            raise sandbox.SandboxUnavailable(
+                "bwrap (Debian package bubblewrap) is not installed, so untrusted notebooks "
+                "cannot be graded safely: `apt-get install bubblewrap`, or pass "
+                "--unsafe-no-sandbox for notebooks you trust"
+            )
+        self.solutions_dir = solutions_dir
+        self.timeout = timeout
+        self.cell_timeout = cell_timeout
+        self.use_sandbox = use_sandbox
+        self.seed = secrets.randbelow(2**31) if seed is None else seed
+        self.roster = roster or {}  # resolved submission path -> student id
+        self._references: dict[Path, dict[str, list[judge.Observation]] | str] = {}
+        self._locks: dict[Path, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def execute(self, nb: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run ``nb`` in a fresh sandbox; its executed cells. Raises :class:`RunFailed`."""
+        with tempfile.TemporaryDirectory(prefix="razorlab-grade-") as tmp:
+            folder = Path(tmp)
+            folder.chmod(0o777)  # the sandbox runs as nobody
+            (folder / "in.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+            inside = Path(sandbox.WORKDIR) if self.use_sandbox else folder
+            argv = [sys.executable, "-m", "razorlab.grading.runner"]
+            argv += [str(inside / "in.ipynb"), str(inside / "out.ipynb")]
+            argv += ["--cell-timeout", str(self.cell_timeout), "--budget", str(self.timeout)]
+            env = {GRADING_ENV: "1", SEED_ENV: str(self.seed), "PYTHONDONTWRITEBYTECODE": "1"}
+            if not self.use_sandbox:
+                env = {**os.environ, **env}
+            cmd = sandbox.command(argv, folder, env, sandbox=self.use_sandbox)
+            self._spawn(cmd, folder, env)
+            out = folder / "out.ipynb"
+            try:
+                return json.loads(out.read_text(encoding="utf-8"))["cells"]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise RunFailed("the run wrote no executed notebook") from exc
+
+    def _spawn(self, cmd: list[str], folder: Path, env: dict[str, str]) -> None:
+        with open(folder / "stderr.log", "wb") as log:
+            proc = subprocess.Popen(
+                cmd,
+                cwd=folder,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+                preexec_fn=sandbox.limiter(sandbox.Limits()),
+            )
+            try:
+                proc.wait(timeout=self.timeout + STARTUP_MARGIN_S)
+            except subprocess.TimeoutExpired:
+                pass
+            finally:  # whatever it left behind goes with its process group
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait()
+
+    def reference(self, sol_path: Path, solution: SolutionNotebook, nb: dict[str, Any]):
+        """qid -> the solution's observations with this run's seed, or why there are none."""
+        with self._lock:
+            lock = self._locks.setdefault(sol_path, threading.Lock())
+        with lock:
+            if sol_path not in self._references:
+                self._references[sol_path] = self._reference(solution, nb)
+            return self._references[sol_path]
+
+    def _reference(self, solution: SolutionNotebook, nb: dict[str, Any]):
+        try:
+            cells = self.execute(assemble(nb, solution))
+        except RunFailed as exc:
+            return f"the solution notebook could not be run: {exc}"
+        found, problems = judge.observations(cells), judge.cell_problems(cells)
+        for qid, spec in solution.questions.items():
+            if spec.written:
+                continue
+            if problems.get(qid) or not found.get(qid):
+                why = problems.get(qid) or "its hidden cells observe nothing"
+                return f"the solution's hidden tests for {qid} are broken: {why}"
+        return found
+
+    def grade(self, learner_path: Path) -> NotebookScore:
+        """Grade one submission; every failure becomes a row, never an exception."""
+        row = NotebookScore(str(learner_path), None, ERROR, seed=self.seed)
+        row.student = self.roster.get(learner_path.resolve(), learner_path.stem)
+        if not learner_path.is_file():
+            row.message = "no such file"
+            return row
+        try:
+            self._grade(learner_path, row)
+        except Exception as exc:  # one bad submission must not stop the class's grading
+            row.message = row.message or f"{type(exc).__name__}: {exc}"
         return row
-    try:
-        sol_path = match_solution(learner_path, solutions_dir)
+
+    def _grade(self, learner_path: Path, row: NotebookScore) -> None:
+        sol_path = match_solution(learner_path, self.solutions_dir)
         row.solution = str(sol_path)
-        solution = parse_solution(json.loads(sol_path.read_text(encoding="utf-8")), str(sol_path))
-        if solution.exercise_set:  # registers its self-checks in QUESTIONS
-            importlib.import_module(f"razorlab.grading.checks.{solution.exercise_set}")
+        sol_nb = json.loads(sol_path.read_text(encoding="utf-8"))
+        solution = parse_solution(sol_nb, str(sol_path))
         row.max_points = solution.auto_points
         row.questions = [
-            QuestionScore(q.qid, q.points, None if q.written else 0, None, 0, 0, "not graded.")
+            QuestionScore(q.qid, q.points, None if q.written else 0, 0, 0, "not graded.")
             for q in solution.questions.values()
         ]
         try:
@@ -297,56 +320,94 @@ def grade_notebook(
             _check_learner(learner)
         except (ValueError, UnicodeDecodeError) as exc:
             row.message = f"not a valid notebook: {exc}"
-            return row
-        nb = nbformat.from_dict(assemble(learner, solution))
-        client = NotebookClient(
-            nb,
-            timeout=timeout,
-            timeout_func=_Budget(timeout),
-            startup_timeout=KERNEL_START_TIMEOUT_S,
-            kernel_name="python3",
-            allow_errors=True,
-            record_timing=False,
-            shutdown_kernel="immediate",
-            log=_LOG,
-            resources={"metadata": {"path": str(sol_path.parent)}},
-        )
+            return
+        written = [q.qid for q in solution.questions.values() if q.written]
+        row.answers = manual.written_answers(learner, written)
+        reference = self.reference(sol_path, solution, sol_nb)
+        if isinstance(reference, str):
+            row.message = reference
+            return
         try:
-            # A fresh event loop per notebook, closed with nothing left pending; the kernel's
-            # own stderr chatter (TCP warnings, debugger notes) is not feedback.
-            asyncio.run(client.async_execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        except CellTimeoutError:
-            row.status = TIMED_OUT
-            row.message = f"ran longer than {timeout:g} s (all cells together)"
-            for q in row.questions:
-                q.feedback = "not graded: the notebook timed out."
-            return row
-        except DeadKernelError:
-            row.message = "the kernel died (exit() called, or out of memory?)"
-            return row
-        row.questions = _score(nb.cells, solution)
+            cells = self.execute(assemble(learner, solution))
+        except RunFailed as exc:
+            row.message = f"{exc} (the kernel could not start?)"
+            return
+        row.questions = _score(solution, reference, cells)
         row.points = sum(q.points or 0 for q in row.questions)
         row.status = GRADED
-    except Exception as exc:  # one bad submission must not stop the class's grading
-        row.message = row.message or f"{type(exc).__name__}: {exc}"
-    return row
+
+
+def _learner_problem(cells: list[dict[str, Any]], qid: str) -> str | None:
+    """Why the learner's own cells of ``qid`` may explain a failure (an error, a hang)."""
+    for cell in cells:
+        if question_id(cell) != qid or cell.get("cell_type") != "code":
+            continue
+        status = cell.get("metadata", {}).get(GRADER_KEY, {}).get("status")
+        if status and status != "ok":
+            return f"your cell {status}"
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                if out.get("ename") == "NotImplementedError":
+                    return "not answered yet: your code still raises NotImplementedError"
+                return f"your cell raised {out.get('ename', 'an error')}"
+    return None
+
+
+def _score(
+    solution: SolutionNotebook,
+    reference: dict[str, list[judge.Observation]],
+    cells: list[dict[str, Any]],
+) -> list[QuestionScore]:
+    found, problems = judge.observations(cells), judge.cell_problems(cells)
+    scores = []
+    for qid, spec in solution.questions.items():
+        if spec.written:
+            scores.append(QuestionScore(qid, spec.points, None, 0, 0, "graded by hand."))
+            continue
+        want = reference.get(qid, [])
+        passed, problem = judge.verdict(want, found.get(qid, []))
+        if problem is None:
+            scores.append(
+                QuestionScore(qid, spec.points, spec.points, passed, len(want), "correct.")
+            )
+            continue
+        if "raised NotImplementedError" in problem:
+            problem = "not answered yet: your code still raises NotImplementedError"
+        notes = [n for n in (_learner_problem(cells, qid), problems.get(qid), problem) if n]
+        if not any(question_id(c) == qid for c in cells):
+            notes.insert(0, f"no cell tagged question:{qid} (deleted?)")
+        feedback = "; ".join(dict.fromkeys(notes)) + "."
+        scores.append(QuestionScore(qid, spec.points, 0, passed, len(want), feedback))
+    return scores
+
+
+def grade_notebook(
+    learner_path: Path,
+    solutions_dir: Path,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    *,
+    use_sandbox: bool = True,
+    seed: int | None = None,
+) -> NotebookScore:
+    """Grade one submission in a grading run of its own."""
+    grader = Grader(solutions_dir, timeout=timeout, use_sandbox=use_sandbox, seed=seed)
+    return grader.grade(learner_path)
 
 
 def grade_all(
     paths: list[Path],
-    solutions_dir: Path,
+    grader: Grader,
     *,
-    timeout: float = DEFAULT_TIMEOUT_S,
     jobs: int = 2,
     on_done: Callable[[NotebookScore], None] | None = None,
 ) -> list[NotebookScore]:
-    """Grade every notebook in ``paths`` (files or folders), ``jobs`` kernels at a time.
+    """Grade every notebook in ``paths`` (files or folders), ``jobs`` sandboxes at a time.
 
     Rows come back in input order; ``on_done`` is called as each notebook finishes (progress).
     """
     notebooks = collect_notebooks(paths)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(grade_notebook, p, solutions_dir, timeout) for p in notebooks]
+        futures = [pool.submit(grader.grade, p) for p in notebooks]
         for future in as_completed(futures):
             if on_done is not None:
                 on_done(future.result())

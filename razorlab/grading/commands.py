@@ -11,16 +11,27 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+from razorlab.grading import gradebook, manual
 from razorlab.grading.autograde import (
+    DEFAULT_CELL_TIMEOUT_S,
     DEFAULT_TIMEOUT_S,
+    Grader,
     NotebookScore,
     QuestionScore,
     collect_notebooks,
     grade_all,
 )
 from razorlab.grading.build import build_all
+from razorlab.grading.sandbox import SandboxUnavailable
 
-__all__ = ["register", "score_table", "write_json", "write_csv", "write_feedback"]
+__all__ = [
+    "register",
+    "score_table",
+    "write_json",
+    "read_json",
+    "write_csv",
+    "write_feedback",
+]
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -110,7 +121,44 @@ def write_feedback(rows: list[NotebookScore], folder: Path) -> list[Path]:
     return written
 
 
+def read_json(path: Path) -> list[NotebookScore]:
+    """Rows written by :func:`write_json` (to merge a sheet without grading again)."""
+    rows = []
+    for data in json.loads(path.read_text(encoding="utf-8"))["notebooks"]:
+        questions = [QuestionScore(**q) for q in data.pop("questions")]
+        rows.append(NotebookScore(**data, questions=questions))
+    return rows
+
+
+def _outputs(args: argparse.Namespace, rows: list[NotebookScore]) -> int:
+    if args.merge_manual:
+        try:
+            merged = manual.merge_sheet(rows, Path(args.merge_manual))
+        except (OSError, manual.SheetError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"merged {merged} hand-graded scores from {args.merge_manual}", file=sys.stderr)
+    print(score_table(rows))
+    counts = Counter(r.status for r in rows)
+    noun = "notebook" if len(rows) == 1 else "notebooks"
+    print(f"\n{len(rows)} {noun}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    writers = [
+        (args.json, write_json),
+        (args.csv, write_csv),
+        (args.feedback, write_feedback),
+        (args.manual_sheet, manual.write_sheet),
+        (args.canvas, gradebook.write_canvas),
+        (args.gradescope, gradebook.write_gradescope),
+    ]
+    for target, write in writers:
+        if target:
+            write(rows, Path(target))
+    return 0
+
+
 def _grade(args: argparse.Namespace) -> int:
+    if args.from_json:
+        return _outputs(args, read_json(Path(args.from_json)))
     solutions = Path(args.solutions)
     if not solutions.is_dir():
         print(
@@ -121,6 +169,27 @@ def _grade(args: argparse.Namespace) -> int:
     if not notebooks:
         print("error: no notebooks found in the given paths", file=sys.stderr)
         return 2
+    try:
+        roster = gradebook.read_roster(Path(args.roster), notebooks) if args.roster else {}
+    except (OSError, gradebook.RosterError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in notebooks:
+        if args.roster and path.resolve() not in roster:
+            print(f"warning: {path} is not on the roster", file=sys.stderr)
+    try:
+        grader = Grader(
+            solutions,
+            timeout=args.timeout,
+            cell_timeout=args.cell_timeout,
+            use_sandbox=not args.unsafe_no_sandbox,
+            seed=args.seed,
+            roster=roster,
+        )
+    except SandboxUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"hidden seed {grader.seed} (re-grade with --seed {grader.seed})", file=sys.stderr)
     done = 0
 
     def progress(row: NotebookScore) -> None:
@@ -128,18 +197,8 @@ def _grade(args: argparse.Namespace) -> int:
         done += 1
         print(f"[{done}/{len(notebooks)}] {row.path}: {row.status}", file=sys.stderr)
 
-    rows = grade_all(notebooks, solutions, timeout=args.timeout, jobs=args.jobs, on_done=progress)
-    print(score_table(rows))
-    counts = Counter(r.status for r in rows)
-    noun = "notebook" if len(rows) == 1 else "notebooks"
-    print(f"\n{len(rows)} {noun}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    if args.json:
-        write_json(rows, Path(args.json))
-    if args.csv:
-        write_csv(rows, Path(args.csv))
-    if args.feedback:
-        write_feedback(rows, Path(args.feedback))
-    return 0
+    rows = grade_all(notebooks, grader, jobs=args.jobs, on_done=progress)
+    return _outputs(args, rows)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -154,7 +213,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.set_defaults(run=_build)
 
     gr = sub.add_parser("grade", help="grade learners' notebooks with the hidden tests")
-    gr.add_argument("paths", nargs="+", help="notebooks, or folders of notebooks")
+    gr.add_argument("paths", nargs="*", help="notebooks, or folders of notebooks")
     gr.add_argument(
         "--solutions", default="solutions", help="solution notebooks folder (default: %(default)s)"
     )
@@ -170,10 +229,36 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="seconds per notebook, all cells together (default: %(default)s)",
     )
     gr.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=DEFAULT_CELL_TIMEOUT_S,
+        help="seconds per cell; a cell over it is stopped and grading goes on (default: %(default)s)",
+    )
+    gr.add_argument(
+        "--seed", type=int, help="hidden inputs' seed (default: drawn; printed and recorded)"
+    )
+    gr.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="run notebooks without bubblewrap: only for notebooks you trust",
+    )
+    gr.add_argument(
         "-j",
         "--jobs",
         type=int,
         default=2,
         help="notebooks graded at a time (default: %(default)s)",
     )
+    gr.add_argument("--roster", metavar="CSV", help="student_id,file rows: name rows by student")
+    gr.add_argument(
+        "--manual-sheet", metavar="CSV", help="write the written answers to grade by hand"
+    )
+    gr.add_argument(
+        "--merge-manual", metavar="CSV", help="fold a filled-in sheet's scores into the totals"
+    )
+    gr.add_argument(
+        "--from-json", metavar="FILE", help="reuse a --json report instead of grading again"
+    )
+    gr.add_argument("--canvas", metavar="CSV", help="write a Canvas-style gradebook import")
+    gr.add_argument("--gradescope", metavar="CSV", help="write a Gradescope-style score import")
     gr.set_defaults(run=_grade)

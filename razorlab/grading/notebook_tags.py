@@ -5,10 +5,14 @@ learner version and the grader both read the same marks, so they cannot drift:
 
 - a question's answer cell carries the tags ``question:q1`` and ``points:2``;
 - its self-check cell carries ``question:q1`` (no points);
-- a hidden-tests cell carries ``hidden-tests`` and ``question:q1``;
+- a hidden-tests cell carries ``hidden-tests`` and ``question:q1``; it only *observes*
+  (``observe.py``: no ``assert``), and it is self-contained: besides builtins it uses only
+  names it binds itself and the names the question's own cells define (its answers);
 - code between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` lines is the solution;
 - Markdown between ``<!-- BEGIN ANSWER -->`` and ``<!-- END ANSWER -->`` is a written answer
-  (graded by hand when its cell has question and points tags, else ungraded reflection).
+  (graded by hand when its cell has question and points tags, else ungraded reflection), and
+  between ``<!-- BEGIN RUBRIC -->`` and ``<!-- END RUBRIC -->`` its marking guide; both are
+  removed from the learner version and listed in the grader's manual-grading sheet.
 
 Design note: grading finds cells by question id, never by position, because
 learners insert, split, reorder and delete cells. Mistakes in the marks are found
@@ -18,7 +22,10 @@ before any learner sees the notebook: :func:`parse_solution` raises
 
 from __future__ import annotations
 
+import builtins
 import re
+import symtable
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +43,8 @@ __all__ = [
     "stub_solution",
     "stub_answer",
     "parse_solution",
+    "free_names",
+    "bound_names",
 ]
 
 HIDDEN_TESTS_TAG = "hidden-tests"
@@ -49,6 +58,8 @@ _BEGIN_SOLUTION = re.compile(r"^\s*#+\s*BEGIN SOLUTION\s*$")
 _END_SOLUTION = re.compile(r"^\s*#+\s*END SOLUTION\s*$")
 _BEGIN_ANSWER = re.compile(r"^\s*<!--\s*BEGIN ANSWER\s*-->\s*$")
 _END_ANSWER = re.compile(r"^\s*<!--\s*END ANSWER\s*-->\s*$")
+_BEGIN_RUBRIC = re.compile(r"^\s*<!--\s*BEGIN RUBRIC\s*-->\s*$")
+_END_RUBRIC = re.compile(r"^\s*<!--\s*END RUBRIC\s*-->\s*$")
 _CHECKER = re.compile(r"""Checker\(\s*["']([A-Za-z0-9_]+)["']\s*\)""")
 
 Cell = dict[str, Any]
@@ -151,7 +162,8 @@ def stub_solution(source: str, qid: str | None) -> str:
 
 
 def stub_answer(source: str) -> str:
-    """Replace each written-answer region of a Markdown cell by a placeholder."""
+    """Replace each written-answer region of a Markdown cell by a placeholder; drop rubrics."""
+    source = _replace_regions(source, _BEGIN_RUBRIC, _END_RUBRIC, "", indent=False)
     return _replace_regions(source, _BEGIN_ANSWER, _END_ANSWER, ANSWER_STUB, indent=False)
 
 
@@ -178,6 +190,7 @@ def _check_cell(cell: Cell) -> tuple[str | None, int | None]:
     kind = cell.get("cell_type")
     solutions = _regions(lines, _BEGIN_SOLUTION, _END_SOLUTION, "SOLUTION")
     answers = _regions(lines, _BEGIN_ANSWER, _END_ANSWER, "ANSWER")
+    _regions(lines, _BEGIN_RUBRIC, _END_RUBRIC, "RUBRIC")
     if kind != "code" and solutions:
         raise ValueError("has # BEGIN SOLUTION in a non-code cell; use <!-- BEGIN ANSWER -->")
     if kind != "markdown" and answers:
@@ -199,6 +212,48 @@ def _check_cell(cell: Cell) -> tuple[str | None, int | None]:
             "region: the learner version would show the answer"
         )
     return qid, points
+
+
+def _table(source: str) -> symtable.SymbolTable:
+    """The symbol table of a cell, wrapped in a coroutine so top-level ``await`` parses."""
+    return symtable.symtable(
+        "async def _cell():\n" + textwrap.indent(source, " ") + "\n_", "<cell>", "exec"
+    )
+
+
+def free_names(source: str) -> set[str]:
+    """Names a cell reads but never binds (in any of its scopes), builtins excluded."""
+    found: set[str] = set()
+    tables = list(_table(source).get_children())
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        found.update(s.get_name() for s in table.get_symbols() if s.is_global())
+    return found - set(dir(builtins)) - {"_cell"}
+
+
+def bound_names(source: str) -> set[str]:
+    """Names a cell binds at its top level (defs, classes, imports, assignments)."""
+    cell = _table(source).get_children()[0]
+    return {s.get_name() for s in cell.get_symbols() if s.is_assigned() or s.is_imported()}
+
+
+def _hidden_problem(cell: Cell, answers: set[str]) -> str | None:
+    source = cell_source(cell)
+    if re.search(r"^\s*assert\b", source, flags=re.M):
+        return "asserts: hidden cells observe (razorlab.grading.observe), the grader judges"
+    if "observe(" not in source:
+        return "observes nothing: call observe(name, value) for each case"
+    try:
+        unknown = free_names(source) - answers
+    except SyntaxError as exc:
+        return f"does not parse: {exc.msg}"
+    if unknown:
+        return (
+            f"uses {sorted(unknown)}, defined by no cell of its question: import them in "
+            "the cell so it does not depend on other cells"
+        )
+    return None
 
 
 def _where(name: str, index: int, cell: Cell) -> str:
@@ -235,6 +290,19 @@ def parse_solution(nb: dict[str, Any], name: str) -> SolutionNotebook:
         if is_hidden_tests(cell) and qid is not None:
             parsed.hidden_tests.setdefault(qid, []).append(cell)
             first_hidden.setdefault(qid, (index, cell))
+    answers: dict[str, set[str]] = {}
+    for cell in cells:
+        qid = question_id(cell)
+        if qid and cell.get("cell_type") == "code" and not is_hidden_tests(cell):
+            try:
+                answers.setdefault(qid, set()).update(bound_names(cell_source(cell)))
+            except SyntaxError:
+                pass  # a learner-facing cell that does not parse fails in nbval instead
+    for index, cell in enumerate(cells):
+        if is_hidden_tests(cell) and (qid := question_id(cell)) is not None:
+            problem = _hidden_problem(cell, answers.get(qid, set()))
+            if problem is not None:
+                raise NotebookFormatError(f"{_where(name, index, cell)}: hidden tests {problem}")
     for qid, (index, cell) in first_hidden.items():
         if qid not in parsed.questions:
             raise NotebookFormatError(

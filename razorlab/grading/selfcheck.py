@@ -6,7 +6,9 @@ roughly how much. Each question also declares, in words, what its hidden tests
 cover, so learners know they exist and what they probe (otter-grader users are
 often surprised by hidden-test failures after passing every public check).
 
-Checks live in ``razorlab/grading/checks/<set>.py``; notebooks only call them.
+Checks live in ``razorlab/grading/checks/<set>.py``; notebooks only call them. A check is
+for the learner only: the grader never reads its result (code in the learner's kernel could
+rewrite it); it judges the hidden cells' observations outside the kernel (``judge.py``).
 """
 
 from __future__ import annotations
@@ -27,10 +29,7 @@ __all__ = [
     "near",
     "call_answer",
     "size_class",
-    "RESULTS",
     "QUESTIONS",
-    "FEEDBACK",
-    "recorded",
 ]
 
 #: A check returns ``None`` when the answer is right, else a message with a hint.
@@ -47,10 +46,6 @@ class Question:
 
 #: (exercise_set, qid) -> Question, filled by the ``@question`` decorator.
 QUESTIONS: dict[tuple[str, str], Question] = {}
-#: (exercise_set, qid) -> passed?  The grader reads this after running a notebook.
-RESULTS: dict[tuple[str, str], bool] = {}
-#: (exercise_set, qid) -> the message of the latest check (what the learner was told).
-FEEDBACK: dict[tuple[str, str], str] = {}
 
 
 def question(exercise_set: str, qid: str, *, covers: str) -> Callable[[CheckFn], CheckFn]:
@@ -156,10 +151,7 @@ class Checker:
             )
         except Exception as exc:  # a learner's odd answer must give feedback, not a traceback
             problem = f"could not check this answer ({type(exc).__name__}: {exc})."
-        message = "correct." if problem is None else problem
-        RESULTS[(self.exercise_set, qid)] = problem is None
-        FEEDBACK[(self.exercise_set, qid)] = message
-        return Feedback(qid, problem is None, message)
+        return Feedback(qid, problem is None, "correct." if problem is None else problem)
 
     def hidden_tests(self) -> str:
         """Plain words on what the hidden tests of each question cover."""
@@ -167,11 +159,3 @@ class Checker:
             f"- {q.qid}: {q.covers}" for (s, _), q in QUESTIONS.items() if s == self.exercise_set
         ]
         return "Hidden tests (run by your instructor's grader) also check:\n" + "\n".join(lines)
-
-
-def recorded() -> list[dict[str, object]]:
-    """Every self-check run in this kernel, for the instructor's grader (JSON-ready)."""
-    return [
-        {"set": s, "qid": q, "passed": ok, "message": FEEDBACK.get((s, q), "")}
-        for (s, q), ok in sorted(RESULTS.items())
-    ]

@@ -57,7 +57,11 @@ def practice_scores(n: int = 5_000, seed: int = 3) -> tuple[np.ndarray, np.ndarr
     return score, y, amount
 
 
-@question(SET, "q1", covers="payments at the same second, gaps of exactly one hour, refunds")
+@question(
+    SET,
+    "q1",
+    covers="payments at the same second, gaps of exactly one hour, other cards, drawn streams",
+)
 def _q1(card_count_1h: Callable[[pd.DataFrame], np.ndarray]) -> str | None:
     frame = q1_frame()
     got, problem = call_answer(card_count_1h, frame.copy())
@@ -92,7 +96,9 @@ def _rule_probe() -> tuple[list[dict[str, float]], list[bool]]:
 
 
 @question(
-    SET, "q2", covers="the amount boundary exactly, purchases from new devices, JSON round trip"
+    SET,
+    "q2",
+    covers="the amount boundary, purchases, known devices, JSON round trip, score, action, reason",
 )
 def _q2(rule: dict) -> str | None:
     if not isinstance(rule, dict):
@@ -136,7 +142,11 @@ def _q3(decision_cost: Callable[..., int]) -> str | None:
     )
 
 
-@question(SET, "q4", covers="review <= decline, a pair from another grid that is as cheap")
+@question(
+    SET,
+    "q4",
+    covers="review <= decline, the pair on 200,000 fresh payments (within 15% of the cheapest)",
+)
 def _q4(pair: object) -> str | None:
     if not isinstance(pair, tuple | list) or len(pair) != 2:
         return "answer a (review, decline) pair of log-odds thresholds."
@@ -156,7 +166,11 @@ def _q4(pair: object) -> str | None:
     )
 
 
-@question(SET, "q5", covers="all scores tied, a perfect ranking, a single fraud, integer scores")
+@question(
+    SET,
+    "q5",
+    covers="all scores tied, a perfect ranking, a single fraud, scores rounded to few decimals",
+)
 def _q5(auprc: Callable[[np.ndarray, np.ndarray], float]) -> str | None:
     score, y, _ = practice_scores(800, seed=9)
     for name, s in (("distinct scores", score), ("scores with ties", np.round(score))):

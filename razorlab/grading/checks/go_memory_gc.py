@@ -58,7 +58,11 @@ def cycles_ratio(live_mib: float = Q4_LIVE_MIB, rate: float = Q4_ALLOC_MIB_S) ->
     return a.cycles / b.cycles
 
 
-@question(SET, "q1", covers="no frames, 10 KB of frames, one goroutine, a billion")
+@question(
+    SET,
+    "q1",
+    covers="no frames, frames at the 2 KiB and 4 KiB edges, 10 KB, one goroutine, a billion; drawn",
+)
 def _q1(fn: Callable[[int, int], float]) -> str | None:
     got, problem = call_answer(fn, Q1_N, Q1_FRAMES)
     if problem:
@@ -70,7 +74,7 @@ def _q1(fn: Callable[[int, int], float]) -> str | None:
     return hint
 
 
-@question(SET, "q2", covers="a million and a billion goroutines")
+@question(SET, "q2", covers="a million, a billion, a trillion and a drawn number of goroutines")
 def _q2(fn: Callable[[int], float]) -> str | None:
     got, problem = call_answer(fn, Q2_N)
     if problem:
@@ -81,7 +85,11 @@ def _q2(fn: Callable[[int], float]) -> str | None:
     return hint
 
 
-@question(SET, "q3", covers="GOGC off, a limit below the live heap, a tiny heap (4 MiB floor)")
+@question(
+    SET,
+    "q3",
+    covers="GOGC off, a limit below the live heap, a tiny heap (4 MiB floor), drawn settings",
+)
 def _q3(fn: Callable[..., float]) -> str | None:
     got, problem = call_answer(fn, *Q3_ARGS)
     if problem:
@@ -97,7 +105,7 @@ def _q4(ratio: object) -> str | None:
     return near(ratio, cycles_ratio(), rel=0.03, what="the cycle ratio")
 
 
-@question(SET, "q5", covers="the answer is a set of object names")
+@question(SET, "q5", covers="the answer is a set, and which objects it holds")
 def _q5(lost: object) -> str | None:
     expected = mark(Q5_HEAP, Q5_ROOTS, Q5_WRITES, barrier="none").lost
     if not isinstance(lost, set | frozenset):

@@ -44,7 +44,9 @@ def sysmon_share(n: int = Q3_N, procs: int = Q3_PROCS) -> float:
     return run.netpoll_by_sysmon / polled
 
 
-@question(SET, "q1", covers="bursts that fill the local queue zero, one, two and six times")
+@question(
+    SET, "q1", covers="bursts that fill the local queue zero, one and several times; drawn sizes"
+)
 def _q1(fn: Callable[[int], int]) -> str | None:
     got, problem = call_answer(fn, Q1_SPAWNED)
     if problem:
@@ -59,7 +61,7 @@ def _q1(fn: Callable[[int], int]) -> str | None:
     return f"{got!r} is not it: count runnext (1 slot) and the local ring (256) first."
 
 
-@question(SET, "q2", covers="sleeps of 2 ms and 8 ms next to the hog")
+@question(SET, "q2", covers="sleeps of 2 ms, 8 ms and two drawn lengths next to the hog")
 def _q2(fn: Callable[[float], float]) -> str | None:
     got, problem = call_answer(fn, Q2_SLEEP_MS)
     if problem:
@@ -67,7 +69,7 @@ def _q2(fn: Callable[[float], float]) -> str | None:
     return near(got, wake_delay_ms(Q2_SLEEP_MS), rel=0.1, what="the wake-up delay (ms)")
 
 
-@question(SET, "q3", covers="the value is a share in [0, 1] computed with the model")
+@question(SET, "q3", covers="the share computed with the model on the given workload")
 def _q3(share: object) -> str | None:
     problem = near(share, sysmon_share(), rel=0.03, what="the sysmon share")
     if problem and isinstance(share, int | float) and share > 1:
@@ -81,7 +83,9 @@ def _q4(max_slice_ms: object) -> str | None:
     return near(max_slice_ms, expected, rel=0.05, what="the longest time slice (ms)")
 
 
-@question(SET, "q5", covers="victims with 0, 1, 2, 255 and 256 goroutines queued")
+@question(
+    SET, "q5", covers="victims with 0, 1, 2, 3, 255, 256 and drawn numbers of goroutines queued"
+)
 def _q5(fn: Callable[[int], int]) -> str | None:
     got, problem = call_answer(fn, Q5_VICTIM_LEN)
     if problem:

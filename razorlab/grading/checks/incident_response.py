@@ -73,7 +73,7 @@ def extra_mttr() -> int:
 
 
 # ---- the checks -------------------------------------------------------------------------
-@question(SET, "q1", covers="other error ratios, stricter SLOs and 7-day windows")
+@question(SET, "q1", covers="other error ratios (some drawn), stricter SLOs, 7- and 28-day windows")
 def _q1(answer: object) -> str | None:
     if not callable(answer):
         return "answer with your function, hours_to_exhaust(error_ratio, slo_target)."
@@ -85,7 +85,7 @@ def _q1(answer: object) -> str | None:
     return None
 
 
-@question(SET, "q2", covers="one unbroken firing episode, and the burn rate at the firing minute")
+@question(SET, "q2", covers="both minutes of the fast-burn episode")
 def _q2(answer: object) -> str | None:
     if not (isinstance(answer, tuple) and len(answer) == 2):
         return "answer with a tuple (first minute firing, first minute clear)."
@@ -106,7 +106,7 @@ def _q3(answer: object) -> str | None:
     return None
 
 
-@question(SET, "q4", covers="other acknowledgement delays and faults")
+@question(SET, "q4", covers="the extra minutes of MTTR for the given incident")
 def _q4(answer: object) -> str | None:
     want = extra_mttr()
     if isinstance(answer, bool) or not isinstance(answer, int | float) or math.isnan(answer):

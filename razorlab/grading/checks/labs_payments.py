@@ -58,9 +58,11 @@ def lab_feedback(answer: object, lab: str, runs: int, seed: int) -> str | None:
     SET,
     "q1",
     covers=(
-        "1,000 more runs over five other seeds: other mixes of concurrent retries, duplicate "
+        "1,000 more runs over five other seeds, two of them drawn at grading time: other "
+        "mixes of concurrent retries, duplicate "
         "deliveries, lost replies, crashes at any store or bank call, and a slow, down or "
-        "pending bank; every invariant must hold in every run"
+        "pending bank; every invariant must hold in every run; and the class must be your own, not "
+        "built on razorlab's"
     ),
 )
 def _q1(answer: object) -> str | None:

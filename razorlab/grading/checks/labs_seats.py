@@ -21,9 +21,11 @@ SET = "labs_seats"
     SET,
     "q1",
     covers=(
-        "1,000 more runs over five other seeds: other users, overlapping seats, holds that "
+        "1,000 more runs over five other seeds, two of them drawn at grading time: other "
+        "users, overlapping seats, holds that "
         "expire before a confirm, releases, duplicate deliveries, lost replies and crashes; "
-        "every invariant must hold in every run"
+        "every invariant must hold in every run; and the class must be your own, not "
+        "built on razorlab's"
     ),
 )
 def _q1(answer: object) -> str | None:

@@ -45,7 +45,7 @@ def _msg(chat: str, seq: int, text: str) -> dict:
 
 
 @question(
-    SET, "q2", covers="no frames, the same seq in two chats, equal texts, long redelivery runs"
+    SET, "q2", covers="no frames, the same seq in two chats, equal texts, random redelivery runs"
 )
 def _q2(fn) -> str | None:
     if not callable(fn):
@@ -87,7 +87,9 @@ def _q3(fn) -> str | None:
     return None
 
 
-@question(SET, "q4", covers="one member, all members equal, a member who has nothing yet")
+@question(
+    SET, "q4", covers="one member, all members equal, a member who has nothing yet, random groups"
+)
 def _q4(fn) -> str | None:
     if not callable(fn):
         return "pass your function itself: check('q4', group_ticks)."

@@ -66,7 +66,7 @@ _Q7_HINTS = {
 }
 
 
-# ---- engine oracles (also used by the notebook's hidden tests) ------------------------
+# ---- engine oracles (the self-checks' expected values) --------------------------------
 def storage_per_day_gib(avg_tps: float, payload_bytes: float, peak_tps: float) -> float:
     """One copy of a day's payments, in GiB, from the capacity planner."""
     req = Requirements(peak_qps=peak_tps, payload_bytes=payload_bytes, avg_qps=avg_tps)
@@ -175,7 +175,9 @@ def _q3(answer: object) -> str | None:
     return None
 
 
-@question(SET, "q4", covers="other shard counts N, checked against measured movement")
+@question(
+    SET, "q4", covers="other shard counts N (1 to 63), both schemes, against the exact formulas"
+)
 def _q4(answer: object) -> str | None:
     if callable(answer):
         answer = {s: answer(Q4_SHARDS_BEFORE, s) for s in ("modulo", "ring")}
@@ -198,7 +200,11 @@ def _q4(answer: object) -> str | None:
     return problem and problem + " (which keys does the new shard take over?)"
 
 
-@question(SET, "q5", covers="other pipelines (few and many steps, one dominant step)")
+@question(
+    SET,
+    "q5",
+    covers="other pipelines (one, few, many steps, one dominant), simulated without LatencyBudget",
+)
 def _q5(answer: object) -> str | None:
     answer = _value(answer, Q5_STEPS)
     if isinstance(answer, int | float) and not isinstance(answer, bool):
@@ -215,7 +221,7 @@ def _q6(answer: object) -> str | None:
     return near(answer, fanout_quantile(Q6_STEP, Q6_FANOUT), rel=0.03, what="the fan-out p99")
 
 
-@question(SET, "q7", covers="the live gateway replays a declined payment without a 2nd charge")
+@question(SET, "q7", covers="the label of every scenario in Q7_SCENARIOS")
 def _q7(answer: object) -> str | None:
     if not isinstance(answer, Mapping) or set(answer) != set(Q7_SCENARIOS):
         return "answer a dict with one entry per scenario in Q7_SCENARIOS."

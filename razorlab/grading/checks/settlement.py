@@ -40,7 +40,7 @@ Q4_NETS = (5_000, -12_000, 3_000, 20_000, -1_000, 500)
 Q5_SEED = 5
 
 
-# ---- engine oracles (also used by the notebook's hidden tests) ------------------------
+# ---- engine oracles (the self-checks compare with these) ------------------------------
 def fee_and_gst(amount: int, mdr_percent: str) -> tuple[int, int]:
     fee = Money(amount).percent(mdr_percent)
     return fee.paise, fee.percent("18").paise
@@ -83,7 +83,14 @@ def exceptions(expected: pd.DataFrame, statement: pd.DataFrame) -> dict[str, set
     return {issue: r.refs(issue) for issue in ("missing", "unexpected", "duplicated")}
 
 
-@question(SET, "q1", covers="amounts ending in exactly half a paisa of fee or GST; MDR 0% and 3%")
+@question(
+    SET,
+    "q1",
+    covers=(
+        "amounts ending in exactly half a paisa of fee or GST (one a float product puts just "
+        "under the half); MDR 0% and 3%; drawn amounts and rates"
+    ),
+)
 def _q1(answer: Callable) -> str | None:
     if (problem := require_callable(answer, "fee_and_gst")) is not None:
         return problem
@@ -96,7 +103,14 @@ def _q1(answer: Callable) -> str | None:
     return None
 
 
-@question(SET, "q2", covers="Fridays with T+3, Saturday captures with T+0, two holidays in a row")
+@question(
+    SET,
+    "q2",
+    covers=(
+        "Fridays with T+3; captures on closed days (2nd/4th Saturdays, Sundays, holidays) "
+        "with T+0 and T+1 or more; two holidays in a row; drawn dates and holidays"
+    ),
+)
 def _q2(answer: Callable) -> str | None:
     if (problem := require_callable(answer, "settle_on")) is not None:
         return problem
@@ -106,7 +120,7 @@ def _q2(answer: Callable) -> str | None:
     return None
 
 
-@question(SET, "q3", covers="one-way chains, a cycle that nets to zero, 100 random obligations")
+@question(SET, "q3", covers="a one-way chain, a cycle that nets to zero, random obligation sets")
 def _q3(answer: Callable) -> str | None:
     if (problem := require_callable(answer, "multilateral")) is not None:
         return problem
@@ -119,7 +133,12 @@ def _q3(answer: Callable) -> str | None:
     return None
 
 
-@question(SET, "q4", covers="all-negative days, a zero day, a long run of negatives then a big day")
+@question(
+    SET,
+    "q4",
+    covers="all-negative days, a zero day, no days, a long run of negatives then a big day, "
+    "drawn runs",
+)
 def _q4(answer: Callable) -> str | None:
     if (problem := require_callable(answer, "payouts_with_carry")) is not None:
         return problem
@@ -133,7 +152,9 @@ def _q4(answer: Callable) -> str | None:
     return None
 
 
-@question(SET, "q5", covers="a clean statement, a statement with only duplicates, other seeds")
+@question(
+    SET, "q5", covers="a clean statement, a statement with only duplicates, other (drawn) seeds"
+)
 def _q5(answer: Callable) -> str | None:
     if (problem := require_callable(answer, "find_exceptions")) is not None:
         return problem

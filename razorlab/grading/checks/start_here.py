@@ -48,7 +48,11 @@ def _q1(format_inr: Callable[[int], str]) -> str | None:
     return f"{Q1_PAISE} paise is not {got!r}: remember the input is paise, not rupees."
 
 
-@question(SET, "q2", covers="other amounts, ₹1, large amounts, a fee ending in half a paisa")
+@question(
+    SET,
+    "q2",
+    covers="other amounts, ₹1, large amounts, a fee or its GST ending in exactly half a paisa",
+)
 def _q2(fn: Callable[[Money], Money]) -> str | None:
     got, problem = call_answer(fn, Q2_AMOUNT)
     if problem:
@@ -67,7 +71,11 @@ def _q2(fn: Callable[[Money], Money]) -> str | None:
     return f"{got} is {'too high' if gap > 0 else 'too low'}: GST is 18% of the fee, not of the payment."
 
 
-@question(SET, "q3", covers="one person, many people, fewer paise than people, other currencies")
+@question(
+    SET,
+    "q3",
+    covers="one person, many people, fewer paise than people, other currencies, who gets spare paise",
+)
 def _q3(split: Callable[[Money, int], list[Money]]) -> str | None:
     got, problem = call_answer(split, Q3_TOTAL, Q3_PEOPLE)
     if problem:

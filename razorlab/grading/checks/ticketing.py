@@ -27,12 +27,16 @@ def _exact_count(answer: object, target: int, what: str, hint: str) -> str | Non
     return f"{what} is {'too high' if answer > target else 'too low'}; {hint}"
 
 
-@question(SET, "q1", covers="other booking rates, seat counts and hold times; seconds vs minutes")
+@question(
+    SET,
+    "q1",
+    covers="other booking rates (zero too), seat counts and hold times; seconds vs minutes",
+)
 def _q1(answer: object) -> str | None:
     return near(answer, seats_held_at_once(**Q1), rel=0.02, what="seats held at once")
 
 
-@question(SET, "q2", covers="the memory and sqlite engines give 0 for the same rush; other seeds")
+@question(SET, "q2", covers="the count of seats sold more than once, as a whole number")
 def _q2(answer: object) -> str | None:
     target = run_now(rush("naive", users=Q2_USERS, seed=Q2_SEED)).double_booked
     return _exact_count(
@@ -51,7 +55,12 @@ _Q3_CASES = [  # (owners before, seats, user, expected result)
 ]
 
 
-@question(SET, "q3", covers="empty and duplicate seat lists raise ValueError; a taken last seat")
+@question(
+    SET,
+    "q3",
+    covers="empty and duplicate seat lists raise ValueError; a taken last seat; random "
+    "requests (the result and the seat owners left behind)",
+)
 def _q3(answer: object) -> str | None:
     if not callable(answer):
         return "pass your function itself (hold_all_or_none), not its result."
@@ -69,7 +78,9 @@ def _q3(answer: object) -> str | None:
     return None
 
 
-@question(SET, "q4", covers="the refunds are a whole number of paise; other hold times")
+@question(
+    SET, "q4", covers="the refunds are a whole number of paise, for the stated seed and hold time"
+)
 def _q4(answer: object) -> str | None:
     target = run_now(simulate_hour(seed=Q4_SEED, hold_ttl_s=Q4_TTL_S)).refunded.paise
     return _exact_count(

@@ -44,7 +44,11 @@ def q5_expected_minutes() -> float:
     )
 
 
-@question(SET, "q1", covers="a plausible peak, a peak equal to the average, other daily volumes")
+@question(
+    SET,
+    "q1",
+    covers="a plausible peak, a peak equal to the average, random daily volumes and peaks",
+)
 def _q1(fn) -> str | None:
     if not callable(fn):
         return "pass your function itself: check('q1', peak_is_plausible)."
@@ -57,7 +61,10 @@ def _q1(fn) -> str | None:
 
 
 @question(
-    SET, "q2", covers="zero followers, exact multiples of the batch size, one over a multiple"
+    SET,
+    "q2",
+    covers="zero followers, exact multiples of the batch size, one over a multiple, random "
+    "follower counts",
 )
 def _q2(fn) -> str | None:
     if not callable(fn):
@@ -71,7 +78,11 @@ def _q2(fn) -> str | None:
     return f"{got!r} batches for 100M followers is not right: how many groups of {FANOUT_BATCH} are there?"
 
 
-@question(SET, "q3", covers="empty lists, the same id in several lists, k larger than all items")
+@question(
+    SET,
+    "q3",
+    covers="empty lists, the same id in several lists, k larger than all items, random lists",
+)
 def _q3(fn) -> str | None:
     if not callable(fn):
         return "pass your function itself: check('q3', merge_newest)."
