@@ -1,13 +1,13 @@
 """What the payments tests share: a razorlab server on a free 127.0.0.1 port, and SDK clients.
 
 The official SDK (PyPI ``razorpay``) is synchronous, so tests run its calls on a thread
-(:func:`call`) while the server keeps serving on the test's event loop. Test modules
+(:func:`razorlab.payments.sdk.call`, re-exported here) while the server keeps serving on
+the test's event loop. Test modules
 import the fixtures they use (``sdk_server``, ``sdk``) from here.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 import pytest
@@ -16,8 +16,11 @@ import requests
 from razorlab.payments.api import create_app, start_server
 from razorlab.payments.bank import SimulatedBank
 from razorlab.payments.gateway import Gateway
+from razorlab.payments.sdk import call, sdk_client
 
 razorpay = pytest.importorskip("razorpay")
+
+__all__ = ["UPI", "SdkServer", "call", "sdk_server", "sdk"]
 
 UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
 
@@ -34,20 +37,15 @@ class SdkServer:
 
     def client(self, key_id: str | None = None, secret: str | None = None) -> razorpay.Client:
         """An SDK client (the first merchant's unless other keys are given)."""
-        session = requests.Session()
-        session.trust_env = False  # never route 127.0.0.1 through a proxy from the environment
-        self.sessions.append(session)
-        auth = (key_id or self.key_id, self.secret if secret is None else secret)
-        return razorpay.Client(session=session, auth=auth, base_url=self.url)
+        client = sdk_client(
+            self.url, key_id or self.key_id, self.secret if secret is None else secret
+        )
+        self.sessions.append(client.session)
+        return client
 
     async def other_merchant(self, name: str = "Other") -> razorpay.Client:
         merchant, secret = await self.gw.create_merchant(name)
         return self.client(merchant.key_id, secret)
-
-
-def call(fn, *args, **kwargs):
-    """The SDK is synchronous: run it on a thread so the server keeps serving."""
-    return asyncio.to_thread(fn, *args, **kwargs)
 
 
 @pytest.fixture

@@ -154,16 +154,29 @@ async def test_right_key_wrong_secret_is_401(api):
     assert resp.status == 401
 
 
-async def test_another_merchants_payment_is_404(api):
+async def test_another_merchants_payment_does_not_exist_as_with_razorpay(api):
     client, gw, acme, other = api
     pid = (await (await client.post("/v1/payments", json=UPI, headers=acme)).json())["id"]
+    before = (await _stored(gw), dict(gw.bank.calls))
     for method, path in [
         ("GET", f"/v1/payments/{pid}"),
         ("POST", f"/v1/payments/{pid}/capture"),
+        ("POST", f"/v1/payments/{pid}/refund"),
         ("POST", f"/v1/payments/{pid}/refunds"),
+        ("GET", f"/v1/payments/{pid}/refunds"),
     ]:
-        resp = await client.request(method, path, headers=other)
-        assert resp.status == 404, path
+        for headers, who in ((other, "another merchant's"), (acme, "made-up")):
+            target = path if who != "made-up" else path.replace(pid, "pay_doesnotexist00")
+            resp = await client.request(method, target, headers=headers)
+            error = (await resp.json())["error"]
+            assert resp.status == 400, (who, path)  # Razorpay's answer: not a 404
+            assert (error["code"], error["description"], error["field"]) == (
+                "BAD_REQUEST_ERROR",
+                "The id provided does not exist",
+                "id",
+            ), (who, path)
+    assert (await _stored(gw), dict(gw.bank.calls)) == before, "nothing stored or sent"
+    assert (await gw.store.payment(pid)).status.value == "authorized"
     assert (await (await client.get(f"/v1/payments/{pid}", headers=acme)).json())["id"] == pid
 
 

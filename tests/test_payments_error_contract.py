@@ -82,10 +82,17 @@ async def test_a_merchant_id_is_not_a_payment_and_exists_or_not_alike(api):
     client, _, merchant, acme = api
     real = await client.get(f"/v1/payments/{merchant.id}", headers=acme)
     made_up = await client.get("/v1/payments/mer_doesnotexist", headers=acme)
-    assert real.status == made_up.status == 404
+    assert real.status == made_up.status == 400  # Razorpay's status for an unknown id
     real_body, made_up_body = await real.json(), await made_up.json()
-    _assert_contract(404, real_body, "merchant id")
-    assert real_body["error"]["reason"] == made_up_body["error"]["reason"] == "not_found"
+    _assert_contract(400, real_body, "merchant id")
+    assert real_body == made_up_body, "the answer does not tell whether the id exists"
+    error = real_body["error"]
+    assert (error["code"], error["description"], error["reason"], error["field"]) == (
+        "BAD_REQUEST_ERROR",
+        "The id provided does not exist",
+        "input_validation_failed",
+        "id",
+    )
 
 
 async def test_the_auth_scheme_is_case_insensitive(clock):

@@ -10,6 +10,7 @@ import requests
 
 from razorlab.payments.bank import DECLINE_CARD, SUCCESS_CARD
 from razorlab.payments.orders import checkout_signature
+from razorlab.payments.sdk import checkout_pay, checkout_step
 from tests import payments_support as support
 from tests.payments_support import UPI, call
 
@@ -23,14 +24,6 @@ CARD = {"method": "card", "card": {"number": SUCCESS_CARD, "expiry_month": 12,
 PUBLIC = {"use_public_auth": True}  # the SDK sends (key_id, "") — what Checkout.js has
 
 
-def _pay(client, order_id, form):
-    return client.post(f"/v1/checkout/{order_id}/pay", form, **PUBLIC)
-
-
-def _step(client, started, body):
-    return client.post(started["next"][0]["url"], body, **PUBLIC)
-
-
 async def _count(gw, table):
     return (await gw.store.fetchone(f"SELECT COUNT(*) FROM {table}"))[0]
 
@@ -42,12 +35,12 @@ async def test_card_checkout_signs_the_payment_and_pays_the_order(sdk_server):
     assert oid.startswith("order_") and len(oid) == len("order_") + 14
     assert (order["status"], order["amount_due"], order["attempts"]) == ("created", 49_900, 0)
 
-    started = await call(_pay, shop, oid, CARD)
+    started = await call(checkout_pay, shop, oid, CARD)
     assert started["next"][0]["action"] == "otp_submit"
     order = await call(shop.order.fetch, oid)
     assert (order["status"], order["attempts"], order["amount_paid"]) == ("attempted", 1, 0)
 
-    result = await call(_step, shop, started, {"otp": "123456"})
+    result = await call(checkout_step, shop, started, {"otp": "123456"})
     assert result["razorpay_order_id"] == oid
     assert await call(shop.utility.verify_payment_signature, result) is True
     tampered = {**result, "razorpay_signature": result["razorpay_signature"][:-1] + "0"}
@@ -69,7 +62,7 @@ async def test_card_checkout_signs_the_payment_and_pays_the_order(sdk_server):
 
     before = await _count(sdk_server.gw, "payments")
     with pytest.raises(BadRequestError, match="already paid"):
-        await call(_pay, shop, oid, CARD)
+        await call(checkout_pay, shop, oid, CARD)
     with pytest.raises(BadRequestError, match="already paid"):
         await call(shop.post, "/v1/payments", {**UPI, "order_id": oid})
     assert await _count(sdk_server.gw, "payments") == before
@@ -79,13 +72,15 @@ async def test_upi_collect_decline_then_approval_and_manual_capture(sdk_server):
     shop = sdk_server.client()
     oid = (await call(shop.order.create, {**ORDER, "payment_capture": 0}))["id"]
     upi = {"method": "upi", "vpa": "payer@okbank"}
-    started = await call(_pay, shop, oid, upi)
+    started = await call(checkout_pay, shop, oid, upi)
     assert started["next"][0]["action"] == "upi_collect"
     with pytest.raises(BadRequestError, match="declined the UPI collect"):
-        await call(_step, shop, started, {"approve": False})
+        await call(checkout_step, shop, started, {"approve": False})
     assert sdk_server.gw.bank.calls["charge"] == 0, "a declined collect never reaches the bank"
 
-    result = await call(_step, shop, await call(_pay, shop, oid, upi), {"approve": True})
+    result = await call(
+        checkout_step, shop, await call(checkout_pay, shop, oid, upi), {"approve": True}
+    )
     assert await call(shop.utility.verify_payment_signature, result) is True
     order = await call(shop.order.fetch, oid)
     assert (order["status"], order["attempts"], order["amount_paid"]) == ("attempted", 2, 0)
@@ -102,7 +97,9 @@ async def test_a_declined_card_leaves_the_order_payable(sdk_server):
     oid = (await call(shop.order.create, dict(ORDER)))["id"]
     declined = {**CARD, "card": {**CARD["card"], "number": DECLINE_CARD}}
     with pytest.raises(BadRequestError):
-        await call(_step, shop, await call(_pay, shop, oid, declined), {"otp": "1234"})
+        await call(
+            checkout_step, shop, await call(checkout_pay, shop, oid, declined), {"otp": "1234"}
+        )
     order = await call(shop.order.fetch, oid)
     assert (order["status"], order["attempts"], order["amount_due"]) == ("attempted", 1, 49_900)
 
@@ -111,26 +108,26 @@ async def test_the_customer_cannot_change_the_amount_and_steps_cannot_repeat(sdk
     shop = sdk_server.client()
     oid = (await call(shop.order.create, dict(ORDER)))["id"]
     with pytest.raises(BadRequestError, match="amount comes from the order"):
-        await call(_pay, shop, oid, {**CARD, "amount": 100})
+        await call(checkout_pay, shop, oid, {**CARD, "amount": 100})
     assert (await call(shop.order.fetch, oid))["attempts"] == 0, "nothing stored"
-    started = await call(_pay, shop, oid, CARD)
+    started = await call(checkout_pay, shop, oid, CARD)
     with pytest.raises(BadRequestError, match="otp"):
-        await call(_step, shop, started, {"otp": "12"})
+        await call(checkout_step, shop, started, {"otp": "12"})
     with pytest.raises(BadRequestError, match="not waiting for upi_collect"):
         await call(shop.post, started["next"][0]["url"].replace("otp_submit", "upi_collect"),
                    {"approve": True}, **PUBLIC)  # fmt: skip
-    await call(_step, shop, started, {"otp": "123456"})
+    await call(checkout_step, shop, started, {"otp": "123456"})
     with pytest.raises(BadRequestError, match="not waiting"):
-        await call(_step, shop, started, {"otp": "123456"})
+        await call(checkout_step, shop, started, {"otp": "123456"})
 
 
 async def test_two_open_checkouts_cannot_both_pay_one_order(sdk_server):
     shop = sdk_server.client()
     oid = (await call(shop.order.create, dict(ORDER)))["id"]
-    first, second = [await call(_pay, shop, oid, CARD) for _ in range(2)]
-    await call(_step, shop, first, {"otp": "123456"})
+    first, second = [await call(checkout_pay, shop, oid, CARD) for _ in range(2)]
+    await call(checkout_step, shop, first, {"otp": "123456"})
     with pytest.raises(BadRequestError, match="paid by another payment"):
-        await call(_step, shop, second, {"otp": "123456"})
+        await call(checkout_step, shop, second, {"otp": "123456"})
     assert sdk_server.gw.bank.calls["charge"] == 1, "the second card was never charged"
     order = await call(shop.order.fetch, oid)
     assert (order["status"], order["amount_paid"], order["attempts"]) == ("paid", 49_900, 2)
@@ -154,9 +151,9 @@ async def test_server_payments_must_match_the_order_and_partial_payments_add_up(
     assert (order["status"], order["amount_paid"], order["amount_due"]) == ("attempted", 4_000,
                                                                            6_000)  # fmt: skip
     with pytest.raises(BadRequestError, match="at most"):
-        await call(_pay, shop, partial["id"], {**CARD, "amount": 6_100})
-    started = await call(_pay, shop, partial["id"], {**CARD, "amount": 6_000})
-    await call(_step, shop, started, {"otp": "123456"})
+        await call(checkout_pay, shop, partial["id"], {**CARD, "amount": 6_100})
+    started = await call(checkout_pay, shop, partial["id"], {**CARD, "amount": 6_000})
+    await call(checkout_step, shop, started, {"otp": "123456"})
     assert (await call(shop.order.fetch, partial["id"]))["status"] == "paid"
 
 
@@ -208,7 +205,7 @@ async def test_an_order_that_is_not_yours_does_not_exist(sdk_server, whose):
         lambda: shop.order.fetch(oid),
         lambda: shop.order.payments(oid),
         lambda: shop.order.edit(oid, {"notes": {"a": "b"}}),
-        lambda: _pay(shop, oid, CARD),
+        lambda: checkout_pay(shop, oid, CARD),
         lambda: shop.post("/v1/payments", {**UPI, "order_id": oid}),
     ]
     for fn in calls:
@@ -227,8 +224,8 @@ async def test_the_key_id_alone_opens_checkout_and_nothing_else(sdk_server):
     assert public.auth[1] == ""
     shop = sdk_server.client()
     oid = (await call(shop.order.create, dict(ORDER)))["id"]
-    started = await call(_pay, public, oid, CARD)  # the key id alone pays
-    result = await call(_step, public, started, {"otp": "123456"})
+    started = await call(checkout_pay, public, oid, CARD)  # the key id alone pays
+    result = await call(checkout_step, public, started, {"otp": "123456"})
     secret = sdk_server.secret
     assert result["razorpay_signature"] == checkout_signature(oid, started["razorpay_payment_id"],
                                                               secret)  # fmt: skip

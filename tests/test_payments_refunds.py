@@ -135,9 +135,16 @@ async def test_refunds_can_be_fetched_and_listed_by_their_merchant_only(api):
     assert page["entity"] == "collection" and {r["id"] for r in page["items"]} == set(ids)
     assert (await (await client.get("/v1/refunds?count=2", headers=acme)).json())["count"] == 2
     for path in (f"/v1/refunds/{ids[0]}", f"/v1/payments/{pid}/refunds",
-                 f"/v1/payments/{pid}/refunds/{ids[0]}"):  # fmt: skip
-        resp = await client.get(path, headers=other)
-        assert resp.status == 404, path
+                 f"/v1/payments/{pid}/refunds/{ids[0]}", "/v1/refunds/rfnd_doesnotexist00",
+                 f"/v1/payments/{pid}/refunds/rfnd_doesnotexist00"):  # fmt: skip
+        resp = await client.get(path, headers=other if "doesnotexist" not in path else acme)
+        error = (await resp.json())["error"]
+        assert resp.status == 400, path  # Razorpay: "The id provided does not exist", no 404
+        assert (error["code"], error["description"]) == (
+            "BAD_REQUEST_ERROR",
+            "The id provided does not exist",
+        ), path
+    assert await _refunded_paise(gw) == 600 and gw.bank.calls["refund"] == 3, "nothing added"
     assert (await (await client.get("/v1/refunds", headers=other)).json())["count"] == 0
 
 

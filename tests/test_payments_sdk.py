@@ -74,3 +74,27 @@ async def test_wrong_secret_is_a_bad_request_not_a_server_error(sdk):
     client.auth = (client.auth[0], "wrong")
     with pytest.raises(BadRequestError, match="wrong"):
         await _call(client.payment.all)
+
+
+@pytest.mark.parametrize("whose", ["made-up", "other-merchant"])
+async def test_an_id_that_is_not_yours_does_not_exist_as_with_razorpay(sdk_server, whose):
+    client, gw = sdk_server.client(), sdk_server.gw
+    pid = (await _call(client.post, "/v1/payments", UPI))["id"]
+    await _call(client.payment.capture, pid, 49_900, {"currency": "INR"})
+    rid = (await _call(client.payment.refund, pid, {"amount": 100}))["id"]
+    caller = await sdk_server.other_merchant() if whose == "other-merchant" else client
+    if whose == "made-up":
+        pid, rid = "pay_unknown", "rfnd_unknown"
+    calls = [
+        lambda: caller.payment.fetch(pid),
+        lambda: caller.payment.capture(pid, 49_900, {"currency": "INR"}),
+        lambda: caller.payment.refund(pid, {"amount": 100}),
+        lambda: caller.payment.fetch_multiple_refund(pid),
+        lambda: caller.refund.fetch(rid),
+    ]
+    for fn in calls:
+        with pytest.raises(BadRequestError, match="^The id provided does not exist$"):
+            await _call(fn)
+    assert (gw.bank.calls["capture"], gw.bank.calls["refund"]) == (1, 1), "nothing sent"
+    (refunds,) = await gw.store.fetchone("SELECT COUNT(*) FROM refunds")
+    assert refunds == 1 and await gw.store.count_payments() == 1, "nothing stored"

@@ -8,7 +8,7 @@ POST    ``/v1/payments``                          create (razorlab's teaching sh
                                                   ``Idempotency-Key`` replays the answer)
 GET     ``/v1/payments``                          ``from``, ``to`` (epoch s), ``count`` ≤ 100,
                                                   ``skip``
-GET     ``/v1/payments/{id}``                     one payment (another merchant's → 404)
+GET     ``/v1/payments/{id}``                     one payment (another merchant's → 400)
 POST    ``/v1/payments/{id}/capture``             ``{"amount", "currency"}``: the authorised
                                                   amount
 POST    ``/v1/payments/{id}/refund``              ``amount`` (default: the rest), ``speed``,
@@ -32,12 +32,14 @@ older spelling).
 Design note: every non-2xx answer is Razorpay's error contract,
 ``{"error": {"code", "description", "source", "step", "reason", "metadata", "field"}}``
 (:mod:`razorlab.payments.error_contract`) with the status that fits — 400 bad input or
-state, 401 bad credentials, 404 unknown (or not yours: we do not reveal that another
-merchant's payment exists), 405 wrong method, 409 a concurrent request holds the key,
-413 oversized body, 415 wrong content type, 429 rate-limited with ``Retry-After``, 503
-breaker open. The body is read with a hard size limit before parsing, query integers
-are bounded, and parsing errors are caught, so no bad request reaches the database and
-no input produces a 5xx (a property test throws random requests at the app).
+state, and (as Razorpay) an id that is unknown or not yours, "The id provided does not
+exist" (:class:`~razorlab.payments.error_contract.UnknownId`: we do not reveal that another
+merchant's payment exists); 401 bad credentials, 404 no such route, 405 wrong method, 409
+a concurrent request holds the key, 413 oversized body, 415 wrong content type, 429
+rate-limited with ``Retry-After``, 503 breaker open. The body is read with a hard size
+limit before parsing, query integers are bounded, and parsing errors are caught, so no
+bad request reaches the database and no input produces a 5xx (a property test throws
+random requests at the app).
 """
 
 from __future__ import annotations

@@ -25,13 +25,18 @@ Either way ``code`` is ``BAD_REQUEST_ERROR``, so the SDK raises ``BadRequestErro
 bank-side failure
 (bank down, no record, breaker open) is a ``GATEWAY_ERROR``; an unexpected exception is a
 ``SERVER_ERROR`` 500 — which the API's property test proves no input can reach.
+
+An id the caller cannot see — made up, or another merchant's payment, refund or order —
+is :class:`UnknownId`: Razorpay answers 400 ``BAD_REQUEST_ERROR`` "The id provided does
+not exist" (not a 404), the same either way, so no one learns that another merchant's id
+exists. A path no route matches stays a 404.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from razorlab.errors import RazorlabError
+from razorlab.errors import NotFoundError, RazorlabError
 
 __all__ = [
     "BAD_REQUEST_ERROR",
@@ -40,6 +45,7 @@ __all__ = [
     "ERROR_FIELDS",
     "razorpay_error",
     "server_error",
+    "UnknownId",
 ]
 
 BAD_REQUEST_ERROR = "BAD_REQUEST_ERROR"  # the client (merchant or customer) must change something
@@ -68,6 +74,17 @@ _PAYMENT_SOURCE = {
     "UPI_COLLECT_DECLINED": "customer",
     "ORDER_ALREADY_PAID": "business",
 }
+
+
+class UnknownId(NotFoundError):
+    """Razorpay's answer to an id that is not the caller's: 400, "The id provided does not
+    exist" — the same for a made-up id and another merchant's, so neither leaks."""
+
+    code = BAD_REQUEST_ERROR
+    http_status = 400
+
+    def __init__(self, field: str = "id"):
+        super().__init__("The id provided does not exist", field=field)
 
 
 def _reason(code: str) -> str:

@@ -52,7 +52,7 @@ from razorlab.infra.ratelimit import RateLimited, RateLimiter
 from razorlab.money import Money
 from razorlab.payments import payment as lifecycle
 from razorlab.payments.bank import BankOutcome, BankReply, SimulatedBank
-from razorlab.payments.error_contract import razorpay_error
+from razorlab.payments.error_contract import UnknownId, razorpay_error
 from razorlab.payments.idempotency import (
     IdempotencyKeyInUse,
     IdempotencyKeys,
@@ -65,7 +65,6 @@ from razorlab.payments.ids import IdFactory
 from razorlab.payments.methods import PaymentRequest, parse_payment_request
 from razorlab.payments.orders import (
     Order,
-    UnknownId,
     checkout_signature,
     parse_order_edit,
     parse_order_request,
@@ -429,12 +428,12 @@ class Gateway:
 
     # ----- reads -------------------------------------------------------------------------
     async def get_payment(self, merchant_id: str, payment_id: str) -> Payment:
-        """A merchant's payment via the cache; another merchant's payment is 'not found'."""
+        """A merchant's payment via the cache; any other id is :class:`UnknownId` (a 400)."""
         payment = None
         if isinstance(payment_id, str) and payment_id.startswith("pay_"):  # not a merchant key
             payment = await self.cache.get(payment_id)
         if not isinstance(payment, Payment) or payment.merchant_id != merchant_id:
-            raise NotFoundError(f"no payment {payment_id!s:.40}", field="id")
+            raise UnknownId()
         return payment
 
     async def list_payments(
@@ -556,7 +555,7 @@ class Gateway:
         if isinstance(payment_id, str) and payment_id.startswith("pay_"):
             payment = await self.store.payment(payment_id)
         if payment is None or payment.merchant_id != merchant_id:
-            raise NotFoundError(f"no payment {payment_id!s:.40}", field="id")
+            raise UnknownId()
         return payment
 
     @contextlib.asynccontextmanager
@@ -654,7 +653,7 @@ class Gateway:
             await self.store.refund(merchant_id, refund_id) if isinstance(refund_id, str) else None
         )
         if row is None or (payment_id is not None and row[1] != payment_id):
-            raise NotFoundError(f"no refund {refund_id!s:.40}", field="id")
+            raise UnknownId()
         return refund_json(row)
 
     async def list_refunds(

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from razorlab.errors import NotFoundError, ValidationError
+from razorlab.errors import ValidationError
 from razorlab.money import Money
 from razorlab.payments.methods import MAX_AMOUNT_PAISE, MIN_AMOUNT_PAISE
 from razorlab.payments.notes import parse_notes, parse_receipt
@@ -47,7 +47,6 @@ __all__ = [
     "OrderStatus",
     "OrderRequest",
     "OrderAlreadyPaid",
-    "UnknownId",
     "ORDER_COLUMNS",
     "ORDER_CURRENCIES",
     "order_from_row",
@@ -77,17 +76,6 @@ class OrderAlreadyPaid(ValidationError):
     """The order is paid (or this payment would pay more than is due): Razorpay answers 400."""
 
     code = "ORDER_ALREADY_PAID"
-
-
-class UnknownId(NotFoundError):
-    """Razorpay's answer to an id that is not the caller's: 400, "The id provided does not
-    exist" — the same for a made-up id and another merchant's, so neither leaks."""
-
-    code = "BAD_REQUEST_ERROR"
-    http_status = 400
-
-    def __init__(self, field: str = "id"):
-        super().__init__("The id provided does not exist", field=field)
 
 
 @dataclass(frozen=True, slots=True)
