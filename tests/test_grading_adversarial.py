@@ -110,7 +110,8 @@ CHEATS = {
             )
         ],
     ),
-    # right answers, a kernel killed between them, a loop that ignores Ctrl-C, a memory hog
+    # right answers, a kernel killed between them, a loop that ignores Ctrl-C, a memory hog, 30 MB
+    # of output
     "crashes": _variant(
         {"q2": RIGHT_Q2},
         [
@@ -120,6 +121,7 @@ CHEATS = {
                 "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
             ),
             (4, "hog = bytearray(40 << 30)"),
+            (4, "for _ in range(30):\n    print('x' * 1_000_000)"),
         ],
     ),
     # right answers, with learner names that a hidden cell also uses

@@ -70,8 +70,8 @@ __all__ = [
 ]
 
 GRADED, ERROR = "graded", "error"
-DEFAULT_TIMEOUT_S = 120.0  # seconds one notebook may run, all cells together
-DEFAULT_CELL_TIMEOUT_S = 30.0  # seconds one cell may run before its kernel is replaced
+DEFAULT_TIMEOUT_S = 300.0  # seconds one notebook may run, all cells, replays and restarts
+DEFAULT_CELL_TIMEOUT_S = 60.0  # seconds one cell may run before its kernel is replaced
 STARTUP_MARGIN_S = 150.0  # kernel starts (one per restart) on a busy machine, on top of the budget
 _HIDDEN_RUNNER = (
     "from razorlab.grading.observe import run_hidden as _razorlab_run_hidden\n"
@@ -330,7 +330,7 @@ class Grader:
         try:
             cells = self.execute(assemble(learner, solution))
         except RunFailed as exc:
-            row.message = f"{exc} (the kernel could not start?)"
+            row.message = f"{exc}: the kernel did not start, or the run ran out of memory"
             return
         row.questions = _score(solution, reference, cells)
         row.points = sum(q.points or 0 for q in row.questions)

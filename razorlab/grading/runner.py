@@ -11,8 +11,11 @@ Design note
   marked (``status`` in its ``razorlab_grader`` metadata), a fresh kernel starts, the learner
   cells that had run cleanly are replayed silently to rebuild the state, and execution goes
   on with the next cell. A restart rather than an interrupt, because code can ignore SIGINT.
-- **One budget for the whole notebook.** When it is spent, the remaining cells are marked
-  ``not run``; the run still writes what it has.
+- **One budget for the whole notebook**, replays and restarts included. When it is spent, the
+  remaining cells are marked ``not run``. The executed notebook is written after every cell, so
+  a run killed from outside still leaves what it had done.
+- **Outputs are capped** (:data:`MAX_OUTPUT_CHARS` of stream text per cell): a cell printing
+  gigabytes cannot exhaust the runner's memory and lose the whole notebook.
 - Cells the grader inserted (hidden tests) are never replayed: their outputs are already
   recorded, and replaying would observe twice.
 """
@@ -25,6 +28,7 @@ import copy
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -36,6 +40,7 @@ __all__ = ["GRADER_KEY", "OK", "TIMED_OUT", "DIED", "NOT_RUN", "run_notebook", "
 GRADER_KEY = "razorlab_grader"  # cell metadata: the grader's marks and the run's statuses
 OK, TIMED_OUT, DIED, NOT_RUN = "ok", "timed out", "kernel died", "not run"
 KERNEL_START_TIMEOUT_S = 120
+MAX_OUTPUT_CHARS = 1_000_000  # stream text kept per cell; the rest is dropped
 _LOG = logging.getLogger("razorlab.grading.runner")
 _LOG.addHandler(logging.NullHandler())
 _LOG.propagate = False
@@ -49,15 +54,33 @@ def _inserted(cell: nbformat.NotebookNode) -> bool:
     return bool(cell.get("metadata", {}).get(GRADER_KEY, {}).get("hidden"))
 
 
+class _CappedClient(NotebookClient):
+    """nbclient that keeps at most :data:`MAX_OUTPUT_CHARS` of stream text per cell."""
+
+    def output(self, outs, msg, display_id, cell_index):  # type: ignore[no-untyped-def]
+        if msg.get("msg_type") == "stream":
+            kept = sum(len(o.get("text", "")) for o in outs if o.get("output_type") == "stream")
+            if kept + len(msg["content"].get("text", "")) > MAX_OUTPUT_CHARS:
+                return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
 class _Run:
-    def __init__(self, nb: nbformat.NotebookNode, cell_timeout: float, budget: float):
+    def __init__(
+        self,
+        nb: nbformat.NotebookNode,
+        cell_timeout: float,
+        budget: float,
+        save: Callable[[nbformat.NotebookNode], None],
+    ):
         self.nb = nb
         self.cell_timeout = cell_timeout
         self.deadline = time.monotonic() + budget
+        self.save = save
         self.clean: list[int] = []  # learner cells that ran without a timeout or a death
 
     def _client(self) -> NotebookClient:
-        return NotebookClient(
+        return _CappedClient(
             self.nb,
             timeout=self.cell_timeout,
             startup_timeout=KERNEL_START_TIMEOUT_S,
@@ -74,6 +97,9 @@ class _Run:
     async def _replay(self, client: NotebookClient) -> bool:
         """Re-run the clean learner cells on a fresh kernel; False if that fails too."""
         for index in self.clean:
+            if self._left() <= 0:
+                return False
+            client.timeout = max(1, int(min(self.cell_timeout, self._left())))
             scratch = copy.deepcopy(self.nb.cells[index])
             try:
                 await client.async_execute_cell(scratch, index)
@@ -102,6 +128,8 @@ class _Run:
                 except DeadKernelError:
                     _mark(cell, DIED)
                     return index + 1
+                finally:
+                    self.save(self.nb)
                 _mark(cell, OK)
                 if not _inserted(cell):
                     self.clean.append(index)
@@ -116,9 +144,16 @@ class _Run:
                 _mark(cell, NOT_RUN)
 
 
-def run_notebook(nb: nbformat.NotebookNode, cell_timeout: float, budget: float) -> None:
-    """Execute ``nb`` in place (see the module note)."""
-    asyncio.run(_Run(nb, cell_timeout, budget).run())
+def run_notebook(
+    nb: nbformat.NotebookNode,
+    cell_timeout: float,
+    budget: float,
+    save: Callable[[nbformat.NotebookNode], None] = lambda nb: None,
+) -> None:
+    """Execute ``nb`` in place (see the module note), calling ``save`` after every cell."""
+    run = _Run(nb, cell_timeout, budget, save)
+    asyncio.run(run.run())
+    save(nb)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,8 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, required=True)
     args = parser.parse_args(argv)
     nb = nbformat.read(args.notebook, as_version=4)
-    run_notebook(nb, args.cell_timeout, args.budget)
-    nbformat.write(nb, args.output)
+
+    def save(executed: nbformat.NotebookNode) -> None:
+        partial = args.output.with_suffix(".partial")
+        nbformat.write(executed, partial)
+        partial.replace(args.output)  # atomic: the grader never reads half a file
+
+    run_notebook(nb, args.cell_timeout, args.budget, save)
     return 0
 
 

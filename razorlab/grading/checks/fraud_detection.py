@@ -4,10 +4,16 @@ Expected values come from ``razorlab.fraud`` (batch features, the rules engine,
 ``total_cost``, ``choose_thresholds``, ``average_precision``), so a check and the
 chapter can never disagree. Practice data are small and seeded so every learner sees
 the same numbers and a check runs in milliseconds.
+
+The notebook imports this module, so it holds the questions' inputs (configs, prices,
+practice data) but no answer: q6's verdicts are salted SHA-256 digests per option, so
+the check can count wrong picks and misses without the leaky set being importable. The
+hidden tests compare with the instructor's solution, not with anything here.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import cache
 
@@ -39,7 +45,19 @@ Q6_OPTIONS = {
     "new_device": "first time this customer pays from this device",
     "refunded_later": "whether this payment was refunded within the following week",
 }
-Q6_LEAKY = frozenset({"card_chargebacks_total", "customer_avg_amount_centered", "refunded_later"})
+#: Salted digest of each option's verdict (leaky or not): checked, never stored in the clear.
+_Q6_DIGESTS = {
+    "card_count_1h": "5606dabf15d58f30ab8a13dddac51b45",
+    "card_chargebacks_total": "debe3b3ca22abfe79ecacdba5b23bd81",
+    "merchant_fraud_rate_28d": "d06fb5b35fe95749934dde61860df079",
+    "customer_avg_amount_centered": "2ed940031e73ad68327ef9485d82fc0f",
+    "new_device": "f0069dcc1719b225783c9e80fc5980f8",
+    "refunded_later": "8883e2690c62943605c43c47c85935f6",
+}
+
+
+def _q6_digest(option: str, leaky: bool) -> str:
+    return hashlib.sha256(f"razorlab/{SET}/q6|{option}|{leaky}".encode()).hexdigest()[:32]
 
 
 @cache
@@ -195,10 +213,11 @@ def _q6(leaky: object) -> str | None:
     unknown = set(leaky) - set(Q6_OPTIONS)
     if unknown:
         return f"not options: {sorted(unknown)}."
-    if leaky == Q6_LEAKY:
+    off = [o for o in Q6_OPTIONS if _q6_digest(o, o in leaky) != _Q6_DIGESTS[o]]
+    if not off:
         return None
-    wrongly = len(set(leaky) - Q6_LEAKY)
-    missed = len(Q6_LEAKY - set(leaky))
+    wrongly = sum(o in leaky for o in off)
+    missed = len(off) - wrongly
     return (
         f"{wrongly} of your picks only use the past, and you missed {missed}; for each, ask: "
         "could the scorer know this value at the moment the payment arrives?"

@@ -3,13 +3,20 @@
 Expected values come from the engines (capacity planner, token bucket, circuit breaker,
 hash ring, latency model, idempotency rules), so a check and the curriculum never
 disagree. Messages say what is off and hint at why; they never state the answer.
+
+The notebook imports this module, so it holds only the questions' inputs and the values
+for those inputs (``qN_expected``), never a function with an answer's signature that a
+learner could hand in; the hidden tests compare with the instructor's solution instead.
+q7's labels are stored as salted SHA-256 digests per scenario: the check can still say
+how many are off and which idea to revisit, without the labels being importable.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 
 from razorlab.clock import ManualClock
 from razorlab.grading import near, question
@@ -66,40 +73,42 @@ _Q7_HINTS = {
 }
 
 
-# ---- engine oracles (the self-checks' expected values) --------------------------------
-def storage_per_day_gib(avg_tps: float, payload_bytes: float, peak_tps: float) -> float:
+# ---- expected values for the question's own inputs, from the engines ----------------
+# (values, not functions with the answers' signatures: ``pg`` is imported by the notebook)
+def q1_expected() -> float:
     """One copy of a day's payments, in GiB, from the capacity planner."""
-    req = Requirements(peak_qps=peak_tps, payload_bytes=payload_bytes, avg_qps=avg_tps)
+    req = Requirements(peak_qps=Q1_PEAK_TPS, payload_bytes=Q1_PAYLOAD_BYTES, avg_qps=Q1_AVG_TPS)
     return plan(req).storage_per_day.to("GiB")
 
 
-def spike_fits(burst: int, rate_per_s: float, requests: int, seconds: float) -> bool:
-    """Does a bucket with ``burst`` admit every request of an evenly spaced spike?"""
+def _spike_fits(burst: int) -> bool:
+    """Does a bucket with ``burst`` admit every request of the q2 flash-sale spike?"""
     clock = ManualClock(start=0.0)
-    limiter = RateLimiter(clock, rate_per_s=rate_per_s, burst=burst)
-    for i in range(requests):
-        clock.set(i * seconds / requests)
+    limiter = RateLimiter(clock, rate_per_s=Q2_RATE_PER_S, burst=burst)
+    for i in range(Q2_SPIKE_REQUESTS):
+        clock.set(i * Q2_SPIKE_S / Q2_SPIKE_REQUESTS)
         if not limiter.try_acquire("merchant").allowed:
             return False
     return True
 
 
-def min_burst(rate_per_s: float, requests: int, seconds: float) -> int:
-    """Smallest integer burst that admits the whole spike, found by simulation."""
-    low, high = 1, max(1, requests)
+@cache
+def q2_expected() -> int:
+    """Smallest integer burst that admits the q2 spike, found by simulation (bisection)."""
+    low, high = 1, max(1, Q2_SPIKE_REQUESTS)
     while low < high:
         mid = (low + high) // 2
-        if spike_fits(mid, rate_per_s, requests, seconds):
+        if _spike_fits(mid):
             high = mid
         else:
             low = mid + 1
     return low
 
 
-def failures_to_open(successes_first: int, config: BreakerConfig) -> int:
-    """Failures, after ``successes_first`` successes, until a fresh breaker opens."""
-    breaker = CircuitBreaker("bank", ManualClock(), config)
-    for _ in range(successes_first):
+def q3_expected() -> int:
+    """Failures, after the q3 run of successes, until a fresh breaker opens."""
+    breaker = CircuitBreaker("bank", ManualClock(), Q3_CONFIG)
+    for _ in range(Q3_SUCCESSES_FIRST):
         breaker.allow()
         breaker.record_success()
     failures = 0
@@ -110,26 +119,41 @@ def failures_to_open(successes_first: int, config: BreakerConfig) -> int:
     return failures
 
 
-@lru_cache(maxsize=32)
-def measured_moved_fraction(n_before: int, scheme: str, n_keys: int = 100_000) -> float:
-    keys = hash_keys(merchant_ids(n_keys, seed=42))
-    return rebalance_stats(keys, n_before, scheme).moved_fraction
+@cache
+def q4_expected() -> dict[str, float]:
+    """Measured share of 100,000 merchants that move when shard Q4_SHARDS_BEFORE + 1 joins."""
+    keys = hash_keys(merchant_ids(100_000, seed=42))
+    return {
+        scheme: rebalance_stats(keys, Q4_SHARDS_BEFORE, scheme).moved_fraction
+        for scheme in ("modulo", "ring")
+    }
 
 
-@lru_cache(maxsize=32)
-def end_to_end_p99(steps: tuple[Step, ...], seed: int = Q5_SEED) -> float:
-    return LatencyBudget(steps, n=100_000, seed=seed).report().p99_ms
+@cache
+def q5_expected() -> float:
+    """The end-to-end p99 (ms) of ``Q5_STEPS`` from the latency simulator."""
+    return LatencyBudget(Q5_STEPS, n=100_000, seed=Q5_SEED).report().p99_ms
 
 
-def idempotency_outcomes() -> dict[str, str]:
-    """The expected label per q7 scenario (Stripe's rules, as the gateway implements them)."""
-    return dict(
-        zip(
-            Q7_SCENARIOS,
-            ("replay", "replay", "reject_422", "conflict_409", "execute", "execute"),
-            strict=True,
-        )
-    )
+def q6_expected() -> float:
+    """The exact p99 (ms) of the slowest of ``Q6_FANOUT`` calls of ``Q6_STEP``."""
+    return fanout_quantile(Q6_STEP, Q6_FANOUT)
+
+
+def _q7_digest(scenario: str, label: object) -> str:
+    """Salted SHA-256 of one (scenario, label) pair: the answer is checked, never stored."""
+    return hashlib.sha256(f"razorlab/{SET}/q7|{scenario}|{label}".encode()).hexdigest()[:32]
+
+
+#: Digest of the right label per q7 scenario (Stripe's rules, as the gateway implements them).
+_Q7_DIGESTS = {
+    "same_key_same_body_after_success": "cf3939a01c6161855c8aa8772c844cb3",
+    "same_key_same_body_after_decline": "e1aefa62d9930757c833186df54dfe13",
+    "same_key_different_amount": "3c0e3f98f1ac668c989eb79d95438639",
+    "same_key_while_first_in_flight": "f1e9ffc0501caad25cddba829a45d732",
+    "same_key_after_validation_error_with_fixed_body": "b579570a83ad3dd5c9d4033fecaec91f",
+    "same_key_same_body_after_25_hours": "5043c3e356e588f2f09d3975428f4954",
+}
 
 
 # ---- the checks -----------------------------------------------------------------------
@@ -141,7 +165,7 @@ def _value(answer: object, *args: object) -> object:
 @question(SET, "q1", covers="other rates and payload sizes; using the average, not the peak")
 def _q1(answer: object) -> str | None:
     answer = _value(answer, Q1_AVG_TPS, Q1_PAYLOAD_BYTES)
-    target = storage_per_day_gib(Q1_AVG_TPS, Q1_PAYLOAD_BYTES, Q1_PEAK_TPS)
+    target = q1_expected()
     if isinstance(answer, int | float) and not isinstance(answer, bool):
         if abs(answer / target - Q1_PEAK_TPS / Q1_AVG_TPS) < 0.05:
             return "storage is the integral of the rate over a day: which rate is that?"
@@ -155,9 +179,9 @@ def _q2(answer: object) -> str | None:
     answer = _value(answer, Q2_RATE_PER_S, Q2_SPIKE_REQUESTS, Q2_SPIKE_S)
     if isinstance(answer, bool) or not isinstance(answer, int):
         return f"a burst is a whole number of tokens; got {answer!r}."
-    if not spike_fits(answer, Q2_RATE_PER_S, Q2_SPIKE_REQUESTS, Q2_SPIKE_S):
+    if not _spike_fits(answer):
         return "with that burst some flash-sale requests get 429: the bucket runs dry."
-    if answer > min_burst(Q2_RATE_PER_S, Q2_SPIKE_REQUESTS, Q2_SPIKE_S):
+    if answer > q2_expected():
         return "every request fits, but a smaller burst would too: tokens refill during the spike."
     return None
 
@@ -167,7 +191,7 @@ def _q3(answer: object) -> str | None:
     answer = _value(answer, Q3_SUCCESSES_FIRST, Q3_CONFIG)
     if isinstance(answer, bool) or not isinstance(answer, int):
         return f"count the failed calls as a whole number; got {answer!r}."
-    target = failures_to_open(Q3_SUCCESSES_FIRST, Q3_CONFIG)
+    target = q3_expected()
     if answer < target:
         return "too few: the window still holds too many successes (and >= is the rule)."
     if answer > target:
@@ -185,7 +209,7 @@ def _q4(answer: object) -> str | None:
         return "answer a dict with exactly the keys 'modulo' and 'ring'."
     problem = near(
         answer["modulo"],
-        measured_moved_fraction(Q4_SHARDS_BEFORE, "modulo"),
+        q4_expected()["modulo"],
         rel=0.03,
         what="the modulo fraction",
     )
@@ -193,7 +217,7 @@ def _q4(answer: object) -> str | None:
         return problem + " (a key stays only if h % N == h % (N+1))"
     problem = near(
         answer["ring"],
-        measured_moved_fraction(Q4_SHARDS_BEFORE, "ring"),
+        q4_expected()["ring"],
         rel=0.3,
         what="the ring fraction",
     )
@@ -210,7 +234,7 @@ def _q5(answer: object) -> str | None:
     if isinstance(answer, int | float) and not isinstance(answer, bool):
         if math.isclose(answer, sum(s.p99_ms for s in Q5_STEPS), rel_tol=0.01):
             return "that is the sum of the step p99s: would every step be slow on one request?"
-    return near(answer, end_to_end_p99(Q5_STEPS), rel=0.05, what="the end-to-end p99")
+    return near(answer, q5_expected(), rel=0.05, what="the end-to-end p99")
 
 
 @question(SET, "q6", covers="other fan-out widths (including 1) and other step shapes")
@@ -218,7 +242,7 @@ def _q6(answer: object) -> str | None:
     answer = _value(answer, Q6_STEP, Q6_FANOUT)
     if isinstance(answer, int | float) and math.isclose(answer, Q6_STEP.p99_ms, rel_tol=0.02):
         return "that is one call's p99; the request waits for the slowest of all of them."
-    return near(answer, fanout_quantile(Q6_STEP, Q6_FANOUT), rel=0.03, what="the fan-out p99")
+    return near(answer, q6_expected(), rel=0.03, what="the fan-out p99")
 
 
 @question(SET, "q7", covers="the label of every scenario in Q7_SCENARIOS")
@@ -228,8 +252,7 @@ def _q7(answer: object) -> str | None:
     bad_labels = sorted(str(v) for v in answer.values() if v not in Q7_CHOICES)
     if bad_labels:
         return f"use only the labels in Q7_CHOICES, not {bad_labels[0]!r}."
-    expected = idempotency_outcomes()
-    wrong = [s for s in Q7_SCENARIOS if answer[s] != expected[s]]
+    wrong = [s for s in Q7_SCENARIOS if _q7_digest(s, answer[s]) != _Q7_DIGESTS[s]]
     if not wrong:
         return None
     return (

@@ -3,7 +3,9 @@
 Each answer is a function, so the self-check tries it on one input and the hidden
 tests on others (edge cases a single example cannot cover). Expected values come
 from ``razorlab.money``, the engine the learner is asked to use, never from a
-hard-coded number.
+hard-coded number. Only the values for the questions' own inputs live here
+(``q2_expected``), never a function with an answer's signature: the hidden tests
+compare with the instructor's solution, so nothing importable can stand in for it.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ Q2_AMOUNT = Money(15_000)  # ₹150: the fee is 298.5 paise, so the rounding rul
 Q3_TOTAL, Q3_PEOPLE = Money(10_000), 3  # ₹100 among three does not divide evenly
 
 
-def fee_with_gst(amount: Money) -> Money:
-    """The reference: MDR rounded half-up to a paisa, then 18% GST on that rounded fee."""
-    fee = amount.percent(MDR_RATE)
+def q2_expected() -> Money:
+    """The fee with GST on ``Q2_AMOUNT``: MDR rounded half up, then 18% GST on that fee."""
+    fee = Q2_AMOUNT.percent(MDR_RATE)
     return fee + fee.percent(GST_RATE)
 
 
@@ -59,7 +61,7 @@ def _q2(fn: Callable[[Money], Money]) -> str | None:
         return problem
     if not isinstance(got, Money):
         return f"return a Money (integer paise), not {type(got).__name__}: no floats for money."
-    expected = fee_with_gst(Q2_AMOUNT)
+    expected = q2_expected()
     if got == expected:
         return None
     gap = got.paise - expected.paise
