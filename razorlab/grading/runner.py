@@ -20,13 +20,20 @@ Design note
   recorded, and replaying would observe twice.
 """
 
+# ruff: noqa: E402  (one import must be blocked before nbformat is imported)
 from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__":
+    # jsonschema builds rfc3987_syntax's IRI grammar on import when it is installed (~4 s here);
+    # notebook validation never checks IRIs, so the runner, started once per run, skips it.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 import argparse
 import asyncio
 import copy
 import logging
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
