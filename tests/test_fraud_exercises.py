@@ -45,7 +45,7 @@ RIGHT = {
     "q3": cost,
     "q4": best_pair(),
     "q5": average_precision,
-    "q6": set(fd.Q6_LEAKY),
+    "q6": {"card_chargebacks_total", "customer_avg_amount_centered", "refunded_later"},
 }
 WRONG = {
     "q1": lambda df: engine_count(df) - (df["ts"].to_numpy() % 2 == 0),
@@ -69,6 +69,12 @@ def test_wrong_answer_fails_with_a_hint_that_hides_the_answer(qid):
     assert not feedback.passed and len(feedback.message) > 20
     for secret in ("card_chargebacks_total", "customer_avg_amount_centered", str(best_pair()[0])):
         assert secret not in feedback.message
+
+
+def test_q6_counts_wrong_picks_and_misses_without_holding_the_answer():
+    assert not any(isinstance(v, set | frozenset) for v in vars(fd).values())
+    message = check("q6", {"card_count_1h", "card_chargebacks_total"}).message
+    assert "1 of your picks only use the past, and you missed 2" in message
 
 
 def test_odd_answers_get_feedback_not_a_traceback():

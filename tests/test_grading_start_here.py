@@ -18,7 +18,15 @@ from tests.grading_support import USE_SANDBOX
 REPO = Path(__file__).resolve().parents[1]
 check = Checker("start_here")
 FORMATTED = Money(sh.Q1_PAISE).format()
-FEE = sh.fee_with_gst(sh.Q2_AMOUNT)
+
+
+def fee_with_gst(amount: Money) -> Money:
+    """A right q2 answer: the 1.99% fee rounded half up, then 18% GST on the rounded fee."""
+    fee = amount.percent("1.99")
+    return fee + fee.percent("18")
+
+
+FEE = fee_with_gst(sh.Q2_AMOUNT)
 
 
 def _feedback(qid: str, answer: object) -> str:
@@ -29,7 +37,7 @@ def _feedback(qid: str, answer: object) -> str:
 
 def test_right_answers_pass():
     assert check("q1", lambda p: Money(p).format()).passed
-    assert check("q2", sh.fee_with_gst).passed
+    assert check("q2", fee_with_gst).passed
     assert check("q3", lambda total, n: total.allocate([1] * n)).passed
     assert check("q3", lambda total, n: total.allocate([1] * n)[::-1]).passed  # order is free
 

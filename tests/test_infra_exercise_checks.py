@@ -5,17 +5,28 @@ import pytest
 from razorlab.grading import Checker
 from razorlab.grading.checks import payment_gateway as pg
 from razorlab.grading.selfcheck import QUESTIONS
+from razorlab.infra.latency import LatencyBudget
 
 check = Checker("payment_gateway")
+
+#: q7's right labels, from Stripe's idempotency rules (the checks module keeps only digests).
+IDEMPOTENCY = {
+    "same_key_same_body_after_success": "replay",
+    "same_key_same_body_after_decline": "replay",
+    "same_key_different_amount": "reject_422",
+    "same_key_while_first_in_flight": "conflict_409",
+    "same_key_after_validation_error_with_fixed_body": "execute",
+    "same_key_same_body_after_25_hours": "execute",
+}
 
 RIGHT = {
     "q1": pg.Q1_AVG_TPS * 86_400 * pg.Q1_PAYLOAD_BYTES / 2**30,
     "q2": 451,  # 1 + (500 - 1) * (1 - 50 * 1 / 500), rounded up
     "q3": 5,
     "q4": {"modulo": 8 / 9, "ring": 1 / 9},
-    "q5": pg.end_to_end_p99(pg.Q5_STEPS, seed=123),  # another seed: within tolerance
+    "q5": LatencyBudget(pg.Q5_STEPS, n=100_000, seed=123).report().p99_ms,  # another seed
     "q6": pg.Q6_STEP.quantile(0.99 ** (1 / pg.Q6_FANOUT)),
-    "q7": pg.idempotency_outcomes(),
+    "q7": IDEMPOTENCY,
 }
 
 WRONG = {
@@ -26,8 +37,8 @@ WRONG = {
     "q5": [255.0, 50.0, 400.0],
     "q6": [10.0, 200.0, "x"],
     "q7": [
-        {**pg.idempotency_outcomes(), "same_key_same_body_after_decline": "execute"},
-        {**pg.idempotency_outcomes(), "same_key_while_first_in_flight": "wait"},
+        {**IDEMPOTENCY, "same_key_same_body_after_decline": "execute"},
+        {**IDEMPOTENCY, "same_key_while_first_in_flight": "wait"},
         {"same_key_same_body_after_success": "replay"},
     ],
 }
@@ -78,8 +89,19 @@ def test_checks_accept_the_learners_function_and_report_its_errors():
     assert not feedback.passed and "NotImplementedError" in feedback.message
 
 
-def test_oracles_agree_with_closed_forms():
-    assert pg.min_burst(50, 500, 1.0) == 451
-    assert pg.min_burst(1_000, 500, 1.0) == 1, "a rate above the spike needs no burst"
-    assert pg.failures_to_open(0, pg.Q3_CONFIG) == 10, "no decision before minimum calls"
-    assert pg.storage_per_day_gib(1, 2**30 / 86_400, 1) == pytest.approx(1)
+def test_expected_values_agree_with_closed_forms():
+    assert pg.q1_expected() == pytest.approx(RIGHT["q1"])
+    assert pg.q2_expected() == 451
+    assert pg.q3_expected() == 5
+    assert pg.q4_expected() == pytest.approx({"modulo": 8 / 9, "ring": 1 / 9}, rel=0.2)
+    assert pg.q6_expected() == pytest.approx(RIGHT["q6"])
+
+
+def test_the_module_offers_no_stand_in_for_an_answer():
+    """Nothing importable from ``pg`` has an answer's name, or holds q7's labels in the clear."""
+    answers = {"storage_per_day_gib", "min_burst", "failures_to_open", "moved_fraction"}
+    assert not answers & set(vars(pg)), "the notebook imports pg: no reference answers in it"
+    assert not {"e2e_p99", "fanout_p99", "q7_outcomes", "idempotency_outcomes"} & set(vars(pg))
+    assert all(value != IDEMPOTENCY for value in vars(pg).values())
+    wrong = {**IDEMPOTENCY, "same_key_different_amount": "replay"}
+    assert "1 of 6 scenarios are off" in check("q7", wrong).message

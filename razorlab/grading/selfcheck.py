@@ -13,6 +13,7 @@ rewrite it); it judges the hidden cells' observations outside the kernel (``judg
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import math
 import numbers
@@ -29,6 +30,7 @@ __all__ = [
     "near",
     "call_answer",
     "size_class",
+    "answer_digest",
     "QUESTIONS",
 ]
 
@@ -98,6 +100,14 @@ def size_class(ratio: float) -> str:
     if abs(ratio - 1) > 0.1:
         return "by more than 10% but less than double: is a term missing or counted twice?"
     return "but within 10%: check rounding, decimal vs binary units, or an approximation"
+
+
+def answer_digest(exercise_set: str, qid: str, *parts: object) -> str:
+    """Salted SHA-256 of an answer (or one part of it): a check compares digests, so the module
+    a learner can import holds no answer to read. It hides nothing a learner could not get by
+    asking the check, for questions with few possible answers."""
+    text = "|".join(str(p) for p in parts)
+    return hashlib.sha256(f"razorlab/{exercise_set}/{qid}|{text}".encode()).hexdigest()[:32]
 
 
 def call_answer(fn: object, *args: object) -> tuple[object, str | None]:

@@ -13,7 +13,6 @@ hidden tests compare with the instructor's solution, not with anything here.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import cache
 
@@ -25,7 +24,7 @@ from razorlab.fraud.features import FEATURES, batch_features
 from razorlab.fraud.metrics import average_precision
 from razorlab.fraud.rules import RuleSet
 from razorlab.fraud.synth import SynthConfig, simulate
-from razorlab.grading.selfcheck import call_answer, question
+from razorlab.grading.selfcheck import answer_digest, call_answer, question
 from razorlab.rand import rng
 
 SET = "fraud_detection"
@@ -57,7 +56,7 @@ _Q6_DIGESTS = {
 
 
 def _q6_digest(option: str, leaky: bool) -> str:
-    return hashlib.sha256(f"razorlab/{SET}/q6|{option}|{leaky}".encode()).hexdigest()[:32]
+    return answer_digest(SET, "q6", option, leaky)
 
 
 @cache

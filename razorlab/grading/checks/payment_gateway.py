@@ -13,13 +13,13 @@ how many are off and which idea to revisit, without the labels being importable.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping
 from functools import cache
 
 from razorlab.clock import ManualClock
 from razorlab.grading import near, question
+from razorlab.grading.selfcheck import answer_digest
 from razorlab.infra.breaker import BreakerConfig, BreakerState, CircuitBreaker
 from razorlab.infra.latency import LatencyBudget, Step, fanout_quantile
 from razorlab.infra.ratelimit import RateLimiter
@@ -141,8 +141,7 @@ def q6_expected() -> float:
 
 
 def _q7_digest(scenario: str, label: object) -> str:
-    """Salted SHA-256 of one (scenario, label) pair: the answer is checked, never stored."""
-    return hashlib.sha256(f"razorlab/{SET}/q7|{scenario}|{label}".encode()).hexdigest()[:32]
+    return answer_digest(SET, "q7", scenario, label)
 
 
 #: Digest of the right label per q7 scenario (Stripe's rules, as the gateway implements them).
