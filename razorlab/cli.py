@@ -25,6 +25,7 @@ COMMANDS = {
     "serve": "razorlab.payments.commands",
     "merchants": "razorlab.payments.commands",
     "serve-chat": "razorlab.social.messaging.commands",
+    "serve-booking": "razorlab.social.booking.commands",
     "lab": "razorlab.labs.commands",
 }
 

@@ -12,6 +12,10 @@
   crash: confirm if the seats are still the user's, refund otherwise;
 * :mod:`~razorlab.social.booking.api` — the HTTP API (aiohttp), with the gateway's error
   contract (imported on demand);
+* :mod:`~razorlab.social.booking.ledger_payments` — the simulated gateway with its ledger in
+  its own SQLite file, so captured money outlives a killed server;
+* :mod:`~razorlab.social.booking.commands` — ``razorlab serve-booking``: the API as a process,
+  reconciling at start and periodically (imported on demand);
 * :mod:`~razorlab.social.booking.crash_drill` — the chapter's kill-after-charge drill;
 * :mod:`~razorlab.social.booking.naive_locks` — the seed's per-seat Redis locking, to show
   its bugs;

@@ -202,6 +202,12 @@ class SqliteSeatStore:
             self._shows[show_id] = Show(show_id, rows[0][0], rows[0][1], seats)
         return self._shows[show_id]
 
+    async def show_ids(self) -> list[str]:
+        """Every show in the file, oldest first: a restarted server's catalogue."""
+        async with self._lock:
+            rows = await self._db.execute_fetchall("SELECT show_id FROM shows ORDER BY rowid")
+        return [r[0] for r in rows]
+
     async def hold(
         self, show_id: str, seat_ids: Sequence[str], user_id: str, now: float, ttl_s: float
     ) -> Hold:
