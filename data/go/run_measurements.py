@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -25,9 +26,33 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PROGRAMS = ("goroutine_memory", "stack_growth", "sched_latency", "worker_pool", "gc_pacer")
+PROGRAMS = (
+    "goroutine_memory",
+    "stack_growth",
+    "sched_latency",
+    "worker_pool",
+    "gc_pacer",
+    "gc_pointer_heap",
+)
 STACK_DEPTHS = (1, 2, 4, 6, 7, 8, 12, 16, 20, 24, 32, 40, 50, 64, 96, 128)
 LATENCY_REPEATS = 3
+PACER_REPEATS = 3
+# gc_pointer_heap: (GOGC, GOMEMLIMIT or "", mutators, MiB of garbage). GOMAXPROCS is 2.
+PACER_CONFIGS = (
+    ("50", "", 1, 1024),
+    ("100", "", 1, 1024),
+    ("200", "", 1, 2048),
+    ("100", "", 2, 1024),
+    ("off", "256MiB", 1, 1024),
+    ("off", "128MiB", 1, 1024),
+    ("100", "160MiB", 1, 1024),
+)
+# One gctrace line (Go 1.19..1.23): clock and CPU split, heap at start -> end -> marked, goal.
+GCTRACE = re.compile(
+    r"^gc \d+ @([\d.]+)s \d+%: ([\d.]+)\+([\d.]+)\+([\d.]+) ms clock, "
+    r"([\d.]+)\+([\d.]+)/([\d.]+)/([\d.]+)\+([\d.]+) ms cpu, "
+    r"(\d+)->(\d+)->(\d+) MB, (\d+) MB goal"
+)
 
 
 def run(binary: Path, *args: str, env: dict[str, str] | None = None) -> dict:
@@ -36,6 +61,99 @@ def run(binary: Path, *args: str, env: dict[str, str] | None = None) -> dict:
         [str(binary), *args], env=full_env, check=True, capture_output=True, text=True
     )
     return json.loads(out.stdout)
+
+
+def gctrace_cycles(stderr: str) -> tuple[list[tuple[float, ...]], list[tuple[float, ...]]]:
+    """gctrace lines before ``gc_pointer_heap: start`` and between start and end."""
+    before: list[tuple[float, ...]] = []
+    during: list[tuple[float, ...]] = []
+    target = before
+    for line in stderr.splitlines():
+        if line.startswith("gc_pointer_heap: "):
+            target = during if line.endswith("start") else []
+        elif m := GCTRACE.match(line):
+            target.append(tuple(float(x) for x in m.groups()))
+    return before, during
+
+
+def pointer_heap_run(binary: Path, gogc: str, limit: str, mutators: int, mib: int) -> dict:
+    """One run with ``GODEBUG=gctrace=1``; the garbage phase's cycles summarised."""
+    env = {**os.environ, "GOGC": gogc, "GOMAXPROCS": "2", "GODEBUG": "gctrace=1"}
+    env.pop("GOMEMLIMIT", None)
+    if limit:
+        env["GOMEMLIMIT"] = limit
+    out = subprocess.run(
+        [str(binary), f"-mutators={mutators}", f"-alloc={mib}"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = json.loads(out.stdout)
+    before, cycles = gctrace_cycles(out.stderr)
+    # fields: start s; clock st, mark, mt; cpu st, assist, background, idle, mt;
+    # MB at start, at end, marked; goal. Drop the start time so indices follow gctrace.
+    starts = [c[0] for c in cycles]
+    cycles = [c[1:] for c in cycles]
+    # The mutators at full speed: MiB allocated between one cycle's end and the next start.
+    ends = [t + sum(c[:3]) / 1e3 for t, c in zip(starts, cycles, strict=True)]
+    gap_mib = sum(nxt[8] - cur[10] for cur, nxt in zip(cycles, cycles[1:], strict=False))
+    gap_s = sum(t1 - t0 for t0, t1 in zip(ends, starts[1:], strict=False))
+    # ...and while marking, in cycles with few assists (so the slowdown is the mutator's
+    # own: write barriers, black allocation, cores shared with the mark workers).
+    calm = [c for c in cycles if c[4] <= 0.1 * (c[4] + c[5] + c[6])] or cycles
+    mark_mib = sum(c[9] - c[8] for c in calm)
+    mark_s = sum(c[1] for c in calm) / 1e3
+    procs_s = result["wall_s"] * result["gomaxprocs"]
+    gc_ms = sum(c[3] + c[4] + c[5] + c[7] for c in cycles)
+    idle_ms = sum(c[6] for c in cycles)
+    forced = before[-1]  # runtime.GC() on the live set alone: the machine's marking speed
+    result.update(
+        trace_cycles=len(cycles),
+        peak_heap_mib=max(c[9] for c in cycles),
+        # Go's GCCPUFraction leaves idle marking out ("free"); both are recorded.
+        gc_cpu_share=gc_ms / 1e3 / procs_s,
+        gc_cpu_share_with_idle=(gc_ms + idle_ms) / 1e3 / procs_s,
+        assist_ms=sum(c[4] for c in cycles),
+        mark_clock_ms=statistics.median(c[1] for c in cycles),
+        trigger_goal_ratio=statistics.median(c[8] / c[11] for c in cycles),
+        marked_mib=statistics.median(c[10] for c in cycles),
+        live_mark_cpu_ms=forced[5] + forced[6] + forced[7],
+        live_mark_clock_ms=forced[2],
+        mutator_mib_per_s=gap_mib / gap_s,
+        marking_mutator_mib_per_s=mark_mib / mark_s,
+    )
+    return result
+
+
+def pointer_heap(binary: Path, quick: bool) -> dict:
+    """Every pacer config ``PACER_REPEATS`` times; medians per config."""
+    runs, summary = [], []
+    for gogc, limit, mutators, mib in PACER_CONFIGS:
+        mib = mib // 4 if quick else mib
+        reps = [pointer_heap_run(binary, gogc, limit, mutators, mib) for _ in range(PACER_REPEATS)]
+        runs.extend(reps)
+        row = {"gogc": gogc, "gomemlimit": limit, "mutators": mutators, "alloc_mib": mib}
+        for key in (
+            "gc_cycles",
+            "peak_heap_mib",
+            "gc_cpu_share",
+            "gc_cpu_share_with_idle",
+            "wall_s",
+            "mark_clock_ms",
+            "trigger_goal_ratio",
+            "marked_mib",
+            "live_mark_cpu_ms",
+            "mutator_mib_per_s",
+            "marking_mutator_mib_per_s",
+            "live_heap_bytes",
+            "non_heap_bytes",
+            "stack_bytes",
+        ):
+            row[key] = statistics.median(r[key] for r in reps)
+        row["repeats"] = PACER_REPEATS
+        summary.append(row)
+    return {"machine": machine(), "quick": quick, "runs": runs, "summary": summary}
 
 
 def build(workdir: Path) -> dict[str, Path]:
@@ -63,7 +181,8 @@ def latency(binary: Path, procs: int, hogs: int, samples: int) -> dict:
     return summary
 
 
-def measure(bins: dict[str, Path], quick: bool) -> dict:
+def measure(bins: dict[str, Path], quick: bool, only: str | None = None) -> dict:
+    """Every experiment, or just ``only`` (its key in ``measurements.json``)."""
     sizes = (1_000, 10_000, 100_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
     alloc = 1024 if quick else 4096
     env_stack = {"GODEBUG": "adaptivestackstart=0"}
@@ -77,31 +196,35 @@ def measure(bins: dict[str, Path], quick: bool) -> dict:
         ({"GOGC": "off", "GOMEMLIMIT": "96MiB"}, alloc),
         ({"GOGC": "100", "GOMEMLIMIT": "48MiB"}, alloc // 8),
     ]
-    return {
-        "goroutine_memory": [run(bins["goroutine_memory"], f"-n={n}") for n in sizes],
-        "stack_growth": [
+    experiments = {
+        "goroutine_memory": lambda: [run(bins["goroutine_memory"], f"-n={n}") for n in sizes],
+        "stack_growth": lambda: [
             run(bins["stack_growth"], f"-depth={d}", env=env_stack) for d in STACK_DEPTHS
         ],
-        "sched_latency": [
+        "sched_latency": lambda: [
             latency(bins["sched_latency"], procs, hogs, 60 if quick else 150)
             for procs in (1, 2)
             for hogs in (0, 1, 2, 4)
         ],
-        "worker_pool": [
+        "worker_pool": lambda: [
             run(bins["worker_pool"], f"-mode={mode}", f"-jobs={jobs}", f"-workers={workers}")
             for jobs, workers in ((100_000, 1_000), (100_000, 10_000))
             for mode in ("pool", "unbounded")
         ],
-        "gc_pacer": [
+        "gc_pacer": lambda: [
             run(bins["gc_pacer"], "-live=64", f"-alloc={mib}", env=env) for env, mib in gc_configs
         ],
+        "gc_pointer_heap": lambda: pointer_heap(bins["gc_pointer_heap"], quick),
     }
+    names = [only] if only else list(experiments)
+    return {name: experiments[name]() for name in names}
 
 
 def machine() -> dict:
     go_version = subprocess.run(["go", "version"], capture_output=True, text=True).stdout.strip()
     return {
         "go_version": go_version,
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "os": platform.platform(),
         "cpu": platform.processor() or platform.machine(),
         "logical_cpus": os.cpu_count(),
@@ -113,13 +236,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
     parser.add_argument("--out", type=Path, default=HERE / "measurements.json")
+    parser.add_argument(
+        "--only",
+        choices=PROGRAMS,
+        help="re-measure one experiment and keep the rest of --out as it is",
+    )
     args = parser.parse_args(argv)
     if shutil.which("go") is None:
         print("go is not installed (Debian: apt-get install golang-go); nothing measured.")
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         bins = build(Path(tmp))
-        result = {"machine": machine(), "quick": args.quick, **measure(bins, args.quick)}
+        if args.only:
+            result = {**json.loads(args.out.read_text()), **measure(bins, args.quick, args.only)}
+        else:
+            result = {"machine": machine(), "quick": args.quick, **measure(bins, args.quick)}
     args.out.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     print(f"wrote {args.out}")
     return 0

@@ -8,7 +8,9 @@ notebooks show and the tests hold to stated tolerances.
 
 Design note: predictions come from the same public functions learners call
 (``goroutine_bytes``, ``stack_size_for``, ``simulate`` on ``sleep_probe``,
-``heap_goal``, ``simulate_gc``); nothing here is fitted at load time. The
+``heap_goal``, ``simulate_gc``); nothing here is fitted at load time. The pacer
+comparison (``pacer_vs_model``) feeds in only what the Go program and the machine
+report (live heap, stacks, allocation and marking speed); no constant is tuned to it. The
 calibrated constants (bookkeeping bytes, blocked-frame bytes, mark time) live,
 with their provenance, in the model modules.
 """
@@ -23,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from razorlab.errors import NotFoundError
-from razorlab.goruntime.gc import MIB, GCConfig, heap_goal, simulate_gc, steady
+from razorlab.goruntime.gc import MIB, AllocWorkload, GCConfig, heap_goal, simulate_gc, steady
 from razorlab.goruntime.memory import G_BOOKKEEPING_BYTES, MIN_STACK_BYTES, stack_size_for
+from razorlab.goruntime.pacer import mark_workers
 from razorlab.goruntime.scheduler import SchedulerConfig, simulate
 from razorlab.goruntime.workload import sleep_probe
 
@@ -35,11 +38,15 @@ __all__ = [
     "stack_growth_vs_model",
     "sched_latency_vs_model",
     "gc_vs_model",
+    "pacer_config",
+    "pacer_vs_model",
     "worker_pool_vs_model",
 ]
 
 MEASUREMENTS_PATH = Path(__file__).resolve().parents[2] / "data" / "go" / "measurements.json"
 NO_LIMIT = 2**62  # debug.SetMemoryLimit(-1) reports math.MaxInt64 when no limit is set
+PACER_PROCS = 2  # gc_pointer_heap runs at GOMAXPROCS=2
+PACER_SLACK = 8.0  # simulated time budget: this many times the full-speed allocation time
 
 
 @lru_cache(maxsize=4)
@@ -163,6 +170,93 @@ def gc_vs_model(m: dict | None = None, *, dt_s: float = 1e-4) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index(["GOGC", "GOMEMLIMIT"]).round(2)
+
+
+def _marking_slowdown(row: dict) -> float:
+    """A mutator's speed while marking over its full speed, fractional workers taken out."""
+    busy = min(row["mutators"], PACER_PROCS)
+    share = mark_workers(PACER_PROCS).shares(PACER_PROCS, busy)[0] / busy
+    return row["marking_mutator_mib_per_s"] / (row["mutator_mib_per_s"] * share)
+
+
+def pacer_config(
+    row: dict, *, marking: str = "phase", mutator_speed: float | None = None
+) -> tuple[AllocWorkload, GCConfig, float]:
+    """The model's inputs for one ``gc_pointer_heap`` configuration (its medians).
+
+    Only the program and the machine go in: live heap, stacks and non-heap memory as the
+    runtime reported them, GOGC/GOMEMLIMIT/GOMAXPROCS and the mutator count, the
+    mutators' allocation speed between cycles, and the marking speed: with
+    ``marking="phase"`` the live heap over the GC CPU (idle workers included) a cycle of
+    the garbage phase took, with ``"forced"`` that of a ``runtime.GC()`` on the live set
+    alone before the phase (an independent figure, but on a shared machine marking next
+    to a mutator is 10-40 % slower). ``mutator_speed`` is the mutators' speed while
+    marking as a share of full speed (default: this row's own gctrace figure);
+    ``pacer_vs_model`` passes one machine-wide median. Everything the pacer decides
+    comes from Go's constants. Returns the workload, the config and the bytes allocated.
+    """
+    limit = row["gomemlimit"]
+    mib = int(limit.removesuffix("MiB")) * MIB if limit else None
+    rate = row["mutator_mib_per_s"] * MIB
+    total = row["alloc_mib"] * MIB
+    slow = _marking_slowdown(row) if mutator_speed is None else mutator_speed
+    if marking == "forced":
+        mark_cpu_s = row["live_mark_cpu_ms"] / 1e3
+    else:
+        mark_cpu_s = row["gc_cpu_share_with_idle"] * row["wall_s"] * PACER_PROCS / row["gc_cycles"]
+    cfg = GCConfig(
+        gogc="off" if row["gogc"] == "off" else int(row["gogc"]),
+        memory_limit_bytes=mib,
+        gomaxprocs=PACER_PROCS,
+        mutators=row["mutators"],
+        roots_bytes=int(row["stack_bytes"]),
+        non_heap_bytes=int(row["non_heap_bytes"]),
+        scan_bytes_per_cpu_s=row["live_heap_bytes"] / mark_cpu_s,
+        marking_mutator_speed=min(slow, 1.0),
+    )
+    # long enough for any slowdown; the run stops once ``total`` is allocated
+    wl = steady(row["live_heap_bytes"] / MIB, rate / MIB, PACER_SLACK * total / rate, 1e-3)
+    return wl, cfg, total
+
+
+def pacer_vs_model(m: dict | None = None, *, marking: str = "phase") -> pd.DataFrame:
+    """Peak heap, GC cycles and GC CPU on a pointer-heavy heap: Go 1.19 medians vs model.
+
+    The program (``data/go/gc_pointer_heap``) keeps ~72 MiB of 64-byte three-pointer
+    nodes live while 1-2 goroutines allocate short-lived nodes; GOMAXPROCS is 2. GC CPU
+    is Go's ``GCCPUFraction`` definition (idle marking left out), over the garbage phase.
+    The mutators' speed while marking is one figure for the machine: the median over the
+    configurations of what gctrace showed in cycles with few assists (in tight settings
+    every cycle has assists, and their own figure would count the assists twice).
+    """
+    m = m or load_measurements()
+    rows = []
+    summary = m["gc_pointer_heap"]["summary"]
+    speed = float(np.median([_marking_slowdown(r) for r in summary]))
+    for r in summary:
+        wl, cfg, total = pacer_config(r, marking=marking, mutator_speed=speed)
+        run = simulate_gc(wl, cfg, until_allocated_bytes=total)
+        rows.append(
+            {
+                "GOGC": r["gogc"],
+                "GOMEMLIMIT": r["gomemlimit"] or "-",
+                "mutators": r["mutators"],
+                "measured_peak_MiB": r["peak_heap_mib"],
+                "model_peak_MiB": run.peak_heap_bytes / MIB,
+                "measured_cycles": r["gc_cycles"],
+                "model_cycles": run.cycles,
+                "measured_gc_cpu": r["gc_cpu_share"],
+                "model_gc_cpu": run.gc_cpu_fraction,
+                "measured_trigger_goal": r["trigger_goal_ratio"],
+                "model_trigger_goal": run.trigger_goal_ratio,
+                "measured_mark_ms": r["mark_clock_ms"],
+                "model_mark_ms": 1e3 * run.mean_mark_s,
+            }
+        )
+    df = pd.DataFrame(rows).set_index(["GOGC", "GOMEMLIMIT", "mutators"])
+    for name, what in (("peak", "peak_MiB"), ("cycles", "cycles"), ("cpu", "gc_cpu")):
+        df[f"{name}_error"] = df[f"model_{what}"] / df[f"measured_{what}"] - 1
+    return df.round(3)
 
 
 def worker_pool_vs_model(m: dict | None = None) -> pd.DataFrame:

@@ -5,32 +5,44 @@ has two knobs, ``GOGC`` and ``GOMEMLIMIT``. This model answers the questions of 
 Go GC guide (go.dev/doc/gc-guide) for any workload: how many GC cycles, what peak
 heap, what share of the CPU goes to the GC.
 
-Facts used (``src/runtime/mgcpacer.go``, Go 1.19+):
+Facts used (``src/runtime/mgcpacer.go``, Go 1.19+; the controller itself, with the
+routine each step restates, is ``razorlab.goruntime.pacer``):
 
 * heap goal = live heap + (live heap + GC roots) x GOGC/100, where the roots are
   goroutine stacks and globals (included since Go 1.18);
 * the goal is never below the heap minimum, 4 MiB x GOGC/100 (``defaultHeapMinimum``);
 * ``GOMEMLIMIT`` caps the goal at limit - non-heap memory - headroom (1 MiB in
-  Go 1.19-1.20, as modelled here; from 1.21, 3 % of limit - non-heap, at least 1 MiB),
-  but never below the live heap: it is a *soft* limit;
-* the background mark uses 25 % of GOMAXPROCS (``gcBackgroundUtilization``);
-  goroutines that allocate past the goal must help (mark assists);
+  Go 1.19-1.20; from 1.21, 3 % of limit - non-heap, at least 1 MiB; ``go_version``
+  picks), but never below the live heap: it is a *soft* limit;
+* marking runs on background workers worth 25 % of GOMAXPROCS (dedicated and
+  fractional, ``startCycle``) plus idle workers on Ps that have no goroutine to run;
+* mark assists are proportional from the trigger on: each allocated byte owes
+  (remaining scan work / heap left before the goal) bytes of scanning, paid from the
+  background workers' credit first (``revise``, ``gcAssistAlloc`` in ``mgcmark.go``);
+* the trigger sits ``runway`` bytes before the goal, runway = smoothed cons/mark x 3 x
+  last cycle's scan work, clamped to 45/64..61/64 of the way from the marked heap to the
+  goal (upper bound ``goal - 4 MiB`` for large heaps); objects allocated during marking
+  are allocated black and survive the cycle (floating garbage), so the next goal grows;
 * the GC CPU limiter (Go 1.19): a bucket of one CPU-second per P fills with GC CPU
-  time and drains with mutator time; while it is full, assists are cut back,
-  capping the GC at 50 % of the CPU. Without it a limit below the live heap
+  time and drains with mutator time; while it is full, assists are switched off,
+  capping the GC near 50 % of the CPU. Without it a limit below the live heap
   turns into a death spiral: back-to-back cycles and a mutator that barely runs;
-* the pacer starts a cycle early enough that marking ends as the heap reaches the
-  goal: the trigger sits between 70 % and 95 % of the way from the marked heap to
-  the goal; objects allocated during marking survive the cycle (floating garbage);
 * ``runtime.GC()`` starts a full cycle whatever the pacer says (``gcTriggerCycle``,
   ``src/runtime/mgc.go``; if a cycle is already marking, it waits for it and then runs
   its own), and the next goal is computed from what that forced cycle marked: a
   program that forces GCs runs cycles the pacer would not, and its ``NumGC`` and
   ``GCCPUFraction`` count them.
 
+``gc_cpu_fraction`` follows ``GCCPUFraction``: assists, dedicated and fractional workers
+and the fixed per-cycle cost, but not idle workers (the runtime calls idle marking
+"free"); ``idle_cpu_fraction`` reports those separately.
+
 Design note: a fixed-step simulation over numpy workload arrays; one step per
-``dt_s``. Sweeping is instantaneous and each cycle has two stop-the-world pauses
-(sweep termination, mark termination); their length is not modelled, their count is.
+``dt_s``. The machine enters as two speeds, bytes a mutator allocates per CPU-second
+(the workload's rate at full speed) and bytes marked per CPU-second; everything the
+pacer decides comes from the runtime's constants. Sweeping is instantaneous, each cycle
+has two stop-the-world pauses whose count, not length, is modelled; there is no
+scavenger, and the non-heap memory is a constant.
 """
 
 from __future__ import annotations
@@ -42,6 +54,17 @@ import numpy as np
 import pandas as pd
 
 from razorlab.errors import ValidationError
+from razorlab.goruntime.pacer import (
+    HEAP_MINIMUM_BYTES,
+    ConsMark,
+    assist_work_per_byte,
+    cons_mark_sample,
+    go_minor,
+    limit_headroom,
+    mark_workers,
+    runway_bytes,
+    trigger_point,
+)
 
 __all__ = [
     "MIB",
@@ -58,12 +81,8 @@ __all__ = [
 ]
 
 MIB = 2**20
-HEAP_MINIMUM_BYTES = 4 * MIB  # mgcpacer.go: defaultHeapMinimum (scaled by GOGC/100)
-LIMIT_HEADROOM_BYTES = 1 * MIB  # memoryLimitHeapGoalHeadroom, Go 1.19-1.20
-BACKGROUND_MARK_SHARE = 0.25  # gcBackgroundUtilization
-CPU_LIMIT_SHARE = 0.5  # the GC CPU limiter's cap
-LIMITER_BUCKET_S = 1.0  # bucket capacity: CPU-seconds per P
-TRIGGER_MIN, TRIGGER_MAX = 0.7, 0.95  # trigger bounds, as a share of the runway
+BACKGROUND_MARK_SHARE = 0.25  # gcBackgroundUtilization (pacer.BACKGROUND_UTILIZATION)
+LIMITER_BUCKET_S = 1.0  # the GC CPU limiter's bucket: CPU-seconds per P
 
 
 def parse_gogc(value: object) -> float | None:
@@ -93,9 +112,13 @@ def heap_goal(
     roots_bytes: float = 0,
     memory_limit_bytes: float | None = None,
     non_heap_bytes: float = 0,
-    headroom_bytes: float = LIMIT_HEADROOM_BYTES,
+    headroom_bytes: float | None = None,
+    go_version: str = "1.19",
 ) -> float:
-    """The heap size at which the next cycle should finish, in bytes."""
+    """The heap size at which the next cycle should finish, in bytes.
+
+    ``headroom_bytes`` below the memory limit's goal defaults to ``go_version``'s rule.
+    """
     percent = parse_gogc(gogc)
     if live_bytes < 0 or roots_bytes < 0 or non_heap_bytes < 0:
         raise ValidationError("byte counts must be >= 0", field="live_bytes")
@@ -106,7 +129,10 @@ def heap_goal(
     if memory_limit_bytes is not None:
         if memory_limit_bytes <= 0:
             raise ValidationError("GOMEMLIMIT must be > 0 bytes", field="memory_limit_bytes")
-        limit_goal = memory_limit_bytes - non_heap_bytes - headroom_bytes
+        budget = memory_limit_bytes - non_heap_bytes
+        if headroom_bytes is None:
+            headroom_bytes = limit_headroom(budget, go_version)
+        limit_goal = budget - headroom_bytes
         goal = min(goal, max(limit_goal, live_bytes))
     return goal
 
@@ -126,9 +152,21 @@ class GCConfig:
     cycle_cpu_s: float = 0.5e-3  # CPU a cycle costs beyond scanning (calibrated, Go 1.19)
     cpu_limiter: bool = True
     forced_gc_every_s: float | None = None  # a runtime.GC() call this often (None: never)
+    mutators: int | None = None  # allocating goroutines (None: one per P, no idle Ps)
+    go_version: str = "1.19"  # the memory-limit headroom and cons/mark smoothing
+    # A mutator's speed while marking is on, as a share of its full speed on the same P
+    # time: write barriers, allocate-black and cores shared with the mark workers. 1.0
+    # ignores them; ``calibration.pacer_config`` measures it from gctrace.
+    marking_mutator_speed: float = 1.0
 
     def __post_init__(self) -> None:
         parse_gogc(self.gogc)
+        go_minor(self.go_version)
+        busy = self.mutators
+        if busy is not None and (isinstance(busy, bool) or not isinstance(busy, int) or busy < 1):
+            raise ValidationError(
+                f"mutators must be an int >= 1 or None, got {busy!r}", field="mutators"
+            )
         every = self.forced_gc_every_s
         if every is not None and (isinstance(every, bool) or not every > 0):
             raise ValidationError(
@@ -142,6 +180,10 @@ class GCConfig:
             )
         if self.memory_limit_bytes is not None and self.memory_limit_bytes <= 0:
             raise ValidationError("GOMEMLIMIT must be > 0 bytes", field="memory_limit_bytes")
+        if not 0 < self.marking_mutator_speed <= 1:
+            raise ValidationError(
+                "marking_mutator_speed must be in (0, 1]", field="marking_mutator_speed"
+            )
         if not 0 <= self.scan_share <= 1 or self.scan_bytes_per_cpu_s <= 0:
             raise ValidationError("scan_share in [0, 1], scan speed > 0", field="scan_share")
 
@@ -152,6 +194,7 @@ class GCConfig:
             roots_bytes=self.roots_bytes,
             memory_limit_bytes=self.memory_limit_bytes,
             non_heap_bytes=self.non_heap_bytes,
+            go_version=self.go_version,
         )
 
 
@@ -211,6 +254,10 @@ class GCRun:
     gc_cpu_fraction: float
     allocated_bytes: float
     forced_cycles: int = 0  # cycles started by runtime.GC(), not by the pacer
+    idle_cpu_fraction: float = 0.0  # idle mark workers (not in gc_cpu_fraction)
+    elapsed_s: float = 0.0
+    mean_mark_s: float = 0.0  # wall time of a mark phase, averaged over finished cycles
+    trigger_goal_ratio: float = math.nan  # heap at trigger / goal, median over cycles
 
     def summary(self) -> dict[str, float]:
         return {
@@ -222,64 +269,186 @@ class GCRun:
         }
 
 
-def simulate_gc(workload: AllocWorkload, config: GCConfig | None = None) -> GCRun:
-    """Run the pacer over ``workload`` and report cycles, peak heap and GC CPU."""
+@dataclass
+class _Cycle:
+    """The cycle being marked: work left, time spent, the assist ratio's inputs."""
+
+    triggered: float  # heap when the cycle started
+    work: float  # scan work this cycle needs (live heap x scan share + roots)
+    expected: float  # the pacer's estimate: last cycle's scan work
+    max_work: float  # every scannable byte of the heap at the trigger
+    overhead_left: float  # CPU-seconds of fixed per-cycle cost
+    scan_left: float = 0.0
+    credit: float = 0.0  # background scan work not yet claimed by assists
+    time_s: float = 0.0
+    assist_s: float = 0.0
+    idle_s: float = 0.0
+    floating: float = 0.0  # allocated black during marking
+
+    def __post_init__(self) -> None:
+        self.scan_left = self.work
+
+    def done(self, min_s: float) -> bool:
+        return self.scan_left <= 1.0 and self.overhead_left <= 1e-12 and self.time_s >= min_s
+
+
+def _mark_step(
+    cyc: _Cycle,
+    cfg: GCConfig,
+    *,
+    dt: float,
+    heap: float,
+    goal: float,
+    rate: float,
+    assists_on: bool,
+) -> tuple[float, float, float]:
+    """One step of marking: (bytes allocated, GC CPU-seconds, idle-worker CPU-seconds).
+
+    ``rate`` is bytes per mutator CPU-second. Workers take their share of the Ps until
+    the work runs out; the mutators get the rest of their Ps and split it between
+    allocating and assisting so the debt (assist ratio x bytes) is paid (``gcAssistAlloc``).
+    """
+    procs = cfg.gomaxprocs
+    busy = min(procs if cfg.mutators is None else cfg.mutators, procs)
+    _, bg_share, idle_share = mark_workers(procs).shares(procs, busy)
+    speed = cfg.scan_bytes_per_cpu_s
+    need = cyc.overhead_left + cyc.scan_left / speed
+    bg = min(bg_share * dt, need)
+    idle = min(idle_share * dt, need - bg)
+    mutator = min(busy * dt, procs * dt - bg - idle)
+    on_overhead = min(bg + idle, cyc.overhead_left)
+    cyc.overhead_left -= on_overhead
+    scanned = min((bg + idle - on_overhead) * speed, cyc.scan_left)
+    cyc.scan_left -= scanned
+    alloc_s = mutator
+    if assists_on and cyc.scan_left > 0:
+        ratio = assist_work_per_byte(
+            heap_live=heap,
+            goal=goal,
+            triggered=cyc.triggered,
+            work_done=cyc.work - cyc.scan_left,
+            work_expected=cyc.expected,
+            max_work=cyc.max_work,
+            gogc=parse_gogc(cfg.gogc),
+        )
+        credit = cyc.credit + scanned
+        if math.isinf(ratio):  # at the stretched goal: the mutators only assist
+            alloc_s = 0.0
+        else:  # allocate x, assist (mutator - x): credit + assisted work = ratio x bytes
+            alloc_s = min(mutator, (credit + mutator * speed) / (ratio * rate + speed))
+        assist = min(mutator - alloc_s, cyc.scan_left / speed)
+        alloc_s = mutator - assist
+        cyc.scan_left -= assist * speed
+        paid = credit + assist * speed - ratio * alloc_s * rate if math.isfinite(ratio) else 0.0
+        cyc.credit = max(0.0, paid)
+    assist = mutator - alloc_s
+    cyc.time_s += dt
+    cyc.assist_s += assist
+    cyc.idle_s += idle
+    return alloc_s * rate, bg + assist, idle
+
+
+def simulate_gc(
+    workload: AllocWorkload,
+    config: GCConfig | None = None,
+    *,
+    until_allocated_bytes: float | None = None,
+) -> GCRun:
+    """Run the pacer over ``workload`` and report cycles, peak heap and GC CPU.
+
+    The workload's rate is what the mutators allocate at full speed; with
+    ``until_allocated_bytes`` the run stops once that much was allocated (a program that
+    allocates a fixed amount), else it lasts the workload's duration.
+    """
     cfg = config or GCConfig()
     dt, procs = workload.dt_s, cfg.gomaxprocs
+    busy = min(procs if cfg.mutators is None else cfg.mutators, procs)
     cpu_per_step = procs * dt
     rates, lives = workload.alloc_bytes_per_s, workload.live_bytes
     steps = len(rates)
-    out = np.zeros((steps, 6))
+    out = np.zeros((steps, 8))
     marked = heap = float(lives[0])
+    last_work = marked * cfg.scan_share + cfg.roots_bytes
+    cons = ConsMark(cfg.go_version)
     goal = cfg.goal(marked)
-    trigger = marked + TRIGGER_MAX * (goal - marked)
-    marking, scan_left, mark_t, floating, overhead_left = False, 0.0, 0.0, 0.0, 0.0
-    bucket, cycles, gc_cpu_total, allocated, limited = 0.0, 0, 0.0, 0.0, False
+    trigger = trigger_point(marked, goal, 0.0)
+    cyc: _Cycle | None = None
+    bucket, cycles, gc_cpu_total, idle_total, allocated, limited = 0.0, 0, 0.0, 0.0, 0.0, False
     peak = heap  # the heap just before each sweep is the high point: the series misses it
     capacity = LIMITER_BUCKET_S * procs
     every = cfg.forced_gc_every_s
     force_steps = max(1, round(every / dt)) if every is not None else 0
     forced, forced_cycles = False, 0  # a runtime.GC() call waiting for its cycle
+    mark_times: list[float] = []
+    ratios: list[float] = []
+    k = -1
     for k in range(steps):
-        gc_cpu, limited_now = 0.0, limited
+        gc_cpu, idle, limited_now = 0.0, 0.0, limited
         if force_steps and (k + 1) % force_steps == 0:
             forced = True
-        if marking:
-            budget = BACKGROUND_MARK_SHARE * cpu_per_step
-            if heap >= goal:  # assists: allocating goroutines mark instead of allocating
-                budget = CPU_LIMIT_SHARE * cpu_per_step if limited else cpu_per_step
-            gc_cpu = min(budget, overhead_left + scan_left / cfg.scan_bytes_per_cpu_s)
-            on_overhead = min(gc_cpu, overhead_left)
-            overhead_left -= on_overhead
-            scan_left = max(0.0, scan_left - (gc_cpu - on_overhead) * cfg.scan_bytes_per_cpu_s)
-            mark_t += dt
-        alloc = rates[k] * dt * (1 - gc_cpu / cpu_per_step)
+        rate = rates[k] / busy  # bytes per mutator CPU-second
+        if cyc is not None:
+            alloc, gc_cpu, idle = _mark_step(
+                cyc,
+                cfg,
+                dt=dt,
+                heap=heap,
+                goal=goal,
+                rate=rate * cfg.marking_mutator_speed,
+                assists_on=not (cfg.cpu_limiter and limited),
+            )
+        else:
+            alloc = rates[k] * dt
         heap += alloc
         peak = max(peak, heap)
         allocated += alloc
         gc_cpu_total += gc_cpu
+        idle_total += idle
         bucket = min(capacity, max(0.0, bucket + 2 * gc_cpu - cpu_per_step))
         limited = cfg.cpu_limiter and bucket >= capacity * (1 - 1e-9)
-        if marking:
-            floating += alloc
-            if scan_left <= 1.0 and overhead_left <= 1e-12 and mark_t >= cfg.mark_fixed_s:
-                marking = False
-                marked = heap = float(lives[k]) + floating  # allocated black survives
-                goal = cfg.goal(marked)
-                runway = max(goal - marked, 0.0)
-                trigger = min(
-                    max(goal - floating, marked + TRIGGER_MIN * runway),
-                    marked + TRIGGER_MAX * runway,
+        if cyc is not None:
+            cyc.floating += alloc
+            if cyc.done(cfg.mark_fixed_s):
+                sample = cons_mark_sample(
+                    allocated=cyc.floating,
+                    scan_work=cyc.work,
+                    assist_share=cyc.assist_s / (cyc.time_s * procs),
+                    idle_share=cyc.idle_s / (cyc.time_s * procs),
                 )
-        if not marking and (heap >= trigger or forced):  # sweep termination: a cycle starts
+                if sample is not None:
+                    cons.update(sample)
+                mark_times.append(cyc.time_s)
+                marked = heap = float(lives[k]) + cyc.floating  # allocated black survives
+                last_work, cyc = cyc.work, None
+                goal = cfg.goal(marked)
+                trigger = trigger_point(marked, goal, runway_bytes(cons.value, last_work))
+        if cyc is None and (heap >= trigger or forced):  # sweep termination: a cycle starts
             forced_cycles += forced and heap < trigger
-            marking, mark_t, floating, forced = True, 0.0, 0.0, False
-            scan_left = float(lives[k]) * cfg.scan_share + cfg.roots_bytes
-            overhead_left = cfg.cycle_cpu_s
+            forced = False
+            ratios.append(heap / goal)
+            cyc = _Cycle(
+                triggered=heap,
+                work=float(lives[k]) * cfg.scan_share + cfg.roots_bytes,
+                expected=last_work,
+                max_work=heap * cfg.scan_share + cfg.roots_bytes,
+                overhead_left=cfg.cycle_cpu_s,
+            )
             cycles += 1
-        out[k] = (heap, goal, lives[k], gc_cpu / cpu_per_step, marking, limited_now)
+        out[k] = (
+            heap,
+            goal,
+            lives[k],
+            gc_cpu / cpu_per_step,
+            cyc is not None,
+            limited_now,
+            trigger,
+            idle / cpu_per_step,
+        )
+        if until_allocated_bytes is not None and allocated >= until_allocated_bytes:
+            break
+    steps = k + 1
     cols = ["heap_b", "goal_b", "live_b", "gc_cpu_share", "marking", "limiter_on"]
-    series = pd.DataFrame(out, columns=cols)
+    series = pd.DataFrame(out[:steps], columns=[*cols, "trigger_b", "idle_cpu_share"])
     series.insert(0, "t_s", np.arange(1, steps + 1) * dt)
     return GCRun(
         cfg,
@@ -290,4 +459,8 @@ def simulate_gc(workload: AllocWorkload, config: GCConfig | None = None) -> GCRu
         gc_cpu_total / (cpu_per_step * steps),
         allocated,
         forced_cycles,
+        idle_cpu_fraction=idle_total / (cpu_per_step * steps),
+        elapsed_s=steps * dt,
+        mean_mark_s=float(np.mean(mark_times)) if mark_times else 0.0,
+        trigger_goal_ratio=float(np.median(ratios)) if ratios else math.nan,
     )

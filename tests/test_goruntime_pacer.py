@@ -1,0 +1,161 @@
+"""Go's pacer controller (mgcpacer.go) and the pacer model against real Go 1.19.
+
+The comparison uses the committed medians of ``data/go/gc_pointer_heap`` (three runs per
+configuration, GOMAXPROCS 2, ~72 MiB pointer-heavy live set); the model is
+deterministic, so nothing here is timed. ``benchmarks/goruntime_pacer.py`` prints the table.
+"""
+
+import pytest
+
+from razorlab.errors import ValidationError
+from razorlab.goruntime import MIB, GCConfig, heap_goal, simulate_gc, steady
+from razorlab.goruntime.calibration import load_measurements, pacer_vs_model
+from razorlab.goruntime.pacer import (
+    ConsMark,
+    assist_work_per_byte,
+    cons_mark_sample,
+    limit_headroom,
+    mark_workers,
+    runway_bytes,
+    trigger_point,
+)
+
+BAND = 0.15
+
+
+@pytest.mark.parametrize(
+    ("procs", "dedicated", "fractional"),
+    [(1, 0, 0.25), (2, 0, 0.25), (3, 0, 0.25), (4, 1, 0.0), (6, 1, 0.5 / 6), (8, 2, 0.0)],
+)
+def test_background_workers_are_a_quarter_of_the_ps_dedicated_or_fractional(
+    procs, dedicated, fractional
+):
+    w = mark_workers(procs)
+    assert (w.dedicated, w.fractional) == (dedicated, pytest.approx(fractional))
+
+
+def test_idle_ps_run_idle_workers_and_mutators_lose_the_fractional_share():
+    mutator, background, idle = mark_workers(2).shares(2, 1)
+    assert (mutator, background, idle) == (0.75, 0.5, 0.75)
+    assert mark_workers(4).shares(4, 4) == (3, 1, 0), "one dedicated P, the rest mutate"
+
+
+def test_trigger_is_goal_minus_runway_within_45_and_61_64ths_or_goal_minus_4_mib():
+    marked, goal = 100 * MIB, 200 * MIB
+    assert trigger_point(marked, goal, 0) == goal - 4 * MIB, "large heap: goal - 4 MiB"
+    assert trigger_point(marked, goal, 10**12) == marked + 100 * MIB * 45 / 64
+    assert trigger_point(marked, goal, 20 * MIB) == 180 * MIB
+    assert trigger_point(2 * MIB, 4 * MIB, 0) == 2 * MIB + 2 * MIB * 61 / 64, "small: 61/64"
+    assert trigger_point(100 * MIB, 90 * MIB, 0) == 90 * MIB, "goal under the marked heap"
+
+
+def test_runway_is_cons_mark_times_three_times_the_scan_work():
+    assert runway_bytes(0.5, 80 * MIB) == pytest.approx(120 * MIB)
+
+
+def test_assists_are_proportional_from_the_trigger_and_unbounded_past_the_stretched_goal():
+    m = MIB
+    common = dict(goal=200 * m, triggered=150 * m, work_expected=100 * m, max_work=150 * m)
+    ratio = lambda live, done: assist_work_per_byte(  # noqa: E731
+        heap_live=live * m, work_done=done * m, gogc=100, **common
+    )
+    assert ratio(150, 0) == pytest.approx(100 / 50), "remaining work / heap left, at the trigger"
+    assert ratio(175, 50) == pytest.approx(50 / 25)
+    assert ratio(210, 50) == pytest.approx(100 / 10), "past the goal: goal x 1.1, worst-case work"
+    assert ratio(230, 50) == float("inf")
+    assert ratio(150, 120) == pytest.approx(30 / 50 / 1.5), (
+        "more work than expected: goal stretched"
+    )
+
+
+def test_cons_mark_sample_counts_idle_marking_for_the_gc():
+    busy = cons_mark_sample(allocated=30.0, scan_work=90.0, assist_share=0.0, idle_share=0.0)
+    assert busy == pytest.approx(30 * 0.25 / (90 * 0.75))
+    idle = cons_mark_sample(allocated=30.0, scan_work=90.0, assist_share=0.0, idle_share=0.5)
+    assert idle == pytest.approx(3 * busy)
+    assert cons_mark_sample(allocated=0.0, scan_work=90.0, assist_share=0, idle_share=0) is None
+
+
+def test_cons_mark_pi_controller_in_119_settles_and_121_takes_the_max_of_the_last_four():
+    old = ConsMark("1.19")
+    values = [old.update(2.0) for _ in range(40)]
+    assert values[0] == pytest.approx(1.8), "kp 0.9 from zero"
+    assert values[-1] == pytest.approx(2.0, rel=0.01), "overdamped, but it settles"
+    new = ConsMark("1.21")
+    assert [new.update(s) for s in (1.0, 3.0, 2.0, 2.0, 2.0, 2.0, 1.0)] == [
+        1.0, 3.0, 3.0, 3.0, 3.0, 3.0, 2.0,
+    ]  # fmt: skip
+
+
+def test_memory_limit_headroom_is_1_mib_before_121_and_3_percent_after():
+    assert limit_headroom(100 * MIB, "1.19") == MIB
+    assert limit_headroom(100 * MIB, "1.21") == pytest.approx(3 * MIB)
+    assert limit_headroom(10 * MIB, "1.23") == MIB, "at least 1 MiB"
+    budget = dict(memory_limit_bytes=210 * MIB, non_heap_bytes=10 * MIB)
+    assert heap_goal(150 * MIB, gogc="off", **budget) == 199 * MIB
+    assert heap_goal(150 * MIB, gogc="off", go_version="1.21", **budget) == 194 * MIB
+
+
+@pytest.mark.parametrize("bad", ["1.18", "2.0", "go1.19", "x"])
+def test_unmodelled_go_versions_are_refused(bad):
+    with pytest.raises(ValidationError, match="1.19"):
+        GCConfig(go_version=bad)
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 1.5])
+def test_bad_mutator_counts_are_refused(bad):
+    with pytest.raises(ValidationError, match="mutators"):
+        GCConfig(mutators=bad)
+
+
+def test_an_idle_p_marks_for_free_and_gc_cpu_fraction_leaves_it_out():
+    wl = steady(64, 300, duration_s=2.0)
+    one = simulate_gc(wl, GCConfig(gomaxprocs=2, mutators=1, scan_bytes_per_cpu_s=300 * MIB))
+    assert one.idle_cpu_fraction > 0
+    both = simulate_gc(wl, GCConfig(gomaxprocs=2, mutators=2, scan_bytes_per_cpu_s=300 * MIB))
+    assert both.idle_cpu_fraction == 0
+    assert one.mean_mark_s < both.mean_mark_s, "the idle P shortens marking"
+
+
+def test_a_fixed_allocation_stops_the_run():
+    wl = steady(64, 400, duration_s=10.0)
+    run = simulate_gc(wl, GCConfig(gogc=100), until_allocated_bytes=512 * MIB)
+    assert 512 * MIB <= run.allocated_bytes < 513 * MIB
+    assert run.elapsed_s < 10.0 and len(run.series) == round(run.elapsed_s / wl.dt_s)
+
+
+def test_the_stored_measurements_record_go_and_the_machine():
+    data = load_measurements()["gc_pointer_heap"]
+    assert data["machine"]["go_version"].startswith("go version go1.19")
+    assert {r["repeats"] for r in data["summary"]} == {3}
+
+
+@pytest.fixture(scope="module")
+def table():
+    return pacer_vs_model()
+
+
+def test_peak_heap_within_15_percent_of_go_in_every_configuration(table):
+    assert table["peak_error"].abs().max() <= BAND, table["peak_error"]
+
+
+def test_gc_cycles_within_15_percent_of_go_in_every_configuration(table):
+    assert table["cycles_error"].abs().max() <= BAND, table["cycles_error"]
+
+
+def test_gc_cpu_within_15_percent_of_go_in_three_of_the_four_gogc_configurations(table):
+    """GOGC 50/100/200 with one mutator and GOGC=100 with two (all four are within 15 %
+    today). The three GOMEMLIMIT runs are 16-33 % low: there Go's idle worker marks less
+    of each cycle than the model's idle P does, which the model does not explain; the
+    bound below only keeps them from getting worse."""
+    gogc_only = table.xs("-", level="GOMEMLIMIT")
+    assert (gogc_only["cpu_error"].abs() <= BAND).sum() >= 3, gogc_only["cpu_error"]
+    assert table["cpu_error"].abs().max() <= 0.35, table["cpu_error"]
+
+
+def test_the_independent_marking_speed_keeps_peaks_and_cycles_near_go():
+    """With the marking speed of a forced GC before the phase (not of the phase's own
+    cycles) peak heap and cycles stay within 15 % but for one cycle count (+18 %)."""
+    forced = pacer_vs_model(marking="forced")
+    assert forced["peak_error"].abs().max() <= BAND
+    assert (forced["cycles_error"].abs() <= BAND).sum() >= len(forced) - 1
