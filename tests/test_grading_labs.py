@@ -1,6 +1,6 @@
 """The labs as exercise sets: self-checks judge a class with the lab checker, never reveal a fix.
 
-Also runs the classes written in the two solution notebooks (the learner's side of the lab)
+Also runs the classes written in the solution notebooks (the learner's side of the lab)
 outside any kernel, against more seeds than the notebooks' own hidden tests, and checks that
 the curriculum map lists a lab next to the chapter its title cell links to.
 """
@@ -24,9 +24,12 @@ REPO = Path(__file__).resolve().parents[1]
 LABS = {
     "payments": ("labs_payments", REPO / "solutions/labs/01_idempotent_payments_lab.ipynb"),
     "seats": ("labs_seats", REPO / "solutions/labs/02_seat_holds_lab.ipynb"),
+    "ledger": ("labs_ledger", REPO / "solutions/labs/03_ledger_lab.ipynb"),
 }
-REFERENCE = {"payments": lab.ReferencePayments, "seats": lab.ReferenceSeats}
-SEED_DESIGN = {"payments": lab.SeedPayments, "seats": lab.SeedSeats}
+REFERENCE = {"payments": lab.ReferencePayments, "seats": lab.ReferenceSeats,
+             "ledger": lab.ReferenceLedger}  # fmt: skip
+SEED_DESIGN = {"payments": lab.SeedPayments, "seats": lab.SeedSeats, "ledger": lab.SeedLedger}
+LEARNER_CLASS = {"payments": "MyPayments", "seats": "MySeats", "ledger": "MyLedger"}
 
 
 def _learner_class(name: str) -> type:
@@ -42,7 +45,7 @@ def _learner_class(name: str) -> type:
         )
         if cell["cell_type"] == "code" and wanted and not is_hidden_tests(cell):
             exec(compile(source, f"{LABS[name][1].name}", "exec"), namespace)  # noqa: S102
-    return namespace["MyPayments" if name == "payments" else "MySeats"]  # type: ignore[return-value]
+    return namespace[LEARNER_CLASS[name]]  # type: ignore[return-value]
 
 
 @pytest.mark.parametrize("name", sorted(LABS))

@@ -18,6 +18,8 @@ LABS = {
                  "one_charge_per_key"),
     "seats": (_subclass("seats_reference", "ReferenceSeats", "MySeats"),
               _subclass("seats_seed", "SeedSeats", "MySeats"), "seat_confirmed_once"),
+    "ledger": (_subclass("ledger_reference", "ReferenceLedger", "MyLedger"),
+               _subclass("ledger_seed", "SeedLedger", "MyLedger"), "transfer_applied_at_most_once"),
 }  # fmt: skip
 
 

@@ -16,7 +16,11 @@ the payments lab's interface is in :mod:`~razorlab.labs.payments`, its reference
 has its interface in :mod:`~razorlab.labs.seats`, its users in
 :mod:`~razorlab.labs.seats_world`, its rules in :mod:`~razorlab.labs.seats_invariants`,
 its reference in :mod:`~razorlab.labs.seats_reference` and the seed's design in
-:mod:`~razorlab.labs.seats_seed`. Only the standard library (and numpy through
+:mod:`~razorlab.labs.seats_seed`. The ledger lab (``check(MyLedger, lab="ledger")``) has
+its interface and workload in :mod:`~razorlab.labs.ledger`, its rules in
+:mod:`~razorlab.labs.ledger_invariants`, its reference in
+:mod:`~razorlab.labs.ledger_reference` and the seed's design in
+:mod:`~razorlab.labs.ledger_seed`. Only the standard library (and numpy through
 :mod:`razorlab.rand`) is imported here; plotly loads when a figure is drawn.
 """
 
@@ -25,6 +29,10 @@ from razorlab.labs.check import Verdict, check
 from razorlab.labs.harness import TryAgain, run_plan
 from razorlab.labs.history import Event, History
 from razorlab.labs.invariants import PAYMENT_INVARIANTS
+from razorlab.labs.ledger import AccountBalance, TransferResult
+from razorlab.labs.ledger_invariants import LEDGER_INVARIANTS
+from razorlab.labs.ledger_reference import ReferenceLedger
+from razorlab.labs.ledger_seed import SeedLedger
 from razorlab.labs.payments import PaymentResult, generate
 from razorlab.labs.payments_reference import ReferencePayments
 from razorlab.labs.payments_seed import SeedPayments
@@ -35,23 +43,28 @@ from razorlab.labs.seats_reference import ReferenceSeats
 from razorlab.labs.seats_seed import SeedSeats
 
 __all__ = [
+    "AccountBalance",
     "BankAnswer",
     "BankTimeout",
     "BankUnavailable",
     "Event",
     "Fault",
     "History",
+    "LEDGER_INVARIANTS",
     "Op",
     "PAYMENT_INVARIANTS",
     "PaymentResult",
     "Plan",
+    "ReferenceLedger",
     "ReferencePayments",
     "ReferenceSeats",
     "SEAT_INVARIANTS",
     "SeatAnswer",
     "SeatState",
+    "SeedLedger",
     "SeedPayments",
     "SeedSeats",
+    "TransferResult",
     "TryAgain",
     "Verdict",
     "check",

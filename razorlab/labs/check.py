@@ -27,6 +27,8 @@ from typing import Any
 from razorlab.labs.harness import LabError, RunResult, run_plan
 from razorlab.labs.history import History
 from razorlab.labs.invariants import PAYMENT_INVARIANTS, explain
+from razorlab.labs.ledger import LEDGER_LAB
+from razorlab.labs.ledger_invariants import LEDGER_INVARIANTS
 from razorlab.labs.payments import PAYMENTS
 from razorlab.labs.plan import Plan
 from razorlab.labs.seats import SEATS_LAB
@@ -41,6 +43,7 @@ __all__ = ["check", "Verdict", "LABS", "validate_interface", "judge"]
 LABS: dict[str, tuple[Any, tuple[Callable[..., list[str]], ...]]] = {
     "payments": (PAYMENTS, PAYMENT_INVARIANTS),
     "seats": (SEATS_LAB, SEAT_INVARIANTS),
+    "ledger": (LEDGER_LAB, LEDGER_INVARIANTS),
 }
 
 
