@@ -14,6 +14,7 @@ PUBLIC = {
     "NotAdminError", "UnknownChatError", "UnknownUserError", "MAX_GROUP_MEMBERS",
     "SEND_BUFFER", "HEARTBEAT_TIMEOUT_S", "CLOSE_SLOW_CONSUMER", "CLOSE_HEARTBEAT_TIMEOUT",
     "CLOSE_REPLACED", "NotDeliveredError", "CLOSE_AUTH_TIMEOUT",
+    "MAX_DEVICES", "TooManyDevicesError", "CLOSE_TOO_MANY_DEVICES",
 }  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 The names learners use come from :mod:`~razorlab.social.messaging.service`, which also runs
 the chat server; each other module is one idea of the engine (models, directory, store,
-presence, connection, server, client, capacity, measure, plots, commands).
+presence, admission, connection, server, client, capacity, measure, plots, commands).
 """
 
 from razorlab.social.messaging import service as _service

@@ -36,7 +36,11 @@ REQUEST_TIMEOUT_S = 10.0  # seconds to wait for a reply before giving up
 
 
 class ChatClient:
-    """One device of one user, connected to a chat server over WebSocket."""
+    """One device of one user, connected to a chat server over WebSocket.
+
+    ``device`` names the device (WhatsApp's multi-device: a phone and up to four linked
+    devices, each with its own cursor); leave it out for the one default device.
+    """
 
     def __init__(
         self,
@@ -45,8 +49,10 @@ class ChatClient:
         *,
         session: aiohttp.ClientSession | None = None,
         auto_ack: bool = True,
+        device: str | None = None,
     ):
         self.url, self.token, self.auto_ack = url, token, auto_ack
+        self.device = device  # None: the server's default device (one device per user)
         self.user: str | None = None
         self.messages: list[dict] = []  # shown to the user, each (chat, seq) once, arrival order
         self.receipts: dict[tuple[str, int], dict[str, str]] = {}  # my messages: user -> status
@@ -85,8 +91,9 @@ class ChatClient:
         self.close_code = None
         self._reader = asyncio.ensure_future(self._read_forever(self._ws))
         try:
+            device = {} if self.device is None else {"device": self.device}
             welcome = await self.request(
-                "auth", token=self.token, receipts_after=self.receipt_cursor
+                "auth", token=self.token, receipts_after=self.receipt_cursor, **device
             )
         except BaseException:
             await self._drop()
@@ -155,8 +162,10 @@ class ChatClient:
         await self._ws.send_str(json.dumps({"op": op, **fields}))
 
     def next_client_id(self) -> str:
-        """A fresh id for an outgoing message (deterministic: ``<user>-1``, ``<user>-2`` …)."""
-        return f"{self.user}-{next(self._client_ids)}"
+        """A fresh id for an outgoing message (deterministic: ``<user>-1``, ``<user>-2`` …;
+        ``<user>-<device>-1`` … for a named device, so two devices never pick the same id)."""
+        prefix = self.user if self.device is None else f"{self.user}-{self.device}"
+        return f"{prefix}-{next(self._client_ids)}"
 
     async def send(self, chat: str, text: str, client_id: str | None = None) -> dict:
         """Send ``text``; pass the same ``client_id`` to retry safely."""

@@ -37,6 +37,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from razorlab.social.messaging.models import DEFAULT_DEVICE
+
 __all__ = [
     "Connection",
     "SEND_BUFFER",
@@ -44,6 +46,7 @@ __all__ = [
     "CLOSE_HEARTBEAT_TIMEOUT",
     "CLOSE_REPLACED",
     "CLOSE_AUTH_TIMEOUT",
+    "CLOSE_TOO_MANY_DEVICES",
     "SEND_TIMEOUT_S",
     "CLOSE_TIMEOUT_S",
     "RECEIPTS_DUE",
@@ -53,8 +56,9 @@ __all__ = [
 SEND_BUFFER = 256  # frames queued for one device before it counts as a slow consumer
 CLOSE_SLOW_CONSUMER = 4008  # WebSocket close code: reconnect and resume from your last ack
 CLOSE_HEARTBEAT_TIMEOUT = 4000  # no heartbeat within the timeout
-CLOSE_REPLACED = 4009  # the same user connected again; the newer connection wins
+CLOSE_REPLACED = 4009  # the same device connected again; the newer connection wins
 CLOSE_AUTH_TIMEOUT = 4001  # the socket did not authenticate in time
+CLOSE_TOO_MANY_DEVICES = 4010  # a new device of a user who already has the most allowed
 SEND_TIMEOUT_S = 10.0  # real seconds one frame may take to write before the device is dropped
 CLOSE_TIMEOUT_S = 2.0  # real seconds the close handshake may take before the socket is aborted
 RECEIPTS_DUE = "_receipts"  # op of the queue marker "the user's receipt feed has news"
@@ -78,7 +82,8 @@ class _Socket(Protocol):
 
 
 class Connection:
-    """An authenticated device: outbound frames go through :meth:`offer` and one writer."""
+    """An authenticated device of ``user``: outbound frames go through :meth:`offer` and one
+    writer. ``heard_at`` is when the device last sent a frame (its heartbeat)."""
 
     def __init__(
         self,
@@ -90,10 +95,12 @@ class Connection:
         send_timeout_s: float = SEND_TIMEOUT_S,
         close_timeout_s: float = CLOSE_TIMEOUT_S,
         receipt_cursor: int = 0,
+        device: str = DEFAULT_DEVICE,
+        heard_at: float = 0.0,
     ):
         if buffer < 1:
             raise ValueError(f"buffer must be >= 1 frame, got {buffer}")
-        self.user = user
+        self.user, self.device, self.heard_at = user, device, heard_at
         self.ws = ws
         self.send_timeout_s = send_timeout_s
         self.close_timeout_s = close_timeout_s

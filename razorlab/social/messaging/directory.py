@@ -12,7 +12,8 @@ checked before insert so an oversized group is refused with a clear error and no
 Group ids the server generates (``group-N``) form a namespace clients may not name, so nobody
 can squat the next one and make every later group creation fail with a conflict.
 A member added later sees the group's history from the moment they joined (``joined_seq``),
-not what was said before they were there.
+not what was said before they were there. A user's devices (at most :data:`MAX_DEVICES`) are
+registered here the first time each connects, so delivery cursors survive a restart.
 """
 
 from __future__ import annotations
@@ -28,16 +29,19 @@ import aiosqlite
 from razorlab.clock import Clock, SystemClock
 from razorlab.errors import ConflictError, ValidationError
 from razorlab.social.messaging.models import (
+    MAX_DEVICES,
     MAX_GROUP_MEMBERS,
     AuthError,
     Chat,
     GroupFullError,
     NotAdminError,
     NotAMemberError,
+    TooManyDevicesError,
     UnknownChatError,
     UnknownUserError,
     direct_chat_id,
     validate_chat_id,
+    validate_device_id,
     validate_user_id,
 )
 from razorlab.sqlite import GroupCommitter, open_database, write_transaction
@@ -74,6 +78,7 @@ CREATE TABLE IF NOT EXISTS messages (
     client_id TEXT NOT NULL,
     text      TEXT NOT NULL,
     sent_at   REAL NOT NULL,
+    device_id TEXT,  -- the sender's device (its other devices get the message as a sync)
     PRIMARY KEY (chat_id, seq),
     UNIQUE (chat_id, sender, client_id)
 ) WITHOUT ROWID;
@@ -103,7 +108,25 @@ CREATE TABLE IF NOT EXISTS receipt_feed (
     message_status INTEGER NOT NULL CHECK (message_status BETWEEN 1 AND 3)
 );
 CREATE INDEX IF NOT EXISTS receipt_feed_by_sender ON receipt_feed (sender, id);
+CREATE TABLE IF NOT EXISTS devices (
+    user_id      TEXT NOT NULL REFERENCES users(user_id),
+    device_id    TEXT NOT NULL,
+    linked_after INTEGER NOT NULL,  -- inbox id when linked: the device gets later rows only
+    PRIMARY KEY (user_id, device_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS device_acks (
+    user_id   TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    chat_id   TEXT NOT NULL,
+    acked_seq INTEGER NOT NULL,  -- the device's delivery cursor in this chat (cumulative)
+    PRIMARY KEY (user_id, device_id, chat_id)
+) WITHOUT ROWID;
 """
+
+_ADDED_COLUMNS = (  # columns newer than some database files: added when such a file is opened
+    ("members", "joined_seq", "INTEGER NOT NULL DEFAULT 0"),
+    ("messages", "device_id", "TEXT"),
+)
 
 
 class ChatDirectory:
@@ -118,9 +141,10 @@ class ChatDirectory:
     @classmethod
     async def open(cls: type[_D], path: str = ":memory:", clock: Clock | None = None) -> _D:
         db = await open_database(path, SCHEMA)
-        columns = [row[1] for row in await db.execute_fetchall("PRAGMA table_info(members)")]
-        if "joined_seq" not in columns:  # a file from before history started at joining
-            await db.execute("ALTER TABLE members ADD COLUMN joined_seq INTEGER NOT NULL DEFAULT 0")
+        for table, column, kind in _ADDED_COLUMNS:
+            columns = [row[1] for row in await db.execute_fetchall(f"PRAGMA table_info({table})")]
+            if column not in columns:
+                await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         return cls(db, clock or SystemClock())
 
     async def close(self) -> None:
@@ -169,6 +193,34 @@ class ChatDirectory:
         if row is None:
             raise AuthError("a valid token is required: send {'op': 'auth', 'token': ...} first")
         return row[0]
+
+    async def link_device(self, user_id: str, device_id: str) -> None:
+        """Register ``device_id`` as a device of ``user_id`` (a no-op if it already is).
+
+        The user's first device receives the whole inbox; a device linked later receives what
+        arrives from then on (WhatsApp's phone sends a new companion an encrypted history sync
+        instead; here the ``history`` request serves that). :class:`TooManyDevicesError` beyond
+        :data:`MAX_DEVICES`, and nothing is stored.
+        """
+        device_id = validate_device_id(device_id)
+        known = "SELECT 1 FROM devices WHERE user_id = ? AND device_id = ?"
+        if await self._one(known, (user_id, device_id)):
+            return
+        async with self._write() as db:
+            if await self._one(known, (user_id, device_id)):
+                return  # linked meanwhile by a racing connection of the same device
+            (count,) = await self._one("SELECT COUNT(*) FROM devices WHERE user_id = ?", (user_id,))
+            if count >= MAX_DEVICES:
+                raise TooManyDevicesError(
+                    f"{user_id!r} already has {count} devices (a primary and "
+                    f"{MAX_DEVICES - 1} linked), the most allowed",
+                    field="device",
+                )
+            await db.execute(
+                "INSERT INTO devices (user_id, device_id, linked_after) SELECT ?, ?, "
+                "CASE WHEN ? = 0 THEN 0 ELSE COALESCE(MAX(id), 0) END FROM inbox",
+                (user_id, device_id, count),
+            )
 
     async def _require_users(self, users: Iterable[str]) -> None:
         for user in users:

@@ -18,6 +18,12 @@ Design note — the invariants:
   changes nothing. In a group each recipient has their own status, and the message as a whole
   is delivered (read) only when every recipient's is — the lowest status wins (WhatsApp's rule,
   see ``/work/shared/references.md``).
+* **A user has devices, not a device**: one primary (the phone) and up to
+  :data:`MAX_LINKED_DEVICES` linked ones (WhatsApp Help Center, "About linked devices": "up to
+  four linked devices at a time" besides the primary phone; each device has its own keys and
+  its own copy of every message). Each device gets every message once, in order, from its own
+  cursor; a tick turns grey-double when *any* of the recipient's devices has the message and
+  blue when any has read it (``/work/shared/references.md``: "delivered (to any device)").
 * **Groups are bounded**: at most :data:`MAX_GROUP_MEMBERS` members (the seed's 256; WhatsApp
   raised it to 512 in 2022 and later 1,024), because every message is stored once per member.
 """
@@ -35,6 +41,9 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "MAX_CLIENT_ID_CHARS",
     "MAX_SEQ",
+    "MAX_LINKED_DEVICES",
+    "MAX_DEVICES",
+    "DEFAULT_DEVICE",
     "Status",
     "Chat",
     "Message",
@@ -43,12 +52,14 @@ __all__ = [
     "NotAMemberError",
     "NotAdminError",
     "NotDeliveredError",
+    "TooManyDevicesError",
     "UnknownChatError",
     "UnknownUserError",
     "direct_chat_id",
     "message_status",
     "validate_user_id",
     "validate_chat_id",
+    "validate_device_id",
     "validate_text",
     "validate_client_id",
     "validate_seq",
@@ -58,6 +69,9 @@ MAX_GROUP_MEMBERS = 256  # members per group, creator included (the seed's figur
 MAX_TEXT_CHARS = 4_096  # characters per message: our limit, keeps one frame small
 MAX_CLIENT_ID_CHARS = 64  # characters in a client-generated message id
 MAX_SEQ = 2**62  # largest seq a request may name (SQLite integers are 64-bit signed)
+MAX_LINKED_DEVICES = 4  # WhatsApp: up to four linked devices besides the phone
+MAX_DEVICES = 1 + MAX_LINKED_DEVICES  # the primary device (the first one) and the linked ones
+DEFAULT_DEVICE = "primary"  # the device id of a client that names none (one device per user)
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -105,6 +119,12 @@ class NotDeliveredError(StateError):
 
     code = "NOT_DELIVERED"
     http_status = 409
+
+
+class TooManyDevicesError(StateError):
+    """The user already has :data:`MAX_DEVICES` devices; a new device id is refused."""
+
+    code = "TOO_MANY_DEVICES"
 
 
 class UnknownChatError(NotFoundError):
@@ -190,6 +210,10 @@ def validate_user_id(value: object) -> str:
 
 def validate_chat_id(value: object) -> str:
     return _identifier(value, "chat")
+
+
+def validate_device_id(value: object) -> str:
+    return _identifier(value, "device")
 
 
 def validate_client_id(value: object) -> str:

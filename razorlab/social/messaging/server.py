@@ -7,11 +7,12 @@ one is fire-and-forget (typically ``ack``) and is answered only if it fails.
 ========================  ==================================================================
 client → server           reply / effect
 ========================  ==================================================================
-``auth`` token            ``welcome`` (then receipts after ``receipts_after``, then the
-[receipts_after]          offline inbox, in order); required first, within
-                          :data:`AUTH_TIMEOUT_S`
+``auth`` token            ``welcome`` (then receipts after ``receipts_after``, then this
+[device]                  device's offline inbox, in order); required first, within
+[receipts_after]          :data:`AUTH_TIMEOUT_S`; ``device`` defaults to ``"primary"``
 ``send`` chat client_id   ``sent`` with the chat's ``seq`` (a retry gets the same ``seq``,
-text                      ``duplicate: true``); recipients get ``msg``
+text                      ``duplicate: true``); recipients' devices and the sender's other
+                          devices get ``msg``
 ``ack`` chat seq          everything up to ``seq`` delivered: dequeued, sender gets ``receipt``
 ``read`` chat seq         everything up to ``seq`` read; sender gets ``receipt`` (both refused
                           with ``NOT_DELIVERED`` beyond what this device was given)
@@ -30,15 +31,25 @@ malformed input) and the connection stays usable; a bug in a handler is answered
 ``INTERNAL_ERROR``, never a crashed server. Only a frame beyond :data:`HARD_FRAME_BYTES` ends
 the connection (close code 1009, "message too big"): it is refused before it is buffered.
 
-Bounded resources: a socket must authenticate within :data:`AUTH_TIMEOUT_S` (else it is closed
-with :data:`CLOSE_AUTH_TIMEOUT`); at most ``max_connections`` sockets are open at once (a
-socket beyond the cap is closed with 1013, "try again later"; the default stays below the
-process's file limit, so accepting never runs out of descriptors); every write and close has a
+Bounded resources: a socket must authenticate within :data:`AUTH_TIMEOUT_S` and at most
+``max_connections`` sockets are open at once (see ``admission``); every write and close has a
 deadline (see ``connection``), so a stalled reader is dropped and its memory freed, and
 stopping the server cannot hang on one.
 
+Several devices per user, as WhatsApp's multi-device: a connection is keyed by *(user,
+device)*. A user has at most :data:`~razorlab.social.messaging.models.MAX_DEVICES` devices
+(WhatsApp: the phone and up to four linked devices); a new device beyond that gets a
+``TOO_MANY_DEVICES`` error and the close code :data:`CLOSE_TOO_MANY_DEVICES`. Every message
+to a user reaches each of her devices once, in order, from that device's own durable cursor;
+a message she sends from one device reaches her others too (sent-message sync); a receipt
+says delivered (read) as soon as any of her devices acknowledged (read) it. A device that
+connects again with the same id replaces only its own older connection (close code 4009).
+Simplified: WhatsApp encrypts each copy per device (client fan-out, Signal sessions per
+device) and sends a new companion an encrypted history sync; here the server stores one copy
+and the ``history`` request serves the past, and a linked device is never logged out.
+
 Design note: a send commits to the store first (message, receipts, recipients' inboxes) and
-only then offers the frame to live connections, under one fan-out lock that the
+only then offers the frame to live devices, under one fan-out lock that the
 catch-up→live switch also takes (see ``connection``). Only a recipient with no connected
 device needs a push notification; the server counts those in ``stats["wake_pushes"]`` (a
 real deployment would send a content-free wake-up through APNs/FCM, and the app would then
@@ -53,7 +64,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import resource
 from collections import Counter
 from collections.abc import Callable
 
@@ -61,21 +71,31 @@ from aiohttp import WSMsgType, web
 
 from razorlab.clock import Clock, SystemClock
 from razorlab.errors import RazorlabError, ValidationError
+from razorlab.social.messaging.admission import (
+    AUTH_TIMEOUT_S,
+    CLOSE_TRY_AGAIN_LATER,
+    MAX_CONNECTIONS,
+    Admission,
+    default_max_connections,
+)
 from razorlab.social.messaging.connection import (
-    CLOSE_AUTH_TIMEOUT,
     CLOSE_HEARTBEAT_TIMEOUT,
     CLOSE_REPLACED,
     CLOSE_TIMEOUT_S,
+    CLOSE_TOO_MANY_DEVICES,
     RECEIPTS_DUE,
     SEND_BUFFER,
     SEND_TIMEOUT_S,
     Connection,
-    close_within,
 )
 from razorlab.social.messaging.models import (
+    DEFAULT_DEVICE,
+    MAX_DEVICES,
     MAX_SEQ,
     AuthError,
     NotDeliveredError,
+    TooManyDevicesError,
+    validate_device_id,
     validate_seq,
 )
 from razorlab.social.messaging.presence import HEARTBEAT_TIMEOUT_S, Presence
@@ -87,6 +107,7 @@ __all__ = [
     "HARD_FRAME_BYTES",
     "CATCH_UP_PAGE",
     "SWEEP_EVERY_S",
+    # admission's limits, also importable from here:
     "AUTH_TIMEOUT_S",
     "MAX_CONNECTIONS",
     "CLOSE_TRY_AGAIN_LATER",
@@ -95,10 +116,6 @@ __all__ = [
 
 MAX_FRAME_BYTES = 64 * 1024  # larger frames are answered with a BAD_REQUEST error frame
 HARD_FRAME_BYTES = 1024 * 1024  # larger ones close the connection (1009) before buffering
-AUTH_TIMEOUT_S = 10.0  # a socket that has not authenticated by then is closed
-MAX_CONNECTIONS = 10_000  # open sockets per server unless the file limit is lower
-FD_HEADROOM = 64  # descriptors kept free for the database, logs and the listener
-CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455 registry: "Try Again Later" (the server is full)
 CATCH_UP_PAGE = 100  # inbox rows read per step while a device catches up
 SWEEP_EVERY_S = 5.0  # how often the heartbeat sweeper looks for silent devices
 _log = logging.getLogger(__name__)
@@ -107,14 +124,6 @@ _log = logging.getLogger(__name__)
 class _InternalError(RazorlabError):
     code = "INTERNAL_ERROR"
     http_status = 500
-
-
-def default_max_connections() -> int:
-    """:data:`MAX_CONNECTIONS`, or fewer if the process may open fewer files than that."""
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return MAX_CONNECTIONS
-    return max(1, min(MAX_CONNECTIONS, soft - FD_HEADROOM))
 
 
 def _no_constant(name: str) -> float:
@@ -164,20 +173,23 @@ class ChatServer:
         send_timeout_s: float = SEND_TIMEOUT_S,
         close_timeout_s: float = CLOSE_TIMEOUT_S,
     ):
-        if max_connections is not None and max_connections < 1:
-            raise ValueError(f"max_connections must be >= 1, got {max_connections}")
         self.store = store
         self.clock = clock or SystemClock()
         self.send_buffer = send_buffer
-        self.auth_timeout_s = auth_timeout_s
-        self.max_connections = max_connections or default_max_connections()
         self.send_timeout_s = send_timeout_s
         self.close_timeout_s = close_timeout_s
         self.presence = Presence(self.clock, heartbeat_timeout_s)
-        self.connections: dict[str, Connection] = {}
+        self.devices: dict[str, dict[str, Connection]] = {}  # user -> device -> connection
         self.stats: Counter[str] = Counter()
+        self.admission = Admission(
+            self.clock,
+            self.stats,
+            auth_timeout_s=auth_timeout_s,
+            max_connections=max_connections,
+            send_timeout_s=send_timeout_s,
+            close_timeout_s=close_timeout_s,
+        )
         self._fanout = asyncio.Lock()
-        self._sockets: dict[web.WebSocketResponse, Callable[[], None]] = {}  # ws -> abort
         self._sweeper: asyncio.Task[None] | None = None
         self._ops = {
             "send": self._send,
@@ -207,8 +219,9 @@ class ChatServer:
     async def _sweep_forever(self) -> None:
         while True:
             await self.clock.sleep(SWEEP_EVERY_S)
-            for user in self.presence.expired():
-                if (conn := self.connections.get(user)) is not None:
+            silent_since = self.clock.now() - self.presence.timeout_s
+            for conn in self._all_connections():  # per device: one silent phone of a user
+                if conn.heard_at < silent_since:  # whose laptop is busy is still dropped
                     self.stats["heartbeat_timeouts"] += 1
                     conn.kick(CLOSE_HEARTBEAT_TIMEOUT, "no heartbeat: reconnect")
 
@@ -216,41 +229,19 @@ class ChatServer:
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
-        await asyncio.gather(
-            *(
-                self._close(ws, 1001, "server shutting down", abort)
-                for ws, abort in list(self._sockets.items())
-            )
-        )
+        await self.admission.close_all(1001, "server shutting down")
 
-    async def _close(
-        self, ws: web.WebSocketResponse, code: int, reason: str, abort: Callable[[], None]
-    ) -> None:
-        """Close with a handshake if the peer answers in time, else abort the socket."""
-        if not await close_within(
-            ws.close(code=code, message=reason.encode()), self.close_timeout_s
-        ):
-            with contextlib.suppress(Exception):
-                abort()
+    @property
+    def connections(self) -> dict[str, Connection]:
+        """One connection per online user: her most recently connected device."""
+        return {user: list(devices.values())[-1] for user, devices in self.devices.items()}
 
-    async def _send_now(
-        self, ws: web.WebSocketResponse, reply: dict, abort: Callable[[], None]
-    ) -> None:
-        """A reply to a socket that has no writer task yet (before auth), with a deadline."""
-        try:
-            await asyncio.wait_for(ws.send_str(json.dumps(reply)), self.send_timeout_s)
-        except asyncio.TimeoutError:
-            abort()
-            raise ConnectionError("a reply to an unauthenticated socket timed out") from None
+    def _all_connections(self) -> list[Connection]:
+        return [conn for devices in self.devices.values() for conn in devices.values()]
 
-    async def _auth_deadline(
-        self, ws: web.WebSocketResponse, abort: Callable[[], None], authed: asyncio.Event
-    ) -> None:
-        await self.clock.sleep(self.auth_timeout_s)
-        if not authed.is_set():
-            self.stats["auth_timeouts"] += 1
-            reason = f"authenticate within {self.auth_timeout_s:g} s"
-            await self._close(ws, CLOSE_AUTH_TIMEOUT, reason, abort)
+    def _live(self, user: str) -> list[Connection]:
+        """The user's devices that are past catching up (a catching-up one reads the inbox)."""
+        return [conn for conn in self.devices.get(user, {}).values() if conn.live]
 
     def frames_received(self) -> Counter[str]:
         """Frames received from authenticated devices so far, by op."""
@@ -259,35 +250,24 @@ class ChatServer:
     def frames_sent(self) -> Counter[str]:
         """Frames written to devices so far, by op (closed connections and open ones)."""
         total = Counter({k[4:]: v for k, v in self.stats.items() if k.startswith("out:")})
-        for conn in self.connections.values():
+        for conn in self._all_connections():
             total.update(conn.sent)
         return total
 
     async def _health(self, _request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "online": len(self.connections)})
+        devices = len(self._all_connections())
+        return web.json_response({"status": "ok", "online": len(self.devices), "devices": devices})
 
     # ---- one WebSocket -----------------------------------------------------------------
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=HARD_FRAME_BYTES)
-        transport = request.transport
-
-        def abort() -> None:
-            if transport is not None:
-                transport.abort()
-
-        if len(self._sockets) >= self.max_connections:
-            self.stats["refused:max_connections"] += 1
-            await ws.prepare(request)
-            reason = f"server full ({self.max_connections} connections): try again later"
-            await self._close(ws, CLOSE_TRY_AGAIN_LATER, reason, abort)
-            return ws
-        await ws.prepare(request)
-        self._sockets[ws] = abort
+        if (abort := await self.admission.admit(request, ws)) is None:
+            return ws  # refused: the server is full
         conn: Connection | None = None
         writer: asyncio.Task[None] | None = None
         authed = asyncio.Event()
-        deadline = asyncio.ensure_future(self._auth_deadline(ws, abort, authed))
+        deadline = asyncio.ensure_future(self.admission.auth_deadline(ws, abort, authed))
         try:
             async for msg in ws:
                 if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
@@ -301,12 +281,13 @@ class ChatServer:
                         authed.set()
                         deadline.cancel()
                         reply = {"op": "welcome", "user": conn.user}
-                        reply["pending"] = await self.store.pending_count(conn.user)
+                        reply["pending"] = await self.store.pending_count(conn.user, conn.device)
                         writer = asyncio.ensure_future(self._write_forever(conn))
                     else:
                         if frame["op"] in self._ops:  # unknown names must not grow the stats
                             self.stats[f"in:{frame['op']}"] += 1
                         self.presence.beat(conn.user)
+                        conn.heard_at = self.clock.now()
                         reply = await self._ops.get(frame["op"], self._unknown)(conn, frame)
                 except RazorlabError as err:
                     reply = {"op": "error", "error": err.to_dict()}
@@ -320,11 +301,15 @@ class ChatServer:
                 if conn is not None:
                     conn.offer(reply)
                 else:
-                    await self._send_now(ws, reply, abort)
+                    await self.admission.send_now(ws, reply, abort)
+                if reply.get("error", {}).get("code") == TooManyDevicesError.code:
+                    reason = f"too many devices: at most {MAX_DEVICES} per user"
+                    await self.admission.close(ws, CLOSE_TOO_MANY_DEVICES, reason, abort)
+                    break
         except ConnectionError:
             pass  # the socket was aborted: the cleanup below is all that is left
         finally:
-            self._sockets.pop(ws, None)
+            self.admission.release(ws)
             deadline.cancel()
             if writer is not None:
                 writer.cancel()
@@ -344,9 +329,12 @@ class ChatServer:
                 f"receipts_after must be an integer in 0..2**62, got {after!r}",
                 field="receipts_after",
             )
+        device = validate_device_id(_field(frame, "device", str, DEFAULT_DEVICE))
         user = await self.store.authenticate(frame.get("token"))
-        if (old := self.connections.get(user)) is not None:
-            old.kick(CLOSE_REPLACED, "replaced by a newer connection")
+        await self.store.link_device(user, device)  # TooManyDevicesError for a 6th device
+        devices = self.devices.setdefault(user, {})
+        if (old := devices.pop(device, None)) is not None:  # only this device's own socket
+            old.kick(CLOSE_REPLACED, "replaced by a newer connection of this device")
         conn = Connection(
             user,
             ws,
@@ -355,8 +343,10 @@ class ChatServer:
             send_timeout_s=self.send_timeout_s,
             close_timeout_s=self.close_timeout_s,
             receipt_cursor=after,  # type: ignore[arg-type]
+            device=device,
+            heard_at=self.clock.now(),
         )
-        self.connections[user] = conn
+        devices[device] = conn
         self.presence.beat(user)
         return conn
 
@@ -366,8 +356,10 @@ class ChatServer:
         if conn.close_reason is not None:
             self.stats[f"kicked:{conn.close_code}"] += 1
         await conn.closed()
-        if self.connections.get(conn.user) is conn:
-            del self.connections[conn.user]
+        devices = self.devices.get(conn.user, {})
+        if devices.get(conn.device) is conn:
+            del devices[conn.device]
+        if not devices and self.devices.pop(conn.user, None) is not None:  # her last device
             last_seen = self.presence.leave(conn.user)
             if last_seen is not None:
                 await self.store.set_last_seen(conn.user, last_seen)
@@ -379,7 +371,9 @@ class ChatServer:
             while not conn.live:
                 await self._flush(conn)
                 async with self._fanout:
-                    page = await self.store.pending(conn.user, conn.cursor, CATCH_UP_PAGE)
+                    page = await self.store.pending(
+                        conn.user, conn.cursor, CATCH_UP_PAGE, device=conn.device
+                    )
                     conn.live = not page
                 for position, message in page:
                     await conn.write({"op": "msg", **message.to_dict()})
@@ -424,16 +418,23 @@ class ChatServer:
         chat = _field(frame, "chat", str)
         async with self._fanout:
             result = await self.store.send(
-                conn.user, chat, _field(frame, "client_id", str), _field(frame, "text", str)
+                conn.user,
+                chat,
+                _field(frame, "client_id", str),
+                _field(frame, "text", str),
+                device=conn.device,
             )
             self.stats["messages"] += not result.duplicate
             outbound = {"op": "msg", **result.message.to_dict()}
             for user in result.recipients:
-                target = self.connections.get(user)
-                if target is not None and target.live:
-                    target.offer(outbound)
-                elif target is None:  # no device connected: a push would wake the app
+                if user not in self.devices:  # no device connected: a push would wake the app
                     self.stats["wake_pushes"] += 1
+                for target in self._live(user):
+                    target.offer(outbound)
+            if result.synced:  # the sender's other devices show what she sent
+                for target in self._live(conn.user):
+                    if target is not conn:
+                        target.offer(outbound)
         message = result.message
         return {
             "op": "sent",
@@ -447,7 +448,7 @@ class ChatServer:
     def _notify(self, receipts: list[Receipt]) -> None:
         """Receipts are already in their senders' feeds; wake the senders' writers."""
         for sender in {receipt.sender for receipt in receipts}:
-            if (target := self.connections.get(sender)) is not None:
+            for target in self.devices.get(sender, {}).values():
                 target.wake_receipts()
 
     async def _delivered(self, conn: Connection, frame: dict) -> tuple[str, int]:
@@ -456,7 +457,8 @@ class ChatServer:
         seq = validate_seq(_field(frame, "seq", int))
         if seq <= conn.delivered.get(chat, 0):  # type: ignore[arg-type]
             return chat, seq  # type: ignore[return-value]
-        if seq > await self.store.delivered_upto(conn.user, chat):  # type: ignore[arg-type]
+        delivered = await self.store.delivered_upto(conn.user, chat, conn.device)  # type: ignore[arg-type]
+        if seq > delivered:
             await self.store._require_member(conn.user, chat)  # the precise error first
             raise NotDeliveredError(
                 f"message {seq} of {chat!r} was never delivered to this device; acknowledge "
@@ -467,12 +469,12 @@ class ChatServer:
 
     async def _ack(self, conn: Connection, frame: dict) -> dict:
         chat, seq = await self._delivered(conn, frame)
-        self._notify(await self.store.ack(conn.user, chat, seq))
+        self._notify(await self.store.ack(conn.user, chat, seq, conn.device))
         return {"op": "acked", "chat": chat, "seq": seq}
 
     async def _read(self, conn: Connection, frame: dict) -> dict:
         chat, seq = await self._delivered(conn, frame)
-        self._notify(await self.store.read(conn.user, chat, seq))
+        self._notify(await self.store.read(conn.user, chat, seq, conn.device))
         return {"op": "read_ok", "chat": chat, "seq": seq}
 
     async def _history(self, conn: Connection, frame: dict) -> dict:

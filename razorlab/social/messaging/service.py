@@ -7,8 +7,9 @@ sent/delivered/read ticks, WebSocket delivery and offline queues. The engine is 
 * ``directory`` / ``store`` — the durable SQLite store: users, groups,
   messages with per-chat ``seq``, receipts that only move forward, offline inboxes;
 * ``presence`` — online / last seen from heartbeats;
+* ``admission`` — the authentication deadline and the connection cap;
 * ``connection`` / ``server`` — the aiohttp WebSocket server, bounded send
-  buffers and the slow-consumer policy;
+  buffers, the slow-consumer policy and several devices per user;
 * ``client`` — the Python client notebooks and tests use;
 * ``capacity`` / ``plots`` — the estimates and their figures.
 
@@ -31,10 +32,12 @@ from razorlab.social.messaging.connection import (
     CLOSE_HEARTBEAT_TIMEOUT,
     CLOSE_REPLACED,
     CLOSE_SLOW_CONSUMER,
+    CLOSE_TOO_MANY_DEVICES,
     SEND_BUFFER,
     Connection,
 )
 from razorlab.social.messaging.models import (
+    MAX_DEVICES,
     MAX_GROUP_MEMBERS,
     AuthError,
     Chat,
@@ -44,6 +47,7 @@ from razorlab.social.messaging.models import (
     NotAMemberError,
     NotDeliveredError,
     Status,
+    TooManyDevicesError,
     UnknownChatError,
     UnknownUserError,
     message_status,
@@ -72,15 +76,18 @@ __all__ = [
     "NotAMemberError",
     "NotAdminError",
     "NotDeliveredError",
+    "TooManyDevicesError",
     "UnknownChatError",
     "UnknownUserError",
     "MAX_GROUP_MEMBERS",
+    "MAX_DEVICES",
     "SEND_BUFFER",
     "HEARTBEAT_TIMEOUT_S",
     "CLOSE_SLOW_CONSUMER",
     "CLOSE_HEARTBEAT_TIMEOUT",
     "CLOSE_REPLACED",
     "CLOSE_AUTH_TIMEOUT",
+    "CLOSE_TOO_MANY_DEVICES",
 ]
 
 

@@ -3,7 +3,7 @@
 A message is safe once :meth:`ChatStore.send` returns: the message row, one receipt row and
 one *inbox* row per recipient are written in one SQLite transaction (WAL journal), together
 with the chat's next ``seq``. The inbox is the offline queue: a device receives its inbox in
-insertion order (so every chat in ``seq`` order) and its acknowledgement deletes the rows.
+insertion order (so every chat in ``seq`` order) and acknowledgements delete the rows.
 Anything not acknowledged — the phone was off, the connection dropped, the server restarted —
 is still there on the next connection. Delivery is therefore *at least once*; the client
 drops a ``(chat, seq)`` it has already shown, which makes display *exactly once*.
@@ -23,6 +23,17 @@ feed in ``receipt_id`` order; an offline one gets it when she reconnects, from t
 was lost, and her ticks stayed grey forever. (The feed grows by at most two rows per recipient
 of a message — delivered, then read; a real deployment would trim what every device has seen.)
 
+Several devices per user (WhatsApp's multi-device: the phone and up to four linked devices).
+The inbox stays one row per recipient *user*; each device has its own durable cursor per chat
+(``device_acks``, cumulative like the acks it records) and its ``linked_after`` inbox position,
+so a device is owed every row after its linking that it has not acknowledged. A row leaves the
+inbox once no device of its user is owed it. The sender's other devices are owed her own
+message too (a row in her inbox, *sent-message sync*), the sending device is not. Receipts stay
+per user: the first device to acknowledge (read) makes the message delivered (read). Simplified:
+one stored copy per user where WhatsApp stores one encrypted copy per device, and a linked device
+that never returns keeps its rows (WhatsApp disconnects a linked device after 30 days of inactivity; WhatsApp Help Center,
+"About linked devices").
+
 Sends and acks are plain functions run on the database thread through
 :class:`~razorlab.sqlite.GroupCommitter`: every send or ack that arrives while a commit is
 being written joins the next one, each still atomic on its own (a savepoint), so a busy
@@ -39,6 +50,7 @@ from typing import NoReturn
 from razorlab.errors import ConflictError, ValidationError
 from razorlab.social.messaging.directory import SCHEMA, ChatDirectory
 from razorlab.social.messaging.models import (
+    DEFAULT_DEVICE,
     Message,
     NotAMemberError,
     Status,
@@ -53,15 +65,27 @@ __all__ = ["ChatStore", "Receipt", "SendResult", "HistoryPage", "SCHEMA", "HISTO
 HISTORY_PAGE = 50  # messages per history page unless the caller asks for fewer
 MAX_HISTORY_PAGE = 200  # the most one history request may fetch
 _MESSAGE_COLUMNS = "chat_id, seq, sender, client_id, text, sent_at"
+# inbox row ``i`` is still owed to device ``d`` of its user: linked before the row, not yet
+# acknowledged in the row's chat, and not the device that sent the message itself
+_OWED = (
+    "i.id > d.linked_after AND i.seq > COALESCE((SELECT a.acked_seq FROM device_acks a "
+    "WHERE a.user_id = d.user_id AND a.device_id = d.device_id AND a.chat_id = i.chat_id), 0) "
+    "AND NOT EXISTS (SELECT 1 FROM messages s WHERE s.chat_id = i.chat_id AND s.seq = i.seq "
+    "AND s.sender = d.user_id AND s.device_id IS d.device_id)"
+)
 
 
 @dataclass(frozen=True)
 class SendResult:
-    """A stored message, who must receive it, and whether this send was a retry."""
+    """A stored message, who must receive it, and whether this send was a retry.
+
+    ``synced``: a copy was queued for the sender's other devices too (sent-message sync).
+    """
 
     message: Message
     recipients: tuple[str, ...]
     duplicate: bool
+    synced: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,11 +128,18 @@ def _rows(conn: sqlite3.Connection, sql: str, args: tuple) -> list[tuple]:
 
 
 def _send_tx(
-    sender: str, chat_id: str, client_id: str, text: str, now: float, conn: sqlite3.Connection
-) -> tuple[int, tuple[str, ...] | None]:
-    """One send's transaction (runs on the database thread): ``(seq, recipients)``.
+    sender: str,
+    device: str,
+    chat_id: str,
+    client_id: str,
+    text: str,
+    now: float,
+    conn: sqlite3.Connection,
+) -> tuple[int, tuple[str, ...] | None, bool]:
+    """One send's transaction (runs on the database thread): ``(seq, recipients, synced)``.
 
-    Recipients are ``None`` for a retry of an already stored ``client_id``.
+    Recipients are ``None`` for a retry of an already stored ``client_id``. ``synced``: the
+    sender has other devices, so the message was queued in her own inbox for them as well.
     """
     stored = _rows(
         conn,
@@ -121,7 +152,7 @@ def _send_tx(
                 f"client_id {client_id!r} was already used for a different message",
                 field="client_id",
             )
-        return stored[0][0], None
+        return stored[0][0], None, False
     bumped = _rows(
         conn,
         "UPDATE chats SET last_seq = last_seq + 1 WHERE chat_id = ? AND EXISTS "
@@ -132,8 +163,14 @@ def _send_tx(
         raise _NotAMember
     seq = bumped[0][0]
     conn.execute(
-        f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-        (chat_id, seq, sender, client_id, text, now),
+        f"INSERT INTO messages ({_MESSAGE_COLUMNS}, device_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (chat_id, seq, sender, client_id, text, now, device),
+    )
+    synced = _rows(
+        conn,
+        "INSERT INTO inbox (user_id, chat_id, seq) SELECT ?, ?, ? WHERE EXISTS "
+        "(SELECT 1 FROM devices WHERE user_id = ? AND device_id != ?) RETURNING id",
+        (sender, chat_id, seq, sender, device),
     )
     others = "FROM members WHERE chat_id = ? AND user_id != ?"
     queued = _rows(
@@ -147,13 +184,20 @@ def _send_tx(
         f"SELECT chat_id, ?, user_id, ?, ? {others}",
         (seq, int(Status.SENT), now, chat_id, sender),
     )
-    return seq, tuple(sorted(user for (user,) in queued))
+    return seq, tuple(sorted(user for (user,) in queued)), bool(synced)
 
 
 def _advance_tx(
-    user: str, chat_id: str, upto: int, status: int, now: float, conn: sqlite3.Connection
+    user: str,
+    device: str,
+    chat_id: str,
+    upto: int,
+    status: int,
+    now: float,
+    conn: sqlite3.Connection,
 ) -> list[tuple[int, str, int, int]]:
-    """Dequeue and move receipts forward up to ``upto`` (database thread).
+    """Move ``device``'s cursor to ``upto``, dequeue what no device of ``user`` still needs,
+    and move receipts forward (database thread).
 
     Returns ``(seq, sender, message_status, receipt_id)`` per receipt moved, each also
     appended to its sender's receipt feed in this same transaction.
@@ -172,7 +216,14 @@ def _advance_tx(
             f"chat {chat_id!r} has no message {upto} yet (last is {last})", field="seq"
         )
     conn.execute(
-        "DELETE FROM inbox WHERE user_id = ? AND chat_id = ? AND seq <= ?", (user, chat_id, upto)
+        "INSERT INTO device_acks (user_id, device_id, chat_id, acked_seq) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO UPDATE SET acked_seq = MAX(acked_seq, excluded.acked_seq)",
+        (user, device, chat_id, upto),
+    )
+    conn.execute(
+        "DELETE FROM inbox AS i WHERE i.user_id = ? AND i.chat_id = ? AND i.seq <= ? AND NOT "
+        f"EXISTS (SELECT 1 FROM devices d WHERE d.user_id = i.user_id AND {_OWED})",
+        (user, chat_id, upto),
     )
     moved = _rows(
         conn,
@@ -206,20 +257,23 @@ def _advance_tx(
 class ChatStore(ChatDirectory):
     """The whole durable state of the chat service: ``store = await ChatStore.open(path)``."""
 
-    async def send(self, sender: str, chat_id: str, client_id: str, text: str) -> SendResult:
-        """Store a message and queue it for every other member, atomically; retries are no-ops."""
+    async def send(
+        self, sender: str, chat_id: str, client_id: str, text: str, device: str = DEFAULT_DEVICE
+    ) -> SendResult:
+        """Store a message and queue it for every other member (and the sender's other
+        devices), atomically; retries are no-ops."""
         text, client_id = validate_text(text), validate_client_id(client_id)
         now = self._clock.now()
         try:
-            seq, recipients = await self._committer.run(
-                partial(_send_tx, sender, chat_id, client_id, text, now)
+            seq, recipients, synced = await self._committer.run(
+                partial(_send_tx, sender, device, chat_id, client_id, text, now)
             )
         except _NotAMember:
             await self._not_a_member(sender, chat_id)
         if recipients is None:  # a retry: the stored message, nothing written
             return SendResult(await self.message(chat_id, seq), (), duplicate=True)
         message = Message(chat_id, seq, sender, client_id, text, now)
-        return SendResult(message, recipients, duplicate=False)
+        return SendResult(message, recipients, duplicate=False, synced=synced)
 
     async def _not_a_member(self, user: str, chat_id: str) -> NoReturn:
         await self._require_member(user, chat_id)  # raises the precise error
@@ -243,35 +297,56 @@ class ChatStore(ChatDirectory):
         }
         return Message(*row, status=min(statuses.values(), default=Status.SENT), statuses=statuses)
 
+    @staticmethod
+    def _owed(device: str | None) -> tuple[str, str, tuple[str, ...]]:
+        """``(join, where, args)`` selecting inbox rows ``i`` of a user (``?``), or only the
+        rows one ``device`` of hers is still owed."""
+        if device is None:
+            return "", "i.user_id = ?", ()
+        join = "JOIN devices d ON d.user_id = i.user_id AND d.device_id = ?"
+        return join, f"i.user_id = ? AND {_OWED}", (device,)
+
     async def pending(
-        self, user: str, after: int = 0, limit: int = 100
+        self, user: str, after: int = 0, limit: int = 100, device: str | None = None
     ) -> list[tuple[int, Message]]:
-        """The user's undelivered messages after inbox position ``after``, oldest first."""
+        """The undelivered messages of ``user`` (of one ``device`` of hers, if given) after
+        inbox position ``after``, oldest first."""
+        join, where, args = self._owed(device)
         rows = await self._all(
             f"SELECT i.id, m.{_MESSAGE_COLUMNS.replace(', ', ', m.')} FROM inbox i "
-            "JOIN messages m ON m.chat_id = i.chat_id AND m.seq = i.seq "
-            "WHERE i.user_id = ? AND i.id > ? ORDER BY i.id LIMIT ?",
-            (user, after, limit),
+            f"JOIN messages m ON m.chat_id = i.chat_id AND m.seq = i.seq {join} "
+            f"WHERE {where} AND i.id > ? ORDER BY i.id LIMIT ?",
+            (*args, user, after, limit),
         )
         return [(row[0], Message(*row[1:])) for row in rows]
 
-    async def pending_count(self, user: str) -> int:
-        return (await self._one("SELECT COUNT(*) FROM inbox WHERE user_id = ?", (user,)))[0]
+    async def pending_count(self, user: str, device: str | None = None) -> int:
+        """Inbox rows of ``user`` (or only those one ``device`` of hers is still owed)."""
+        join, where, args = self._owed(device)
+        sql = f"SELECT COUNT(*) FROM inbox i {join} WHERE {where}"
+        return (await self._one(sql, (*args, user)))[0]
 
-    async def ack(self, user: str, chat_id: str, upto: int) -> list[Receipt]:
-        """The device has everything in ``chat_id`` up to ``upto``: dequeue it, mark delivered."""
-        return await self._advance(user, chat_id, upto, Status.DELIVERED)
+    async def ack(
+        self, user: str, chat_id: str, upto: int, device: str = DEFAULT_DEVICE
+    ) -> list[Receipt]:
+        """``device`` has everything in ``chat_id`` up to ``upto``: its cursor moves, rows no
+        device still needs are dequeued, and the user's receipts say delivered."""
+        return await self._advance(user, device, chat_id, upto, Status.DELIVERED)
 
-    async def read(self, user: str, chat_id: str, upto: int) -> list[Receipt]:
-        """The user opened the chat up to ``upto``: read implies delivered."""
-        return await self._advance(user, chat_id, upto, Status.READ)
+    async def read(
+        self, user: str, chat_id: str, upto: int, device: str = DEFAULT_DEVICE
+    ) -> list[Receipt]:
+        """The user opened the chat up to ``upto`` on ``device``: read implies delivered."""
+        return await self._advance(user, device, chat_id, upto, Status.READ)
 
-    async def _advance(self, user: str, chat_id: str, upto: int, status: Status) -> list[Receipt]:
+    async def _advance(
+        self, user: str, device: str, chat_id: str, upto: int, status: Status
+    ) -> list[Receipt]:
         upto = validate_seq(upto)
         now = self._clock.now()
         try:
             moved = await self._committer.run(
-                partial(_advance_tx, user, chat_id, upto, int(status), now)
+                partial(_advance_tx, user, device, chat_id, upto, int(status), now)
             )
         except _NotAMember:
             await self._not_a_member(user, chat_id)
@@ -292,16 +367,16 @@ class ChatStore(ChatDirectory):
             for receipt_id, chat, seq, user, status, overall in rows
         ]
 
-    async def delivered_upto(self, user: str, chat_id: str) -> int:
-        """The highest ``seq`` of ``chat_id`` a device of ``user`` is known to have.
+    async def delivered_upto(self, user: str, chat_id: str, device: str = DEFAULT_DEVICE) -> int:
+        """The highest ``seq`` of ``chat_id`` that ``device`` of ``user`` is known to have.
 
-        That is the newest message the user acknowledged (acks are cumulative) or sent.
+        That is the newest message the device acknowledged (acks are cumulative) or sent.
         """
         row = await self._one(
-            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM receipts WHERE chat_id = ? "
-            "AND user_id = ? AND status >= ?), 0), COALESCE((SELECT MAX(seq) FROM messages "
-            "WHERE chat_id = ? AND sender = ?), 0))",
-            (chat_id, user, int(Status.DELIVERED), chat_id, user),
+            "SELECT MAX(COALESCE((SELECT acked_seq FROM device_acks WHERE user_id = ? "
+            "AND device_id = ? AND chat_id = ?), 0), COALESCE((SELECT MAX(seq) FROM messages "
+            "WHERE chat_id = ? AND sender = ? AND device_id IS ?), 0))",
+            (user, device, chat_id, chat_id, user, device),
         )
         return row[0] if row else 0
 
