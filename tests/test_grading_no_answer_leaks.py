@@ -63,13 +63,9 @@ def _value(expected: float, *, whole: bool = False) -> Iterator[Wrong]:
 # ---- one generator per question: (set, qid) -> wrong answers --------------------------------
 def _pg() -> dict[str, Callable[[], Iterator[Wrong]]]:
     pg = _mod("payment_gateway")
-    q1 = pg.storage_per_day_gib(pg.Q1_AVG_TPS, pg.Q1_PAYLOAD_BYTES, pg.Q1_PEAK_TPS)
-    q2 = pg.min_burst(pg.Q2_RATE_PER_S, pg.Q2_SPIKE_REQUESTS, pg.Q2_SPIKE_S)
-    q3 = pg.failures_to_open(pg.Q3_SUCCESSES_FIRST, pg.Q3_CONFIG)
-    modulo = pg.measured_moved_fraction(pg.Q4_SHARDS_BEFORE, "modulo")
-    ring = pg.measured_moved_fraction(pg.Q4_SHARDS_BEFORE, "ring")
-    q5 = pg.end_to_end_p99(pg.Q5_STEPS)
-    q6 = pg.fanout_quantile(pg.Q6_STEP, pg.Q6_FANOUT)
+    q1, q2, q3 = pg.q1_expected(), pg.q2_expected(), pg.q3_expected()
+    modulo, ring = pg.q4_expected()["modulo"], pg.q4_expected()["ring"]
+    q5, q6 = pg.q5_expected(), pg.q6_expected()
 
     def q4() -> Iterator[Wrong]:
         for w in _numeric(modulo, lambda t: {"modulo": t(modulo), "ring": ring}):
@@ -91,35 +87,38 @@ def _pg() -> dict[str, Callable[[], Iterator[Wrong]]]:
 
 
 def _settlement() -> dict[str, Callable[[], Iterator[Wrong]]]:
+    from razorlab.settlement import settlement_date
+
     st = _mod("settlement")
-    fees = [v for a in st.Q1_AMOUNTS for v in st.fee_and_gst(a, st.Q1_MDR)]
+    right_fees = dict(zip(st.Q1_AMOUNTS, st.q1_expected(), strict=True))
+    fees = [v for pair in right_fees.values() for v in pair]
 
     def q1() -> Iterator[Wrong]:
         for f in FACTORS:
             for which in (0, 1):
 
                 def fn(amount, mdr, f=f, which=which):
-                    right = list(st.fee_and_gst(amount, mdr))
+                    right = list(right_fees[amount])
                     right[which] = int(round(right[which] * f))
                     return tuple(right)
 
                 yield Wrong(f"{which} x{f:g}", fn, tuple(fees), f)
         for d in OFFSETS:
-            yield Wrong(f"fee {d:+d}", lambda a, m, d=d: (st.fee_and_gst(a, m)[0] + d, 0), ())
+            yield Wrong(f"fee {d:+d}", lambda a, m, d=d: (right_fees[a][0] + d, 0), ())
 
     def q2() -> Iterator[Wrong]:
-        wants = tuple(st.settlement_date(day, n, st.Q2_HOLIDAYS) for day, n in st.Q2_CASES)
+        wants = st.q2_expected()
         for d in (-2, -1, 1, 2, 7):
-            fn = lambda day, n, hol, d=d: st.settlement_date(day, n, hol) + timedelta(days=d)  # noqa: E731
+            fn = lambda day, n, hol, d=d: settlement_date(day, n, hol) + timedelta(days=d)  # noqa: E731
             yield Wrong(f"{d:+d} days", fn, wants)
 
     def q3() -> Iterator[Wrong]:
-        value, count = st.multilateral(st.Q3_OBLIGATIONS)
+        value, count = st.q3_expected()
         yield from _numeric(value, lambda t: lambda obl: (t(value), count), whole=True)
         yield from _numeric(count, lambda t: lambda obl: (value, t(count)), whole=True)
 
     def q4() -> Iterator[Wrong]:
-        want = st.payouts(st.Q4_NETS)
+        want = st.q4_expected()
         big = max(range(len(want)), key=lambda i: want[i])
         for f in FACTORS:
             got = [*want]
@@ -133,7 +132,7 @@ def _start_here() -> dict[str, Callable[[], Iterator[Wrong]]]:
     from razorlab.money import Money
 
     sh = _mod("start_here")
-    fee = sh.fee_with_gst(sh.Q2_AMOUNT)
+    fee = sh.q2_expected()
     formatted = Money(sh.Q1_PAISE).format()
 
     def q1() -> Iterator[Wrong]:
@@ -161,9 +160,22 @@ def _simple() -> dict[tuple[str, str], Callable[[], Iterator[Wrong]]]:
     ir, it, mi = _mod("incident_response"), _mod("interview_toolkit"), _mod("migration")
     from razorlab.fraud.costs import Thresholds, decide, total_cost
     from razorlab.fraud.metrics import average_precision
-    from razorlab.goruntime import goroutine_bytes
+    from razorlab.goruntime import (
+        MIB,
+        GCConfig,
+        SchedulerConfig,
+        goroutine_bytes,
+        heap_goal,
+        io_bound,
+        simulate,
+        simulate_gc,
+        steady,
+    )
     from razorlab.goruntime.processor import FORCE_PREEMPT_S, SYSMON_MAX_DELAY_S
     from razorlab.goruntime.scheduler import steal_count
+    from razorlab.ops.incident import Incident, respond
+    from razorlab.ops.migration import MigrationSimulator, demo_monolith
+    from razorlab.ops.slo import SLO, WORKBOOK_ALERTS, alert_episodes, evaluate_alerts
     from razorlab.social.booking.simulation import run_now, rush, seats_held_at_once, simulate_hour
     from razorlab.upi.network import success_rates
 
@@ -188,17 +200,45 @@ def _simple() -> dict[tuple[str, str], Callable[[], Iterator[Wrong]]]:
             yield Wrong(f"{d:+d}", lambda dd, m, d=d: want[(dd, m)] + d, wants)
 
     def ir_q1() -> Iterator[Wrong]:
-        wants = tuple(ir.hours_to_exhaust(r, t) for r, t in ir.Q1_CASES)
+        wants = ir.q1_expected()
+        want = dict(zip(ir.Q1_CASES, wants, strict=True))
         for f in FACTORS:
-            yield Wrong(f"x{f:g}", lambda r, t, f=f: ir.hours_to_exhaust(r, t) * f, wants, f)
+            yield Wrong(f"x{f:g}", lambda r, t, f=f: want[(r, t)] * f, wants, f)
 
     def ir_q2() -> Iterator[Wrong]:
-        fired, cleared = ir.fast_burn_episode()
+        episodes = alert_episodes(evaluate_alerts(*ir.q2_stream(), SLO(0.999)))
+        fast = episodes[episodes["alert"] == WORKBOOK_ALERTS[0].name].iloc[0]
+        fired, cleared = int(fast["fired"]), int(fast["cleared"])
         for d in (-5, -1, 1, 5):
             yield Wrong(f"fired {d:+d}", (fired + d, cleared), (fired, cleared))
             yield Wrong(f"cleared {d:+d}", (fired, cleared + d), (fired, cleared))
 
     slice_ms = (FORCE_PREEMPT_S + SYSMON_MAX_DELAY_S) * 1e3
+    live, roots, gogc, limit, non_heap = mg.Q3_ARGS
+    assert limit is None
+    mg_q3 = (
+        heap_goal(live * MIB, gogc=gogc, roots_bytes=roots * MIB, non_heap_bytes=non_heap * MIB)
+        / MIB
+    )
+    wl = steady(mg.Q4_LIVE_MIB, mg.Q4_ALLOC_MIB_S, duration_s=2.0)
+    c100, c200 = (simulate_gc(wl, GCConfig(gogc=g, gomaxprocs=4)).cycles for g in (100, 200))
+    busy = simulate(
+        io_bound(gs.Q3_N, cpu_s=gs.Q3_CPU_S, spawn_over_s=gs.Q3_OVER_S),
+        SchedulerConfig(gomaxprocs=gs.Q3_PROCS),
+    )
+    polled = busy.netpoll_by_sysmon + busy.netpoll_by_p + busy.woken_idle
+    mi_run = MigrationSimulator(demo_monolith(), mi.Q2_SERVICES, seed=mi.Q2_SEED).run()
+    mi_q2 = int(mi_run.timeline[mi_run.timeline["event"] == "breach"]["minute"].iloc[0])
+
+    def mi_failed(ramp) -> int:
+        sim = MigrationSimulator(demo_monolith(), mi.Q3_SERVICES, ramp=ramp, seed=mi.Q3_SEED)
+        return sim.run().failed_requests()
+
+    mi_q3 = mi_failed(mi.Q3_RAMPS["hasty"]) / mi_failed(mi.Q3_RAMPS["cautious"])
+    prompt, slow = (
+        respond(Incident("bad_deploy", seed=ir.Q4_SEED), ack_minutes=a).summary()["mttr_min"]
+        for a in ir.Q4_ACKS
+    )
     return {
         ("messaging", "q1"): lambda: _value(msg.q1_expected(), whole=True),
         ("messaging", "q5"): lambda: _value(msg.q5_expected()),
@@ -222,24 +262,22 @@ def _simple() -> dict[tuple[str, str], Callable[[], Iterator[Wrong]]]:
         ("fraud_detection", "q5"): fd_q5,
         ("go_memory_gc", "q1"): fn(goroutine_bytes(mg.Q1_N, stack_used_bytes=mg.Q1_FRAMES), True),
         ("go_memory_gc", "q2"): fn(2048 * mg.Q2_N / 2**50),
-        ("go_memory_gc", "q3"): fn(mg.goal_mib(*mg.Q3_ARGS)),
-        ("go_memory_gc", "q4"): lambda: _value(mg.cycles_ratio()),
-        ("go_scheduler", "q1"): fn(gs.global_after_burst(gs.Q1_SPAWNED), whole=True),
-        ("go_scheduler", "q2"): fn(gs.wake_delay_ms(gs.Q2_SLEEP_MS)),
-        ("go_scheduler", "q3"): lambda: _value(gs.sysmon_share()),
+        ("go_memory_gc", "q3"): fn(mg_q3),
+        ("go_memory_gc", "q4"): lambda: _value(c100 / c200),
+        ("go_scheduler", "q1"): fn(gs.q1_expected(), whole=True),
+        ("go_scheduler", "q2"): fn(gs.q2_expected()),
+        ("go_scheduler", "q3"): lambda: _value(busy.netpoll_by_sysmon / polled),
         ("go_scheduler", "q4"): lambda: _value(slice_ms),
         ("go_scheduler", "q5"): fn(steal_count(gs.Q5_VICTIM_LEN), whole=True),
         ("incident_response", "q1"): ir_q1,
         ("incident_response", "q2"): ir_q2,
-        ("incident_response", "q4"): lambda: _value(ir.extra_mttr(), whole=True),
+        ("incident_response", "q4"): lambda: _value(slow - prompt, whole=True),
         ("interview_toolkit", "q1"): fn(it.q1_expected()),
         ("interview_toolkit", "q2"): fn(it.q2_expected()),
         ("interview_toolkit", "q3"): fn(it.q3_expected()),
         ("interview_toolkit", "q4"): fn(it.q4_expected(), whole=True),
-        ("migration", "q2"): lambda: _value(
-            mi.breach_minute(mi.Q2_SERVICES, mi.Q2_SEED), whole=True
-        ),
-        ("migration", "q3"): lambda: _value(mi.blast_ratio()),
+        ("migration", "q2"): lambda: _value(mi_q2, whole=True),
+        ("migration", "q3"): lambda: _value(mi_q3),
     } | {("fraud_detection", "q4"): lambda: _fraud_q4(fd, Thresholds, decide, total_cost)}
 
 

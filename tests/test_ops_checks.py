@@ -9,6 +9,9 @@ from razorlab.grading.checks import incident_response as ir
 from razorlab.grading.checks import interview_toolkit as kit
 from razorlab.grading.checks import migration as mig
 from razorlab.ops import Endpoint, StarStory, plan_phases
+from razorlab.ops.incident import Incident, respond
+from razorlab.ops.migration import MigrationSimulator, demo_monolith
+from razorlab.ops.slo import SLO, WORKBOOK_ALERTS, alert_episodes, evaluate_alerts
 
 
 def _no_leak(message: str, *values: float) -> None:
@@ -18,11 +21,54 @@ def _no_leak(message: str, *values: float) -> None:
             assert text not in message, f"hint leaks the answer {text!r}: {message}"
 
 
+# ---- right answers, from the engines the learner is meant to use ------------------------
+def _phase_lists(endpoints) -> list[list[str]]:
+    return [list(p.endpoints) for p in plan_phases(endpoints)]
+
+
+def _breach_minute() -> int:
+    run = MigrationSimulator(demo_monolith(), mig.Q2_SERVICES, seed=mig.Q2_SEED).run()
+    return int(run.timeline[run.timeline["event"] == "breach"]["minute"].iloc[0])
+
+
+def _blast_ratio() -> float:
+    def failed(ramp) -> int:
+        sim = MigrationSimulator(demo_monolith(), mig.Q3_SERVICES, ramp=ramp, seed=mig.Q3_SEED)
+        return sim.run().failed_requests()
+
+    return failed(mig.Q3_RAMPS["hasty"]) / failed(mig.Q3_RAMPS["cautious"])
+
+
+def _hours_to_exhaust(error_ratio: float, slo_target: float) -> float:
+    return 30 * 24 * (1 - slo_target) / error_ratio
+
+
+def _fast_burn_episode() -> tuple[int, int]:
+    episodes = alert_episodes(evaluate_alerts(*ir.q2_stream(), SLO(0.999)))
+    fast = episodes[episodes["alert"] == WORKBOOK_ALERTS[0].name].iloc[0]
+    return int(fast["fired"]), int(fast["cleared"])
+
+
+def _extra_mttr() -> int:
+    prompt, slow = (
+        respond(Incident("bad_deploy", seed=ir.Q4_SEED), ack_minutes=a).summary()["mttr_min"]
+        for a in ir.Q4_ACKS
+    )
+    return slow - prompt
+
+
+def test_the_modules_export_no_answer_with_an_answers_signature():
+    for name in ("phase_lists", "breach_minute", "failed_new_requests", "blast_ratio"):
+        assert not hasattr(mig, name), name
+    for name in ("hours_to_exhaust", "fast_burn_episode", "extra_mttr", "_mystery_fault"):
+        assert not hasattr(ir, name), name
+
+
 # ---- migration -------------------------------------------------------------------------
 def test_migration_q1_accepts_a_level_order_and_rejects_a_valid_but_serial_one():
     check = Checker("migration")
-    assert check("q1", mig.phase_lists).passed
-    serial = lambda eps: [[n] for p in mig.phase_lists(eps) for n in p]  # noqa: E731
+    assert check("q1", _phase_lists).passed
+    serial = lambda eps: [[n] for p in _phase_lists(eps) for n in p]  # noqa: E731
     feedback = check("q1", serial)
     assert not feedback.passed and "level by level" in feedback.message
     assert not check("q1", [["kyc"]]).passed
@@ -30,15 +76,15 @@ def test_migration_q1_accepts_a_level_order_and_rejects_a_valid_but_serial_one()
 
 def test_migration_q2_q3_q4():
     check = Checker("migration")
-    minute = mig.breach_minute(mig.Q2_SERVICES, mig.Q2_SEED)
+    minute = _breach_minute()
     assert check("q2", minute).passed
     late = check("q2", minute + 1)
     assert not late.passed and "too late" in late.message
     _no_leak(late.message, minute)
-    assert check("q3", mig.blast_ratio()).passed
-    wrong = check("q3", mig.blast_ratio() * 2)
+    assert check("q3", _blast_ratio()).passed
+    wrong = check("q3", _blast_ratio() * 2)
     assert not wrong.passed
-    _no_leak(wrong.message, mig.blast_ratio())
+    _no_leak(wrong.message, _blast_ratio())
     fixed = [
         Endpoint(e.name, tuple(d for d in e.depends_on if (e.name, d) != ("orders", "payments")))
         for e in mig.Q4_ENDPOINTS
@@ -53,11 +99,11 @@ def test_migration_q2_q3_q4():
 # ---- incident response -----------------------------------------------------------------
 def test_incident_q1_q2():
     check = Checker("incident_response")
-    assert check("q1", ir.hours_to_exhaust).passed
-    half = check("q1", lambda r, t: ir.hours_to_exhaust(r, t) / 2)
+    assert check("q1", _hours_to_exhaust).passed
+    half = check("q1", lambda r, t: _hours_to_exhaust(r, t) / 2)
     assert not half.passed and "too low" in half.message
     _no_leak(half.message, 144.0)
-    fired, cleared = ir.fast_burn_episode()
+    fired, cleared = _fast_burn_episode()
     assert check("q2", (fired, cleared)).passed
     assert "clearing" in check("q2", (fired, cleared + 1)).message
     assert "firing" in check("q2", (fired - 1, cleared)).message
@@ -70,7 +116,7 @@ def test_incident_q3_q4():
     other = next(a for a in ("kill_batch_job", "route_around_bank") if a != right)
     assert not check("q3", other).passed
     assert not check("q3", "panic").passed
-    extra = ir.extra_mttr()
+    extra = _extra_mttr()
     assert extra > 0
     assert check("q4", extra).passed
     miss = check("q4", extra + 3)

@@ -30,6 +30,7 @@ __all__ = [
     "near",
     "call_answer",
     "size_class",
+    "digest",
     "answer_digest",
     "QUESTIONS",
 ]
@@ -102,12 +103,16 @@ def size_class(ratio: float) -> str:
     return "but within 10%: check rounding, decimal vs binary units, or an approximation"
 
 
+def digest(text: str) -> str:
+    """The salted SHA-256 every sealed answer uses (first 32 hex digits)."""
+    return hashlib.sha256(f"razorlab/{text}".encode()).hexdigest()[:32]
+
+
 def answer_digest(exercise_set: str, qid: str, *parts: object) -> str:
-    """Salted SHA-256 of an answer (or one part of it): a check compares digests, so the module
-    a learner can import holds no answer to read. It hides nothing a learner could not get by
+    """Digest of an answer (or one part of it): a check compares digests, so the module a
+    learner can import holds no answer to read. It hides nothing a learner could not get by
     asking the check, for questions with few possible answers."""
-    text = "|".join(str(p) for p in parts)
-    return hashlib.sha256(f"razorlab/{exercise_set}/{qid}|{text}".encode()).hexdigest()[:32]
+    return digest(f"{exercise_set}/{qid}|" + "|".join(str(p) for p in parts))
 
 
 def call_answer(fn: object, *args: object) -> tuple[object, str | None]:

@@ -3,19 +3,23 @@
 Expected values come from ``razorlab.ops.migration``: the planner orders phases, the
 simulator says when a guard fired and how many requests failed. Messages say what is
 off and hint at why; they never state the answer.
+
+The notebook imports this module, so it holds only the questions' inputs and the values
+for those inputs of questions answered with a function (``qN_expected``); the values of
+q2 and q3, answered with a value, are sealed digests (the tests recompute them from the
+simulator and say when they go stale). The hidden tests compare with the solution's run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from razorlab.grading import near, question
+from razorlab.grading import question
+from razorlab.grading.checks._sealed import int_offset, near_sealed
 from razorlab.ops.migration import (
     DependencyCycle,
     Endpoint,
-    MigrationSimulator,
     NewService,
-    demo_monolith,
     plan_phases,
 )
 
@@ -43,26 +47,20 @@ Q4_ENDPOINTS = (
 )
 
 
-# ---- engine oracles ---------------------------------------------------------------------
-def phase_lists(endpoints: Sequence[Endpoint]) -> list[list[str]]:
-    return [list(p.endpoints) for p in plan_phases(endpoints)]
+# ---- expected values for the question's own inputs, from the engine -----------------
+# (values, not functions with the answers' signatures: ``ex`` is imported by the notebook)
+def q1_expected() -> list[list[str]]:
+    """The planner's phases for ``Q1_ENDPOINTS``."""
+    return [list(p.endpoints) for p in plan_phases(Q1_ENDPOINTS)]
 
 
-def breach_minute(services: dict[str, NewService], seed: int) -> int | None:
-    run = MigrationSimulator(demo_monolith(), services, seed=seed).run()
-    breaches = run.timeline[run.timeline["event"] == "breach"]
-    return None if breaches.empty else int(breaches["minute"].iloc[0])
-
-
-def failed_new_requests(services: dict[str, NewService], ramp: Sequence[float], seed: int) -> int:
-    return (
-        MigrationSimulator(demo_monolith(), services, ramp=ramp, seed=seed).run().failed_requests()
-    )
-
-
-def blast_ratio() -> float:
-    hasty = failed_new_requests(Q3_SERVICES, Q3_RAMPS["hasty"], Q3_SEED)
-    return hasty / failed_new_requests(Q3_SERVICES, Q3_RAMPS["cautious"], Q3_SEED)
+# q2 and q3 are answered with a value, so their values are sealed (see ``_sealed``): the
+# minute of the first "breach" event of the q2 run, and the hasty/cautious ratio of failed
+# requests in the q3 runs (rel 1%), both from ``MigrationSimulator``.
+_Q2_SEALED = "22e979bc3de64a9ad046a6de1cdb257e"
+_Q3_REL = 0.01
+_Q3_SEALED = "105a23a6ac01f182ad5b0ae422e3f1f7"
+_Q2_SPAN = 24 * 60  # minutes searched either side of an answer
 
 
 def _edges(endpoints: Sequence[Endpoint]) -> set[tuple[str, str]]:
@@ -79,7 +77,7 @@ def _q1(answer: object) -> str | None:
     got = answer(list(Q1_ENDPOINTS))
     if not isinstance(got, list) or not all(isinstance(p, list) for p in got):
         return "return a list of phases, each a list of endpoint names."
-    want = phase_lists(Q1_ENDPOINTS)
+    want = q1_expected()
     if sorted(n for p in got for n in p) != sorted(n for p in want for n in p):
         return "every endpoint must appear in exactly one phase."
     position = {n: i for i, p in enumerate(got) for n in p}
@@ -95,19 +93,21 @@ def _q1(answer: object) -> str | None:
 
 @question(SET, "q2", covers="the minute of the first breach in the given run")
 def _q2(answer: object) -> str | None:
-    want = breach_minute(Q2_SERVICES, Q2_SEED)
     if isinstance(answer, bool) or not isinstance(answer, int):
         return "answer with the minute as an int (the timeline's `minute` column)."
-    if answer == want:
+    off = int_offset(answer, _Q2_SEALED, f"{SET}/q2", _Q2_SPAN)
+    if off == 0:
         return None
-    return ("too early: " if answer < want else "too late: ") + (
+    where = "far off: " if off is None else "too early: " if off > 0 else "too late: "
+    return where + (
         "find the row whose event says the guard was breached, not the rollback after it."
     )
 
 
 @question(SET, "q3", covers="the ratio, computed with the simulator on the given services and seed")
 def _q3(answer: object) -> str | None:
-    return near(answer, blast_ratio(), rel=0.01, what="the hasty/cautious failed-request ratio")
+    what = "the hasty/cautious failed-request ratio"
+    return near_sealed(answer, _Q3_SEALED, f"{SET}/q3", rel=_Q3_REL, what=what)
 
 
 @question(

@@ -2,6 +2,10 @@
 
 Expected values come from the settlement engines (``Money.percent``, ``settlement_date``,
 ``settle``, ``netting_summary``, ``reconcile``). Messages hint, never reveal the answer.
+
+The notebook imports this module, so it holds only the questions' inputs and the values
+for those inputs (``qN_expected``), never a function with an answer's signature that a
+learner could hand in; the hidden tests compare with the instructor's solution instead.
 """
 
 from __future__ import annotations
@@ -40,21 +44,29 @@ Q4_NETS = (5_000, -12_000, 3_000, 20_000, -1_000, 500)
 Q5_SEED = 5
 
 
-# ---- engine oracles (the self-checks compare with these) ------------------------------
-def fee_and_gst(amount: int, mdr_percent: str) -> tuple[int, int]:
-    fee = Money(amount).percent(mdr_percent)
-    return fee.paise, fee.percent("18").paise
+# ---- expected values for the question's own inputs, from the engines ----------------
+# (values, not functions with the answers' signatures: ``ex`` is imported by the notebook)
+def q1_expected() -> tuple[tuple[int, int], ...]:
+    """(fee, GST) in paise for each of ``Q1_AMOUNTS`` at ``Q1_MDR``, by ``Money.percent``."""
+    fees = (Money(amount).percent(Q1_MDR) for amount in Q1_AMOUNTS)
+    return tuple((fee.paise, fee.percent("18").paise) for fee in fees)
 
 
-def multilateral(obligations) -> tuple[int, int]:
-    payer, payee, amount = (np.array(c, dtype=np.int64) for c in zip(*obligations, strict=True))
+def q2_expected() -> tuple[date, ...]:
+    """The settlement date of each of ``Q2_CASES``, by ``settlement_date``."""
+    return tuple(settlement_date(day, n, Q2_HOLIDAYS) for day, n in Q2_CASES)
+
+
+def q3_expected() -> tuple[int, int]:
+    """(value, transfers) of ``Q3_OBLIGATIONS`` after multilateral netting."""
+    payer, payee, amount = (np.array(c, dtype=np.int64) for c in zip(*Q3_OBLIGATIONS, strict=True))
     n = int(max(payer.max(), payee.max())) + 1
     r = netting_summary(payer, payee, amount, n)
     return r.multilateral_value, r.multilateral_count
 
 
-def payouts(nets) -> list[int]:
-    """Payouts of settlement runs whose nets (before carry) are ``nets[i]``, via ``settle``.
+def q4_expected() -> list[int]:
+    """Payouts of settlement runs whose nets (before carry) are ``Q4_NETS``, via ``settle``.
 
     Runs are a week apart (every Thursday) so no two fall on one settlement date; a zero run
     is an adjustment of +0 that still produces a row.
@@ -62,13 +74,14 @@ def payouts(nets) -> list[int]:
     entries = [
         Entry(f"e{i}", "m", "payment" if n > 0 else "chargeback" if n < 0 else "adjustment",
               abs(n), EPOCH_2026 + i * 7 * 86_400)
-        for i, n in enumerate(nets)
+        for i, n in enumerate(Q4_NETS)
     ]  # fmt: skip
     policy = SettlementPolicy(t_plus_days=0, mdr_percent="0")
     return [int(p) for p in settle(entries, policy)["payout"]]
 
 
 def q5_data(seed: int = Q5_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The question's inputs: (expected payouts, a bank statement with issues) for ``seed``."""
     expected = pd.DataFrame({
         "reference": [f"STL{i:04d}" for i in range(30)],
         "amount": [25_000 + 101 * i for i in range(30)],
@@ -78,8 +91,9 @@ def q5_data(seed: int = Q5_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     return expected, statement
 
 
-def exceptions(expected: pd.DataFrame, statement: pd.DataFrame) -> dict[str, set[str]]:
-    r = reconcile(expected, statement)
+def q5_expected() -> dict[str, set[str]]:
+    """The exception references of ``q5_data()``, by ``reconcile``."""
+    r = reconcile(*q5_data())
     return {issue: r.refs(issue) for issue in ("missing", "unexpected", "duplicated")}
 
 
@@ -94,8 +108,8 @@ def exceptions(expected: pd.DataFrame, statement: pd.DataFrame) -> dict[str, set
 def _q1(answer: Callable) -> str | None:
     if (problem := require_callable(answer, "fee_and_gst")) is not None:
         return problem
-    for amount in Q1_AMOUNTS:
-        got, want = tuple(answer(amount, Q1_MDR)), fee_and_gst(amount, Q1_MDR)
+    for amount, want in zip(Q1_AMOUNTS, q1_expected(), strict=True):
+        got = tuple(answer(amount, Q1_MDR))
         if got[0] != want[0]:
             return f"the fee on {amount} paise is off; round the exact fee half-up to a paisa."
         if got[1] != want[1]:
@@ -114,8 +128,8 @@ def _q1(answer: Callable) -> str | None:
 def _q2(answer: Callable) -> str | None:
     if (problem := require_callable(answer, "settle_on")) is not None:
         return problem
-    for day, n in Q2_CASES:
-        if answer(day, n, Q2_HOLIDAYS) != settlement_date(day, n, Q2_HOLIDAYS):
+    for (day, n), want in zip(Q2_CASES, q2_expected(), strict=True):
+        if answer(day, n, Q2_HOLIDAYS) != want:
             return f"T+{n} from {day:%a %d %b}: count working days only (Sundays, 2nd/4th Saturdays and holidays are closed)."
     return None
 
@@ -125,7 +139,7 @@ def _q3(answer: Callable) -> str | None:
     if (problem := require_callable(answer, "multilateral")) is not None:
         return problem
     got = tuple(answer(list(Q3_OBLIGATIONS)))
-    value, count = multilateral(Q3_OBLIGATIONS)
+    value, count = q3_expected()
     if got[1] != count:
         return "the transfer count is off: one transfer per party whose position is not zero."
     if got[0] != value:
@@ -142,7 +156,7 @@ def _q3(answer: Callable) -> str | None:
 def _q4(answer: Callable) -> str | None:
     if (problem := require_callable(answer, "payouts_with_carry")) is not None:
         return problem
-    got, want = list(answer(list(Q4_NETS))), payouts(Q4_NETS)
+    got, want = list(answer(list(Q4_NETS))), q4_expected()
     if len(got) != len(want):
         return "return one payout per day."
     if any(g < 0 for g in got):
@@ -159,7 +173,7 @@ def _q5(answer: Callable) -> str | None:
     if (problem := require_callable(answer, "find_exceptions")) is not None:
         return problem
     expected, statement = q5_data()
-    got, want = answer(expected, statement), exceptions(expected, statement)
+    got, want = answer(expected, statement), q5_expected()
     for issue, refs in want.items():
         if set(got.get(issue, ())) != refs:
             return f"the {issue!r} references are not right; re-check how you find them."
