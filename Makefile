@@ -34,11 +34,11 @@ $(STAMP): pyproject.toml $(LOCK) | $(VENV)/bin/python
 
 install: $(STAMP)
 
-# Resolve pyproject.toml's ranges (with the lab and test extras) to exact versions for every
+# Resolve pyproject.toml's ranges (with the lab, test and bench extras) to exact versions for every
 # supported Python; commit the result with notebooks re-executed on it (`make notebooks`).
 lock: | $(VENV)/bin/python
 	$(BIN)/python -m pip install -q uv
-	$(BIN)/uv pip compile pyproject.toml --extra lab --extra test --universal \
+	$(BIN)/uv pip compile pyproject.toml --extra lab --extra test --extra bench --universal \
 		--python-version 3.10 --no-emit-package uv -o $(LOCK)
 
 lab: install

@@ -13,8 +13,27 @@ comparisons whose bits form the leaf index. That is branch-free and vectorises w
 numpy calls over all trees at once, and the shared splits regularise a model trained
 on a few hundred frauds.
 
-Design note: split search uses histograms over at most ``n_bins`` quantile bins per
-feature (LightGBM-style), with Newton leaf values ``-G / (H + l2)`` for logistic loss.
+Design note: split search uses histograms over at most ``n_bins`` bins per feature
+(LightGBM-style), with Newton leaf values ``-G / (H + l2)`` for logistic loss. The bins
+decide which thresholds a tree can ever use, and fraud lives in the tails, so
+``bin_edges`` follows the libraries where they agree and adds one step of its own:
+
+- a feature with at most ``n_bins`` distinct values gets one bin per value, so every
+  count (``card_count_1h`` = 1, 2, 3, ...) is a threshold (scikit-learn's
+  ``HistGradientBoosting`` bin mapper does the same, at midpoints between the values);
+- otherwise bins are quantiles, about equally full (LightGBM's ``max_bin`` and
+  scikit-learn's ``max_bins`` default to 255, so a bin index fits one byte);
+- our own, not the libraries': ``label_bins`` of the edges are quantiles of the
+  *fraud* rows, so a tail where few legitimate payments sit (an amount of ₹1–₹10, a
+  km/h nobody travels) still gets split points. 32 equal-count bins over mostly
+  legitimate rows gave ``travel_kmh`` one threshold and put the lowest ``amount`` edge
+  near ₹97. On nine chapter-sized worlds (seeds 42 and 1–8) the trees' test AUPRC rose
+  from 0.79 ± 0.06 to 0.85 ± 0.04 with a plain 60/20/20 time split, and from 0.73 ±
+  0.08 to 0.78 ± 0.07 with the trainer's label-delay gap (less, older training data);
+  255 bins scored the same as 128 within the noise, at twice the histogram size.
+
+Bins are computed once per fit, on the rows it trains on (after down-sampling).
+
 Legitimate payments are down-sampled per fit and re-weighted (He et al. 2014, "Practical
 lessons from predicting clicks"): 99.7% negatives carry little information each and
 most of the cost. Every random choice is seeded. Prediction sums trees in order on
@@ -30,10 +49,31 @@ import numpy as np
 
 from razorlab.rand import DEFAULT_SEED, rng
 
-__all__ = ["BoostedTrees"]
+__all__ = ["BoostedTrees", "bin_edges"]
 
 MAX_DEPTH = 8  # 2**8 leaves: a leaf index fits one byte
+MAX_BINS = 255  # LightGBM's and scikit-learn's default: a bin index fits one byte
+N_BINS = 128  # our default: as good as 255 on held-out worlds, half the histogram
+LABEL_BINS = 32  # of which edges are placed at quantiles of the positive (fraud) rows
 NO_SPLIT = float(np.finfo(np.float64).max)  # threshold nobody exceeds: a level that does not split
+
+
+def bin_edges(
+    values: np.ndarray, y: np.ndarray, n_bins: int = N_BINS, label_bins: int = LABEL_BINS
+) -> np.ndarray:
+    """Sorted candidate thresholds of one feature (at most ``n_bins - 1``, so at most
+    ``n_bins`` bins): bin ``b`` holds ``edges[b-1] < x <= edges[b]``. Edges are values
+    of the data, so "x > edge" separates exactly the rows the histogram separated."""
+    distinct = np.unique(values)
+    if len(distinct) <= n_bins:
+        return distinct[:-1]
+    pos = values[y == 1]
+    shared = n_bins - (label_bins if len(pos) else 0)
+    edges = np.quantile(values, np.linspace(0, 1, shared + 1)[1:-1], method="inverted_cdf")
+    if len(pos) and label_bins:
+        q = np.linspace(0, 1, label_bins + 1)[1:-1]
+        edges = np.concatenate([edges, np.quantile(pos, q, method="inverted_cdf")])
+    return np.unique(edges[edges < distinct[-1]])
 
 
 class BoostedTrees:
@@ -48,12 +88,15 @@ class BoostedTrees:
         n_trees: int = 120,
         depth: int = 4,
         learning_rate: float = 0.15,
-        n_bins: int = 32,
+        n_bins: int = N_BINS,
+        label_bins: int = LABEL_BINS,
         l2: float = 1.0,
         min_hessian: float = 1.0,
         negative_rate: float = 0.25,
         seed: int = DEFAULT_SEED,
     ):
+        if not 2 <= n_bins <= MAX_BINS or not 0 <= label_bins < n_bins:
+            raise ValueError(f"n_bins must be 2..{MAX_BINS} and label_bins 0..n_bins - 1")
         if not 1 <= depth <= MAX_DEPTH:
             raise ValueError(f"depth must be 1..{MAX_DEPTH} (leaf indices are one byte)")
         self.features = tuple(features)
@@ -62,6 +105,7 @@ class BoostedTrees:
             depth=depth,
             learning_rate=learning_rate,
             n_bins=n_bins,
+            label_bins=label_bins,
             l2=l2,
             min_hessian=min_hessian,
             negative_rate=negative_rate,
@@ -79,8 +123,7 @@ class BoostedTrees:
         X, y = X[keep], y[keep]
         w = np.where(y == 1, 1.0, 1.0 / p["negative_rate"])
         n, nf, nb = len(X), X.shape[1], p["n_bins"]
-        qs = np.linspace(0, 1, nb + 1)[1:-1]
-        edges = [np.unique(np.quantile(X[:, f], qs)) for f in range(nf)]
+        edges = [bin_edges(X[:, f], y, nb, p["label_bins"]) for f in range(nf)]
         bins = np.column_stack([np.searchsorted(e, X[:, f]) for f, e in enumerate(edges)])
         flat = bins + np.arange(nf) * nb  # histogram slot of (feature, bin) per cell
         valid = np.zeros((nf, nb), bool)  # a split after bin b exists only where an edge does

@@ -12,7 +12,9 @@ Design note: costs are integer paise. ``choose_thresholds`` tries every pair of
 candidate thresholds at once: with scores sorted, each pair's cost is a few prefix sums,
 so a 300 x 300 grid costs one broadcast, not 90,000 passes over the data. Rules that
 force a decision (``decline``/``review``) are honoured in the cost, as they will be
-in production.
+in production. A review team has a fixed size, so ``choose_thresholds`` can also cap the
+share of payments sent to review (``REVIEW_CAPACITY``): the cheapest pair inside the cap
+wins, and no pair at all is an error, not a silent overflow of the queue.
 """
 
 from __future__ import annotations
@@ -29,10 +31,14 @@ __all__ = [
     "total_cost",
     "cost_grid",
     "choose_thresholds",
+    "REVIEW_CAPACITY",
 ]
 
 DECISIONS = ("approve", "review", "decline")
 N_CANDIDATES = 300  # thresholds tried per side
+IMPOSSIBLE = np.iinfo(np.int64).max  # the cost of a pair that cannot (or must not) be used
+#: Share of payments the review team can look at: 1% at 100K TPS is already 1,000 a second.
+REVIEW_CAPACITY = 0.01
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,34 @@ def _tail_counts(sorted_scores: np.ndarray, weights: np.ndarray, t: np.ndarray) 
     return cum[-1] - cum[np.searchsorted(sorted_scores, t, side="left")]
 
 
+def _outcome_grid(score, y, amount, forced, review, decline):
+    """Missed fraud (paise), reviews and declined good payments for every (review[i],
+    decline[j]) pair, as three int64 grids."""
+    score, y = np.asarray(score, np.float64), np.asarray(y).astype(bool)
+    amount = np.asarray(amount, np.int64)
+    forced = np.zeros(len(score), np.int64) if forced is None else np.asarray(forced, np.int64)
+    R, D = np.asarray(review, float)[:, None], np.asarray(decline, float)[None, :]
+    shape = (R.shape[0], D.shape[1])
+    missed, reviewed = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+    declined_good = np.full(shape, int(((forced == 2) & ~y).sum()), np.int64)
+    for level, rows in ((0, forced == 0), (1, forced == 1)):
+        order = np.argsort(score[rows], kind="stable")
+        s, fy, amt = score[rows][order], y[rows][order], amount[rows][order]
+        ones = np.ones(len(s), np.int64)
+        declined_good += _tail_counts(s, (~fy).astype(np.int64), D)
+        if level == 0:
+            missed += amt[fy].sum() - _tail_counts(s, amt * fy, R)
+            reviewed += _tail_counts(s, ones, R) - _tail_counts(s, ones, D)
+        else:  # forced review: never approved, declined above the decline threshold
+            reviewed += len(s) - _tail_counts(s, ones, D)
+    return missed, reviewed, declined_good, R > D
+
+
+def _price(missed, reviewed, declined_good, impossible, cost: CostModel) -> np.ndarray:
+    total = missed + reviewed * cost.review_paise + declined_good * cost.false_decline_paise
+    return np.where(impossible, IMPOSSIBLE, total)
+
+
 def cost_grid(
     score: np.ndarray,
     y: np.ndarray,
@@ -91,25 +125,7 @@ def cost_grid(
 ) -> np.ndarray:
     """Total cost (paise) for every (review[i], decline[j]) pair; pairs with review > decline
     are impossible and cost the int64 maximum."""
-    score, y = np.asarray(score, np.float64), np.asarray(y).astype(bool)
-    amount = np.asarray(amount, np.int64)
-    forced = np.zeros(len(score), np.int64) if forced is None else np.asarray(forced, np.int64)
-    R, D = np.asarray(review, float)[:, None], np.asarray(decline, float)[None, :]
-    total = np.zeros((R.shape[0], D.shape[1]), np.int64)
-    for level, rows in ((0, forced == 0), (1, forced == 1)):
-        order = np.argsort(score[rows], kind="stable")
-        s, fy, amt = score[rows][order], y[rows][order], amount[rows][order]
-        ones = np.ones(len(s), np.int64)
-        declined_good = _tail_counts(s, (~fy).astype(np.int64), D)
-        if level == 0:
-            missed = amt[fy].sum() - _tail_counts(s, amt * fy, R)
-            reviewed = _tail_counts(s, ones, R) - _tail_counts(s, ones, D)
-        else:  # forced review: never approved, declined above the decline threshold
-            missed = np.zeros_like(R, np.int64)
-            reviewed = len(s) - _tail_counts(s, ones, D)
-        total += missed + reviewed * cost.review_paise + declined_good * cost.false_decline_paise
-    total += int(((forced == 2) & ~y).sum()) * cost.false_decline_paise
-    return np.where(R <= D, total, np.iinfo(np.int64).max)
+    return _price(*_outcome_grid(score, y, amount, forced, review, decline), cost)
 
 
 def choose_thresholds(
@@ -119,13 +135,28 @@ def choose_thresholds(
     forced: np.ndarray | None = None,
     cost: CostModel | None = None,
     candidates: int = N_CANDIDATES,
+    max_review_rate: float | None = None,
 ) -> tuple[Thresholds, int]:
     """The (review, decline) pair with the least total cost on this data, and that cost.
 
-    Candidates are ``candidates`` quantiles of the top 10% of scores, plus "never".
+    Candidates are ``candidates`` quantiles of the top 10% of scores, plus "never". With
+    ``max_review_rate`` (a share of all payments, e.g. ``REVIEW_CAPACITY``), only pairs
+    that send at most that share to review (rule-forced reviews included) are allowed:
+    the review queue is sized by the analysts on shift, not by the price of one review.
     """
+    if max_review_rate is not None and not 0 <= max_review_rate <= 1:
+        raise ValueError("max_review_rate must be a share of payments in [0, 1]")
+    cost = cost or CostModel()
     t = np.unique(np.quantile(np.asarray(score, float), np.linspace(0.9, 1.0, candidates)))
     t = np.concatenate([t, [np.inf]])
-    total = cost_grid(score, y, amount, forced, cost or CostModel(), t, t)
+    missed, reviewed, declined_good, impossible = _outcome_grid(score, y, amount, forced, t, t)
+    if max_review_rate is not None:
+        impossible = impossible | (reviewed > max_review_rate * len(score))
+    total = _price(missed, reviewed, declined_good, impossible, cost)
     i, j = np.unravel_index(int(np.argmin(total)), total.shape)
+    if total[i, j] == IMPOSSIBLE:
+        raise ValueError(
+            f"no thresholds keep reviews within {max_review_rate:.2%} of payments "
+            "(rules alone force more reviews than that)"
+        )
     return Thresholds(float(t[i]), float(t[j])), int(total[i, j])

@@ -2,9 +2,13 @@
 
 Scenario: fraud drifts and labels arrive late, so a random train/test split lets the
 model learn from next week to predict last week. The Fraud Detection Handbook insists
-on splitting by time; so do we: the first 60% of the period trains the models, the
-next 20% (validation) chooses the decision thresholds, and the last 20% (test) is
-touched once, for the report.
+on splitting by time; so do we: the last 20% of the period (test) is touched once, for
+the report. Labels arrive a week late (``store.LABEL_DELAY_S``), so on the day a model
+ships, the newest week has no labels: training and validation end that long before the
+test period starts (the Handbook's "delay period"), and of what is left the first 75%
+trains the models and the last 25% (validation) chooses the decision thresholds. The
+thresholds must also fit the review team (``costs.REVIEW_CAPACITY``, 1% of payments):
+the cheapest pair that does not overflow the queue, not the cheapest pair.
 
 Design note: the feature matrix is built once, point-in-time correct (see
 ``store.feature_matrix``), so nothing a model sees at time t was computed from events
@@ -22,27 +26,69 @@ import numpy as np
 import pandas as pd
 
 from razorlab.fraud.boosting import BoostedTrees
-from razorlab.fraud.costs import CostModel, Thresholds, choose_thresholds
+from razorlab.fraud.costs import REVIEW_CAPACITY, CostModel, Thresholds, choose_thresholds
 from razorlab.fraud.metrics import average_precision, roc_auc
 from razorlab.fraud.model import LogisticRegression
 from razorlab.fraud.rules import DEFAULT_RULES, RuleSet
 from razorlab.fraud.scorer import ACTION_LEVEL, FraudScorer
-from razorlab.fraud.store import FeatureStore, feature_matrix, merchant_risk_snapshots
+from razorlab.fraud.store import (
+    LABEL_DELAY_S,
+    FeatureStore,
+    feature_matrix,
+    merchant_risk_snapshots,
+)
 from razorlab.fraud.transaction import validate_frame
 from razorlab.rand import DEFAULT_SEED
 
-__all__ = ["TrainingRun", "time_split", "train", "fit_models", "holdout_auprc", "SPLIT"]
+__all__ = [
+    "TrainingRun",
+    "time_split",
+    "prepare",
+    "train",
+    "fit_models",
+    "holdout_auprc",
+    "SPLIT",
+]
 
 SPLIT = (0.6, 0.2, 0.2)  # train, validation, test shares of the period, in time order
 
 
-def time_split(ts: np.ndarray, fractions: tuple[float, float, float] = SPLIT):
-    """Boolean masks (train, valid, test) cutting ``ts`` at time boundaries, oldest first."""
+def time_split(
+    ts: np.ndarray,
+    fractions: tuple[float, float, float] = SPLIT,
+    gap_s: int = LABEL_DELAY_S,
+):
+    """Boolean masks (train, valid, test) cutting ``ts`` at time boundaries, oldest first.
+
+    The test period is the last ``fractions[2]`` of payments. Train and validation share,
+    in the ratio ``fractions[0] : fractions[1]``, only the payments at least ``gap_s``
+    before the test period starts: on the day the model ships, those are the ones whose
+    labels exist. The payments in the gap belong to no part.
+    """
     ts = np.asarray(ts)
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-9 or min(fractions) <= 0:
         raise ValueError("fractions must be three positive shares summing to 1")
-    cut1, cut2 = np.quantile(ts, [fractions[0], fractions[0] + fractions[1]])
-    return ts < cut1, (ts >= cut1) & (ts < cut2), ts >= cut2
+    if gap_s < 0:
+        raise ValueError("gap_s must be >= 0 seconds")
+    test_from = np.quantile(ts, 1 - fractions[2])
+    labelled = ts < test_from - gap_s
+    if not labelled.any():
+        raise ValueError("no payment is older than the test period minus the label delay")
+    valid_from = np.quantile(ts[labelled], fractions[0] / (fractions[0] + fractions[1]))
+    return labelled & (ts < valid_from), labelled & (ts >= valid_from), ts >= test_from
+
+
+def prepare(
+    df: pd.DataFrame,
+    fractions: tuple[float, float, float] = SPLIT,
+    gap_s: int = LABEL_DELAY_S,
+) -> tuple[pd.DataFrame, FeatureStore, pd.DataFrame, dict[str, np.ndarray]]:
+    """Validated frame, feature store, point-in-time features and time-split masks."""
+    frame = validate_frame(df)
+    store = FeatureStore(merchant_risk_snapshots(frame))
+    features = feature_matrix(frame, store)
+    parts = time_split(frame["ts"].to_numpy(), fractions, gap_s)
+    return frame, store, features, dict(zip(("train", "valid", "test"), parts, strict=True))
 
 
 @dataclass
@@ -100,14 +146,19 @@ def train(
     cost: CostModel | None = None,
     seed: int = DEFAULT_SEED,
     fractions: tuple[float, float, float] = SPLIT,
+    gap_s: int = LABEL_DELAY_S,
+    review_capacity: float | None = REVIEW_CAPACITY,
 ) -> TrainingRun:
-    """Train on labelled payments ``df`` (columns of ``simulate``) and build a scorer."""
-    frame = validate_frame(df)
-    store = FeatureStore(merchant_risk_snapshots(frame))
-    features = feature_matrix(frame, store)
+    """Train on labelled payments ``df`` (columns of ``simulate``) and build a scorer.
+
+    Defaults are the protocol a fraud team can defend: training and validation end a
+    label delay (``gap_s``) before the test period, and the thresholds send at most
+    ``review_capacity`` of the validation payments to review (``None``: no cap).
+    """
+    frame, store, features, masks = prepare(df, fractions, gap_s)
     names = list(features.columns)
     X, y = features.to_numpy(), frame["is_fraud"].to_numpy()
-    train_m, valid_m, test_m = time_split(frame["ts"].to_numpy(), fractions)
+    train_m, valid_m = masks["train"], masks["valid"]
     if y[train_m].sum() == 0 or y[valid_m].sum() == 0:
         raise ValueError("the training and validation periods each need some fraud")
     models = fit_models(X[train_m], y[train_m], names, seed)
@@ -126,11 +177,12 @@ def train(
         frame["amount_paise"].to_numpy()[valid_m],
         forced[valid_m],
         cost,
+        max_review_rate=review_capacity,
     )
     return TrainingRun(
         frame=frame,
         features=features,
-        masks={"train": train_m, "valid": valid_m, "test": test_m},
+        masks=masks,
         models=models,
         scores=scores,
         forced=forced,
