@@ -16,7 +16,9 @@ Design note
   127.0.0.1 connections only, fsync left on) started with ``pg_ctl``; its Unix socket stays in
   the project folder, not ``/var/run``. PostgreSQL refuses to run as root, so when we are root
   the folder is handed to the ``postgres`` user and every PostgreSQL command runs through
-  ``runuser``. A database ``razorlab`` is created once, on the fresh cluster.
+  ``runuser``. A database ``razorlab`` is created once, on the fresh cluster. If the
+  ``postgres`` user cannot reach the project folder (a clone inside a private 0700 folder),
+  ``.services/postgres`` becomes a symlink to a folder under the system temp dir.
 - **Stop by recorded PID, never by name.** ``stop`` signals the PID from the server's own
   pidfile (``postmaster.pid``'s first line for PostgreSQL), and only if that process has the
   server's name, so a stale file cannot kill an unrelated process. PostgreSQL gets SIGINT
@@ -32,12 +34,14 @@ Design note
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -272,10 +276,32 @@ def _init_cluster(bindir: Path, data: Path) -> None:
     subprocess.run(
         _as_postgres([bindir / "initdb", "-D", data, "-U", "postgres", "-E", "UTF8",
                       "--auth=trust", "--no-instructions"]),
-        check=True, capture_output=True,
+        check=True, capture_output=True, cwd=data.parent,
     )  # fmt: skip
     hba = "local all all trust\nhost all all 127.0.0.1/32 trust\n"
     (data / "pg_hba.conf").write_text(hba)
+
+
+def _cluster_home(directory: Path) -> Path:
+    """Where the cluster of ``directory`` lives: ``directory`` itself, or, when the ``postgres``
+    user cannot reach it (a clone under a private folder such as a 0700 temp dir), a folder
+    under the system temp dir that ``directory`` becomes a symlink to (same path, same folder
+    on every run)."""
+    directory = Path(directory)
+    if directory.is_symlink() or os.geteuid() != 0:
+        return directory.resolve()
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    parent = directory.parent.resolve()
+    check = subprocess.run(_as_postgres(["test", "-x", parent]), cwd=tempfile.gettempdir())
+    if check.returncode == 0:
+        return directory.resolve()
+    digest = hashlib.sha256(str(parent / directory.name).encode()).hexdigest()[:12]
+    home = Path(tempfile.gettempdir()) / f"razorlab-postgres-{digest}"
+    home.mkdir(exist_ok=True)
+    if directory.is_dir():  # made before: the postgres user could never have used it
+        shutil.rmtree(directory)
+    directory.symlink_to(home, target_is_directory=True)
+    return home
 
 
 def start_postgres(directory: Path, *, port: int | None = None) -> str:
@@ -285,13 +311,13 @@ def start_postgres(directory: Path, *, port: int | None = None) -> str:
     existing ``directory`` (pass the old ``port`` to keep the URL) reuses the cluster.
     """
     bindir = install_postgres()
-    directory = Path(directory).resolve()
+    directory = _cluster_home(directory)
     data, run = directory / "data", directory / "run"
     run.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
         shutil.chown(run, "postgres", "postgres")
-    if subprocess.run(_as_postgres(["test", "-w", run])).returncode != 0:
+    if subprocess.run(_as_postgres(["test", "-w", run]), cwd=directory).returncode != 0:
         raise SystemExit(f"the postgres user cannot write {run}: make its parent folders "
                          "traversable (chmod o+x) or set RAZORLAB_DATABASE_URL")  # fmt: skip
     fresh = not (data / "PG_VERSION").exists()
@@ -302,14 +328,14 @@ def start_postgres(directory: Path, *, port: int | None = None) -> str:
     subprocess.run(
         _as_postgres([bindir / "pg_ctl", "-D", data, "-l", directory / "postgres.log", "-w",
                       "-t", int(START_TIMEOUT_S), "-o", options, "start"]),
-        check=True, stdout=subprocess.DEVNULL,
+        check=True, stdout=subprocess.DEVNULL, cwd=directory,
     )  # fmt: skip
     _wait_for(lambda: _listening(port), f"PostgreSQL on port {port} (see {directory})")
     if fresh:
         subprocess.run(
             _as_postgres([bindir / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
                           DATABASE]),
-            check=True,
+            check=True, cwd=directory,
         )  # fmt: skip
     return f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}"
 
