@@ -14,13 +14,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from benchmarks._labs import RUNS, report
 from razorlab.labs import LEDGER_INVARIANTS, ReferenceLedger, SeedLedger, check, run_plan
 from razorlab.labs.ledger import ACCOUNTS, LEDGER_LAB, generate
 from razorlab.labs.process import Process
 from razorlab.labs.store import DurableStore
-
-RUNS = 200
-ROUNDS = 3
 
 
 def _harness() -> tuple[int, float]:
@@ -47,27 +45,12 @@ def _direct(n: int) -> float:
 
 
 def main() -> None:
-    best_h = best_d = float("inf")
-    ops = 0
-    for _ in range(ROUNDS):
-        ops, elapsed = _harness()
-        best_h = min(best_h, elapsed)
-        best_d = min(best_d, _direct(ops))
-    harness_rate, direct_rate = ops / best_h, ops / best_d
-    start = time.perf_counter()
-    verdict = check(SeedLedger, lab="ledger", runs=RUNS, seed=0)
-    shrink_s = time.perf_counter() - start
-    assert verdict.status == "failed"
-    print("| path | ops/s | ratio |")
-    print("|---|---:|---:|")
-    ratio = harness_rate / direct_rate
-    print(f"| harness: {RUNS} runs, reference ledger, faults + history + invariants "
-          f"({RUNS / best_h:,.0f} runs/s) | {harness_rate:,.0f} | {ratio:.3f} |")  # fmt: skip
-    print(f"| direct calls, stock asyncio, no faults or history | {direct_rate:,.0f} | 1.00 |")
-    print()
-    print(f"seed design: failure found and shrunk in {shrink_s:.2f} s ({verdict.shrink_runs} "
-          f"shrink runs), counterexample {len(verdict.history)} steps "
-          f"(from {verdict.original_events}); target < 10 s")  # fmt: skip
+    report(
+        _harness,
+        _direct,
+        lambda: check(SeedLedger, lab="ledger", runs=RUNS, seed=0),
+        "reference ledger",
+    )
 
 
 if __name__ == "__main__":

@@ -15,15 +15,13 @@ from __future__ import annotations
 import asyncio
 import time
 
+from benchmarks._labs import RUNS, report
 from razorlab.labs import ReferencePayments, SeedPayments, check, generate, run_plan
 from razorlab.labs.bank import BankAnswer
 from razorlab.labs.invariants import PAYMENT_INVARIANTS
 from razorlab.labs.payments import PAYMENTS
 from razorlab.labs.process import Process
 from razorlab.labs.store import DurableStore
-
-RUNS = 200
-ROUNDS = 3
 
 
 class _InstantBank:
@@ -65,26 +63,7 @@ def _direct(n: int) -> float:
 
 
 def main() -> None:
-    best_h = best_d = float("inf")
-    ops = 0
-    for _ in range(ROUNDS):
-        ops, elapsed = _harness()
-        best_h = min(best_h, elapsed)
-        best_d = min(best_d, _direct(ops))
-    harness_rate, direct_rate = ops / best_h, ops / best_d
-    start = time.perf_counter()
-    verdict = check(SeedPayments, runs=RUNS, seed=0)
-    shrink_s = time.perf_counter() - start
-    assert verdict.status == "failed"
-    print("| path | ops/s | ratio |")
-    print("|---|---:|---:|")
-    print(f"| harness: {RUNS} runs, reference impl, faults + history + invariants "
-          f"({RUNS / best_h:,.0f} runs/s) | {harness_rate:,.0f} | {harness_rate / direct_rate:.3f} |")  # fmt: skip
-    print(f"| direct calls, stock asyncio, no faults or history | {direct_rate:,.0f} | 1.00 |")
-    print()
-    print(f"seed design: failure found and shrunk in {shrink_s:.2f} s ({verdict.shrink_runs} "
-          f"shrink runs), counterexample {len(verdict.history)} steps "
-          f"(from {verdict.original_events}); target < 10 s")  # fmt: skip
+    report(_harness, _direct, lambda: check(SeedPayments, runs=RUNS, seed=0), "reference impl")
 
 
 if __name__ == "__main__":
