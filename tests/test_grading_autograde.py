@@ -251,3 +251,14 @@ def test_a_submission_without_a_solution_is_an_error_row(tmp_path):
 def test_cli_refuses_a_missing_solutions_folder(tmp_path, capsys):
     assert main(["grade", str(tmp_path), "--solutions", str(tmp_path / "nope")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not USE_SANDBOX, reason="needs bwrap")
+def test_the_sandbox_mounts_the_package_over_its_empty_tmp(tmp_path):
+    """A clone under /tmp (CI's fresh clones) must stay visible inside the sandbox."""
+    from razorlab.grading import sandbox
+
+    argv = sandbox.command(["true"], tmp_path, {}, sandbox=True)
+    tmpfs = argv.index("--tmpfs")
+    for path in sandbox.readonly_paths():
+        assert argv.index(str(path)) > tmpfs, path

@@ -94,9 +94,9 @@ def command(argv: list[str], workdir: Path, env: dict[str, str], *, sandbox: boo
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += ["--uid", NOBODY, "--gid", NOBODY, "--hostname", "grader"]
     args += _system_binds()
-    for path in readonly_paths():
-        args += ["--ro-bind", str(path), str(path)]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", HOME]
+    for path in readonly_paths():  # after the /tmp tmpfs, which would hide a clone under /tmp
+        args += ["--ro-bind", str(path), str(path)]
     args += ["--bind", str(workdir), WORKDIR, "--chdir", WORKDIR, "--clearenv"]
     for key, value in {**env, "HOME": HOME, "PATH": "/usr/bin:/bin"}.items():
         args += ["--setenv", key, value]
