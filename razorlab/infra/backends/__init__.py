@@ -8,7 +8,9 @@ state in Redis (``make services`` starts one on a loopback port) behind the same
 * :class:`RedisRateLimiter` — :class:`~razorlab.infra.ratelimit.RateLimiter` with its token
   buckets in Redis, one Lua script per decision, bit-for-bit the in-process decisions;
 * :class:`RedisL2` — an :class:`~razorlab.infra.cache.L2Store` with versioned (fenced) fills;
-* :func:`rate_limiter` / :func:`l2_store` — pick the backend by URL (argument, else
+* :class:`RedisCircuitBreaker` — :class:`~razorlab.infra.breaker.CircuitBreaker` with one window
+  and state per downstream for the whole fleet, the in-process breaker's decisions;
+* :func:`rate_limiter` / :func:`l2_store` / :func:`circuit_breaker` — pick the backend by URL (argument, else
   ``RAZORLAB_REDIS_URL``); with neither, the embedded engine, exactly as before.
 
 The double-entry ledger on PostgreSQL is :class:`~razorlab.infra.backends.postgres_ledger.PostgresLedger`
@@ -21,6 +23,7 @@ with ``pip install 'razorlab[services]'`` and is imported only when a Redis back
 from __future__ import annotations
 
 from razorlab.clock import Clock
+from razorlab.infra.backends.redis_breaker import RedisCircuitBreaker
 from razorlab.infra.backends.redis_cache import RedisL2
 from razorlab.infra.backends.redis_conn import (
     REDIS_URL_ENV,
@@ -29,6 +32,7 @@ from razorlab.infra.backends.redis_conn import (
     redis_url_from_env,
 )
 from razorlab.infra.backends.redis_ratelimit import RedisRateLimiter
+from razorlab.infra.breaker import RESILIENCE4J_DEFAULTS, BreakerConfig, CircuitBreaker, Transition
 from razorlab.infra.cache import InMemoryL2, L2Store
 from razorlab.infra.ratelimit import DEFAULT_BURST, DEFAULT_RATE_PER_S, RateLimiter
 
@@ -36,8 +40,10 @@ __all__ = [
     "REDIS_URL_ENV",
     "BackendUnavailable",
     "LuaScript",
+    "RedisCircuitBreaker",
     "RedisL2",
     "RedisRateLimiter",
+    "circuit_breaker",
     "l2_store",
     "rate_limiter",
     "redis_url_from_env",
@@ -65,3 +71,19 @@ def l2_store(clock: Clock, *, url: str | None = None, namespace: str = "default"
     if url is None:
         return InMemoryL2(clock)
     return RedisL2(url, namespace=namespace)
+
+
+def circuit_breaker(
+    key: str,
+    clock: Clock,
+    *,
+    url: str | None = None,
+    config: BreakerConfig = RESILIENCE4J_DEFAULTS,
+    transitions: list[Transition] | None = None,
+    namespace: str = "default",
+) -> CircuitBreaker:
+    """A fleet-wide Redis breaker if ``url`` (or ``RAZORLAB_REDIS_URL``) is given, else in-process."""
+    url = url or redis_url_from_env()
+    if url is None:
+        return CircuitBreaker(key, clock, config, transitions)
+    return RedisCircuitBreaker(key, clock, url, config, transitions, namespace=namespace)
