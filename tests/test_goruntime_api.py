@@ -11,7 +11,8 @@ EXPECTED = {
     "run_strategy", "seed_claim", "shrunk_stack", "simulate", "simulate_gc", "sleep_probe",
     "spawn_burst", "spike", "stack_growth", "stack_size_for", "steady",
     "ADDRESS_BITS", "address_space_ceiling", "SyncPool", "sync_pool_survival", "MapInterner",
-    "Handle", "WeakInterner", "interner_growth",
+    "Handle", "WeakInterner", "interner_growth", "MAX_STACK_BYTES", "StackOverflowError",
+    "ThreadExhaustionError", "g_bookkeeping_bytes", "stack_after_gcs",
 }  # fmt: skip
 
 

@@ -84,3 +84,42 @@ def test_a_48_bit_address_space_caps_a_process_near_1_4e11_minimum_stacks():
     assert with_g == 2**48 // 2568 and with_g < address_space_ceiling()
     with pytest.raises(ValidationError):
         address_space_ceiling(per_goroutine_bytes=0)
+
+
+def test_shrinking_keeps_room_for_nosplit_so_a_parked_g_stops_at_4_kib():
+    from razorlab.goruntime import stack_after_gcs
+    from razorlab.goruntime.memory import STACK_NOSPLIT_BYTES
+
+    assert STACK_NOSPLIT_BYTES == 928 - 128, "stack.go: _StackLimit = _StackGuard - _StackSmall"
+    assert shrunk_stack(4096, BLOCKED_FRAMES_BYTES) == 4096, "700 + 800 >= 4096 / 4"
+    assert shrunk_stack(4096, 1024 - STACK_NOSPLIT_BYTES - 1) == 2048
+    assert shrunk_stack(4096, 1024 - STACK_NOSPLIT_BYTES) == 4096
+    assert stack_after_gcs(65536, BLOCKED_FRAMES_BYTES) == 4096, "measured: parked G keeps 4 KiB"
+    assert stack_after_gcs(65536, 0) == 2048 == stack_after_gcs(2048, 0)
+
+
+def test_a_stack_past_go_s_1_gb_limit_raises_stack_overflow():
+    from razorlab.goruntime import MAX_STACK_BYTES, StackOverflowError
+
+    assert MAX_STACK_BYTES == 1_000_000_000, "proc.go: maxstacksize on 64-bit"
+    assert stack_size_for(400_000_000) == 2**29, "512 MiB is the largest stack"
+    with pytest.raises(StackOverflowError, match="exceeds 1000000000-byte limit") as err:
+        stack_size_for(2_000_000_000)
+    assert err.value.code == "STACK_OVERFLOW" and err.value.field == "used_bytes"
+    with pytest.raises(StackOverflowError):
+        stack_size_for(2**29)  # frames + guard no longer fit in 512 MiB: 1 GiB > 1e9
+    with pytest.raises(StackOverflowError):
+        goroutine_bytes(1, stack_used_bytes=2_000_000_000)
+
+
+def test_g_size_depends_on_the_go_version():
+    from razorlab.goruntime import g_bookkeeping_bytes
+    from razorlab.goruntime.memory import G_STRUCT_BYTES, SUDOG_BYTES
+
+    assert G_STRUCT_BYTES == {"1.19": 416, "1.23": 448}
+    assert g_bookkeeping_bytes("1.19") == G_BOOKKEEPING_BYTES == 416 + SUDOG_BYTES + 8 == 520
+    assert g_bookkeeping_bytes("1.23") == 552
+    assert goroutine_bytes(10, go_version="1.23") == 10 * (2048 + 552)
+    assert max_goroutines(2600 * 100, go_version="1.23") == 100
+    with pytest.raises(ValidationError):
+        g_bookkeeping_bytes("1.7")

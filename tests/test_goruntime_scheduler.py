@@ -141,3 +141,26 @@ def test_a_thief_takes_half_rounding_up():
     from razorlab.goruntime.scheduler import steal_count
 
     assert [steal_count(n) for n in (0, 1, 2, 7, 256)] == [0, 1, 1, 4, 128]
+
+
+def test_20k_goroutines_in_long_syscalls_hit_the_10000_thread_limit():
+    from razorlab.goruntime import ThreadExhaustionError
+
+    wl = mixed(20_000, syscall_share=1.0, syscall_mean_s=10.0)
+    with pytest.raises(ThreadExhaustionError, match="exceeds 10000-thread limit") as err:
+        simulate(wl, SchedulerConfig(gomaxprocs=4))
+    assert err.value.code == "THREAD_EXHAUSTION"
+
+
+def test_max_threads_is_settable_like_debug_setmaxthreads_and_checked():
+    from razorlab.goruntime import ThreadExhaustionError
+
+    wl = mixed(1000, syscall_share=0.8)
+    peak = simulate(wl, SchedulerConfig(gomaxprocs=2)).max_threads
+    ok = simulate(wl, SchedulerConfig(gomaxprocs=2, max_threads=peak + 1))
+    assert ok.max_threads == peak, "sysmon's M counts too: peak + 1 threads fit"
+    with pytest.raises(ThreadExhaustionError):
+        simulate(wl, SchedulerConfig(gomaxprocs=2, max_threads=peak))
+    for bad in (0, True, 2.5):
+        with pytest.raises(ValidationError):
+            SchedulerConfig(max_threads=bad)

@@ -21,14 +21,18 @@ from razorlab.goruntime.interning import Handle, MapInterner, WeakInterner, inte
 from razorlab.goruntime.memory import (
     ADDRESS_BITS,
     G_BOOKKEEPING_BYTES,
+    MAX_STACK_BYTES,
     MIN_STACK_BYTES,
+    StackOverflowError,
     address_space_ceiling,
     format_bytes,
+    g_bookkeeping_bytes,
     goroutine_bytes,
     max_goroutines,
     memory_table,
     seed_claim,
     shrunk_stack,
+    stack_after_gcs,
     stack_growth,
     stack_size_for,
 )
@@ -41,7 +45,12 @@ from razorlab.goruntime.pools import (
     run_strategy,
     sync_pool_survival,
 )
-from razorlab.goruntime.scheduler import SchedulerConfig, SchedulerInvariantError, simulate
+from razorlab.goruntime.scheduler import (
+    SchedulerConfig,
+    SchedulerInvariantError,
+    ThreadExhaustionError,
+    simulate,
+)
 from razorlab.goruntime.tricolor import BARRIERS, Write, lost_object_scenario, mark
 from razorlab.goruntime.workload import (
     Workload,
@@ -60,6 +69,7 @@ __all__ = [
     "GCRun",
     "G_BOOKKEEPING_BYTES",
     "Handle",
+    "MAX_STACK_BYTES",
     "MIB",
     "MIN_STACK_BYTES",
     "MapInterner",
@@ -67,7 +77,9 @@ __all__ = [
     "SchedulerConfig",
     "SchedulerInvariantError",
     "SchedulerRun",
+    "StackOverflowError",
     "SyncPool",
+    "ThreadExhaustionError",
     "WeakInterner",
     "Workload",
     "Write",
@@ -75,6 +87,7 @@ __all__ = [
     "compare_strategies",
     "cpu_bound",
     "format_bytes",
+    "g_bookkeeping_bytes",
     "goroutine_bytes",
     "heap_goal",
     "intern_savings",
@@ -95,6 +108,7 @@ __all__ = [
     "sleep_probe",
     "spawn_burst",
     "spike",
+    "stack_after_gcs",
     "stack_growth",
     "stack_size_for",
     "steady",

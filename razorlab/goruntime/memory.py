@@ -11,12 +11,21 @@ Facts used (Go 1.19+, linux/amd64):
   ``_StackGuard`` = 928 bytes above the stack's low end; when a call would cross it,
   ``newstack`` allocates a stack twice as large and *copies* the old one
   (``copystack``), adjusting pointers into it;
-* during GC, ``shrinkstack`` halves a stack whose goroutine uses less than a
-  quarter of it (never below 2 KiB);
-* besides its stack, each goroutine has a ``runtime.g`` (about 400 bytes, rounded up
-  to its allocation size class) and, while blocked on a channel, a ``sudog``.
-  Measured with Go 1.19: 520 heap bytes per blocked goroutine on top of exactly
-  2048 stack bytes; the OS-level footprint (``Sys``) was about 2.7 KB each;
+* a stack never grows past ``maxstacksize`` = 1,000,000,000 bytes on 64-bit
+  platforms [runtime/proc.go: main]: ``newstack`` throws "stack overflow" after
+  printing "goroutine stack exceeds 1000000000-byte limit", so the largest stack a
+  goroutine can hold is 512 MiB (the next doubling, 1 GiB, is over the limit);
+* during GC, ``shrinkstack`` halves a stack when what is in use *plus*
+  ``_StackLimit`` = 800 bytes (``_StackGuard`` - ``_StackSmall``: the room kept for
+  NOSPLIT functions, named ``stackNosplit`` in later releases) is under a quarter of
+  it, and never below ``_FixedStack`` = 2 KiB [runtime/stack.go: shrinkstack]. A
+  parked G (~700 B of runtime frames) therefore stops at 4 KiB, as measured;
+* besides its stack, each goroutine has a ``runtime.g`` (a 392-byte struct in Go
+  1.19 [runtime/sizeof_test.go: TestSizeof], allocated in the 416-byte size class;
+  448 B in Go 1.23 as measured there; no 1.23 source is read here), a pointer in ``allgs`` (8 B) and, while blocked on a
+  channel, a ``sudog`` (88 B in the 96-byte class). 416 + 96 + 8 = 520 heap bytes
+  is what Go 1.19 measured per blocked goroutine, on top of exactly 2048 stack
+  bytes; the OS-level footprint (``Sys``) was about 2.7 KB each;
 * Go's heap (stacks included) lives in at most 2**48 bytes of virtual addresses
   (``heapAddrBits`` = 48 on linux/amd64 and most 64-bit platforms; ``maxAlloc``,
   the largest allocation, is ``1 << heapAddrBits`` = 256 TiB [runtime/malloc.go]);
@@ -36,11 +45,18 @@ from razorlab.errors import ValidationError
 __all__ = [
     "MIN_STACK_BYTES",
     "STACK_GUARD_BYTES",
+    "STACK_NOSPLIT_BYTES",
+    "MAX_STACK_BYTES",
     "BLOCKED_FRAMES_BYTES",
+    "G_STRUCT_BYTES",
+    "SUDOG_BYTES",
     "G_BOOKKEEPING_BYTES",
+    "StackOverflowError",
+    "g_bookkeeping_bytes",
     "stack_size_for",
     "stack_growth",
     "shrunk_stack",
+    "stack_after_gcs",
     "goroutine_bytes",
     "max_goroutines",
     "ADDRESS_BITS",
@@ -52,8 +68,12 @@ __all__ = [
 
 MIN_STACK_BYTES = 2048  # stack.go: _StackMin
 STACK_GUARD_BYTES = 928  # stack.go: _StackGuard on linux/amd64 (Go 1.19)
+STACK_NOSPLIT_BYTES = 800  # stack.go: _StackLimit = _StackGuard - _StackSystem - _StackSmall
+MAX_STACK_BYTES = 1_000_000_000  # proc.go: main sets maxstacksize on 64-bit platforms
 BLOCKED_FRAMES_BYTES = 700  # runtime frames of a parked G (gopark, chanrecv...); calibrated
-G_BOOKKEEPING_BYTES = 520  # runtime.g + sudog per blocked goroutine; measured, Go 1.19
+G_STRUCT_BYTES = {"1.19": 416, "1.23": 448}  # runtime.g as allocated (its size class)
+SUDOG_BYTES = 96  # runtime2.go: sudog, 88 B in the 96-byte size class
+ALLGS_SLOT_BYTES = 8  # proc.go: allgadd appends a *g to allgs
 ADDRESS_BITS = 48  # malloc.go: heapAddrBits on 64-bit platforms (2**48 B = 256 TiB)
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
@@ -64,18 +84,48 @@ def _non_negative_int(value: object, field: str) -> int:
     return value
 
 
+class StackOverflowError(ValidationError):
+    """A goroutine's stack would grow past ``maxstacksize``; Go throws "stack overflow"."""
+
+    code = "STACK_OVERFLOW"
+
+
+def g_bookkeeping_bytes(go_version: str = "1.19") -> int:
+    """Heap bytes per blocked goroutine besides its stack: ``g`` + ``sudog`` + ``allgs`` slot.
+
+    Go 1.19 gives 520 B, what ``data/go/measurements.json`` measured; Go 1.23's larger
+    ``g`` gives 552 B (its ``sudog`` is assumed unchanged).
+    """
+    if go_version not in G_STRUCT_BYTES:
+        known = ", ".join(G_STRUCT_BYTES)
+        raise ValidationError(
+            f"go_version must be one of {known}, got {go_version!r}", field="go_version"
+        )
+    return G_STRUCT_BYTES[go_version] + SUDOG_BYTES + ALLGS_SLOT_BYTES
+
+
+G_BOOKKEEPING_BYTES = g_bookkeeping_bytes("1.19")
+
+
 def stack_size_for(used_bytes: int, *, blocked: bool = True) -> int:
     """The stack a goroutine ends up with when its deepest call chain uses ``used_bytes``.
 
     The stack must hold the frames plus the guard area (and, for a goroutine
     parked in the runtime, the runtime's own frames); it doubles from 2 KiB until
-    they fit.
+    they fit. A doubling past ``MAX_STACK_BYTES`` raises ``StackOverflowError``, as
+    ``newstack`` throws [runtime/stack.go: newstack], so 512 MiB is the largest result.
     """
     need = _non_negative_int(used_bytes, "used_bytes") + STACK_GUARD_BYTES
     need += BLOCKED_FRAMES_BYTES if blocked else 0
     size = MIN_STACK_BYTES
     while size < need:
         size *= 2
+        if size > MAX_STACK_BYTES:
+            raise StackOverflowError(
+                f"goroutine stack exceeds {MAX_STACK_BYTES}-byte limit: {used_bytes:,} "
+                f"bytes of frames, growing from {format_bytes(size // 2)} to {format_bytes(size)}",
+                field="used_bytes",
+            )
     return size
 
 
@@ -96,24 +146,41 @@ def stack_growth(used_bytes: int, *, blocked: bool = True) -> pd.DataFrame:
 
 
 def shrunk_stack(size_bytes: int, used_bytes: int) -> int:
-    """The stack after one GC: halved if less than a quarter is in use (``shrinkstack``)."""
+    """The stack after one GC [runtime/stack.go: shrinkstack].
+
+    ``used_bytes`` is what the goroutine's frames occupy (``stack.hi - sched.sp``);
+    the stack is halved only if that plus ``STACK_NOSPLIT_BYTES`` is under a quarter
+    of it, and never below ``MIN_STACK_BYTES``.
+    """
     size = _non_negative_int(size_bytes, "size_bytes")
-    used = _non_negative_int(used_bytes, "used_bytes")
-    if size <= MIN_STACK_BYTES or used >= size // 4:
+    used = _non_negative_int(used_bytes, "used_bytes") + STACK_NOSPLIT_BYTES
+    if size // 2 < MIN_STACK_BYTES or used >= size // 4:
         return size
     return size // 2
 
 
-def goroutine_bytes(n: int, *, stack_used_bytes: int = 0) -> int:
+def stack_after_gcs(size_bytes: int, used_bytes: int) -> int:
+    """The stack once repeated GCs stop shrinking it (``shrunk_stack`` to a fixed point).
+
+    A G parked on a channel (``used_bytes=BLOCKED_FRAMES_BYTES``) that once grew
+    keeps 4 KiB, not 2 KiB: 700 + 800 bytes are more than a quarter of 4 KiB.
+    """
+    size = shrunk_stack(size_bytes, used_bytes)
+    while size != size_bytes:
+        size_bytes, size = size, shrunk_stack(size, used_bytes)
+    return size
+
+
+def goroutine_bytes(n: int, *, stack_used_bytes: int = 0, go_version: str = "1.19") -> int:
     """Runtime memory for ``n`` goroutines parked with ``stack_used_bytes`` of frames each."""
     n = _non_negative_int(n, "n")
-    return n * (stack_size_for(stack_used_bytes) + G_BOOKKEEPING_BYTES)
+    return n * (stack_size_for(stack_used_bytes) + g_bookkeeping_bytes(go_version))
 
 
-def max_goroutines(ram_bytes: int, *, stack_used_bytes: int = 0) -> int:
+def max_goroutines(ram_bytes: int, *, stack_used_bytes: int = 0, go_version: str = "1.19") -> int:
     """How many parked goroutines fit in ``ram_bytes`` (ignoring everything else)."""
     ram = _non_negative_int(ram_bytes, "ram_bytes")
-    return ram // (stack_size_for(stack_used_bytes) + G_BOOKKEEPING_BYTES)
+    return ram // (stack_size_for(stack_used_bytes) + g_bookkeeping_bytes(go_version))
 
 
 def address_space_ceiling(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from razorlab.errors import StateError, ValidationError
 from razorlab.rand import DEFAULT_SEED, check_seed
 
-__all__ = ["SchedulerConfig", "SchedulerInvariantError", "Processor"]
+__all__ = ["SchedulerConfig", "SchedulerInvariantError", "ThreadExhaustionError", "Processor"]
 
 LOCAL_RUNQ_SIZE = 256  # proc.go/runtime2.go: runq [256]guintptr
 GLOBAL_CHECK_EVERY = 61  # findRunnable: schedtick%61 == 0
@@ -26,6 +26,8 @@ NETPOLL_STALE_S = 10e-3  # sysmon polls the network if nobody did for 10 ms
 SYSMON_MIN_DELAY_S = 20e-6  # sysmon: delay = 20 us when busy
 SYSMON_MAX_DELAY_S = 10e-3  # ... doubling after 50 idle rounds, capped at 10 ms
 SYSMON_IDLE_ROUNDS = 50
+MAX_THREADS = 10_000  # schedinit: sched.maxmcount = 10000 (debug.SetMaxThreads changes it)
+RUNTIME_THREADS = 1  # sysmon runs on its own M, without a P
 
 # A P is idle, starting up / spinning (its M looks for work), running Go code, or
 # held by an M inside a syscall (until sysmon hands it off).
@@ -43,6 +45,12 @@ class SchedulerInvariantError(StateError):
     code = "SCHEDULER_INVARIANT"
 
 
+class ThreadExhaustionError(StateError):
+    """More Ms than ``max_threads``: Go's ``checkmcount`` throws "thread exhaustion" (fatal)."""
+
+    code = "THREAD_EXHAUSTION"
+
+
 @dataclass(frozen=True)
 class SchedulerConfig:
     """Knobs of one run; defaults are the runtime's, latencies calibrated on Linux."""
@@ -53,6 +61,7 @@ class SchedulerConfig:
     wakeup_s: float = 20e-6  # waking a parked M on its futex
     timer_slack_s: float = 100e-6  # timers and usleep fire late by the OS timer slack
     sample_every_s: float = 1e-3  # run-queue length sampling period
+    max_threads: int = MAX_THREADS  # debug.SetMaxThreads
 
     def __post_init__(self) -> None:
         procs = self.gomaxprocs
@@ -62,6 +71,11 @@ class SchedulerConfig:
                 field="gomaxprocs",
             )
         check_seed(self.seed)
+        threads = self.max_threads
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValidationError(
+                f"max_threads must be an int >= 1, got {threads!r}", field="max_threads"
+            )
         for name in ("switch_s", "wakeup_s", "timer_slack_s"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):

@@ -19,6 +19,10 @@ the runtime makes (Go 1.19-1.23 ``proc.go``; function names in brackets):
 * a G blocking in a syscall keeps its M; sysmon hands the P to another M if the
   syscall outlives one sysmon tick [retake, handoffp]; on return the G takes an idle
   P or goes to the global queue [exitsyscall];
+* starting an M beyond ``sched.maxmcount`` (10,000 unless ``debug.SetMaxThreads``)
+  is fatal: ``ThreadExhaustionError``, like Go's "program exceeds 10000-thread
+  limit" / "thread exhaustion" [newm, checkmcount]. Counted: the Ms running or
+  spinning on a P, the Ms blocked in syscalls, and sysmon's M;
 * network waits park the G on the netpoller; it comes back when a P with nothing
   to do polls, or when sysmon polls because nobody did for 10 ms [sysmon];
 * sysmon sleeps 20 us, doubling after 50 idle rounds up to 10 ms; it preempts a G
@@ -34,7 +38,8 @@ a G run while not runnable, or left behind at the end, raises ``SchedulerInvaria
 rounding (conservation of work). Metrics are aggregated as the run goes.
 Simplifications: spawns arrive from outside (the spawning goroutine's own CPU is
 not modelled); a goroutine switch costs a fixed ``switch_s``; Ms are counted, not
-simulated as threads; GC is not modelled here (see ``gc.py``). The runtime's
+simulated as threads, and a parked M leaves the count (Go keeps idle Ms on
+``sched.midle`` and reuses them before making new ones, so the peaks agree); GC is not modelled here (see ``gc.py``). The runtime's
 constants and the P live in ``processor.py``; sysmon and syscall returns in
 ``sysmon.py``.
 """
@@ -66,6 +71,7 @@ from razorlab.goruntime.processor import (
     IDLE,
     LOCAL_RUNQ_SIZE,
     RUNNING,
+    RUNTIME_THREADS,
     STEAL_TRIES,
     SYSCALL,
     SYSMON_MIN_DELAY_S,
@@ -73,12 +79,19 @@ from razorlab.goruntime.processor import (
     Processor,
     SchedulerConfig,
     SchedulerInvariantError,
+    ThreadExhaustionError,
 )
 from razorlab.goruntime.sysmon import SysmonMixin
 from razorlab.goruntime.workload import ANY_P, NET, NONE, SLEEP, Workload
 from razorlab.rand import py_random
 
-__all__ = ["SchedulerConfig", "SchedulerInvariantError", "simulate", "steal_count"]
+__all__ = [
+    "SchedulerConfig",
+    "SchedulerInvariantError",
+    "ThreadExhaustionError",
+    "simulate",
+    "steal_count",
+]
 
 
 def steal_count(victim_len: int) -> int:
@@ -213,6 +226,12 @@ class _Simulation(SysmonMixin):
         self.idle.remove(p)
         p.status = WAKING
         self.threads += 1
+        if self.threads + RUNTIME_THREADS > self.cfg.max_threads:
+            raise ThreadExhaustionError(
+                f"runtime: program exceeds {self.cfg.max_threads}-thread limit "
+                f"(thread exhaustion at t={self.now:.3g} s)",
+                field="max_threads",
+            )
         self.m.max_threads = max(self.m.max_threads, self.threads)
         self.push(self.now + self.cfg.wakeup_s, EV_P_START, p.id)
 
