@@ -7,6 +7,7 @@ import pytest
 from razorlab.payments.bank import SimulatedBank
 from razorlab.payments.gateway import Gateway
 from razorlab.payments.webhooks import (
+    EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     RecordingEndpoint,
     WebhookDispatcher,
@@ -15,6 +16,10 @@ from razorlab.payments.webhooks import (
 )
 
 UPI = {"amount": 20_000, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
+
+
+def test_headers_are_razorpays():
+    assert (SIGNATURE_HEADER, EVENT_ID_HEADER) == ("X-Razorpay-Signature", "X-Razorpay-Event-Id")
 
 
 def test_signature_is_hmac_sha256_hex_of_the_raw_body():
@@ -51,6 +56,24 @@ async def test_state_changes_are_delivered_signed_and_retried(gateway, clock):
     for url, body, headers in endpoint.received:
         assert url == "https://acme.test/hook"
         assert verify_signature(body, headers[SIGNATURE_HEADER], merchant.webhook_secret)
+    assert len({headers[EVENT_ID_HEADER] for _, _, headers in endpoint.received}) == 3
+
+
+async def test_every_retry_of_an_event_carries_its_event_id(gateway, clock):
+    merchant, _ = await gateway.create_merchant("Acme", webhook_url="https://acme.test/hook")
+    await gateway.create_payment(merchant.id, UPI)
+    attempts: list[str] = []
+
+    async def flaky(url: str, body: bytes, headers: dict[str, str]) -> int:
+        attempts.append(headers[EVENT_ID_HEADER])
+        return 200 if len(attempts) == 3 else 503
+
+    dispatcher = WebhookDispatcher(gateway.store, clock, flaky)
+    for wait in (0, 30, 60):
+        clock.advance(wait)
+        await dispatcher.deliver_due()
+    assert len(attempts) == 3 and len(set(attempts)) == 1
+    assert attempts[0].startswith("evt_")
 
 
 async def test_an_endpoint_down_for_a_day_is_given_up(gateway, clock):

@@ -52,6 +52,7 @@ from razorlab.payments.refunds import (
 )
 from razorlab.payments.sweeper import AUTO_REFUND_AFTER_S, AutoRefundSweeper
 from razorlab.payments.webhooks import (
+    EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     RecordingEndpoint,
     WebhookDispatcher,
@@ -85,6 +86,7 @@ __all__ = [
     "RefundTooLarge",
     "Response",
     "SIGNATURE_HEADER",
+    "EVENT_ID_HEADER",
     "SUCCESS_CARD",
     "SimulatedBank",
     "SimulatedCrash",

@@ -79,6 +79,7 @@ from razorlab.payments.refunds import (
     refund_json,
 )
 from razorlab.payments.store import ConcurrentUpdate, Merchant, PaymentStore
+from razorlab.payments.webhooks import event_body
 
 __all__ = ["Gateway", "Response", "PaymentFailed", "SimulatedCrash", "CRASH_POINTS", "crash_at"]
 
@@ -175,6 +176,7 @@ class Gateway:
         self.limiter = limiter
         self.breakers = breakers if breakers is not None else BreakerRegistry(clock)
         self.ids = ids if ids is not None else IdFactory()
+        self.event_ids = self.ids.stream("event-ids")  # webhook ids: X-Razorpay-Event-Id
         kwargs = {} if idempotency_ttl_s is None else {"ttl_s": idempotency_ttl_s}
         self.keys = IdempotencyKeys(store, clock, **kwargs)
         self.cache = MultiLevelCache(self._load, clock)
@@ -406,12 +408,12 @@ class Gateway:
     ) -> None:
         """Outbox rows announcing ``events`` about ``p``, in the caller's transaction."""
         for event in events:
-            payload: dict[str, Any] = {"payment": {"entity": p.to_json()}}
-            if refund:
-                payload["refund"] = {"entity": refund}
-            body = {"entity": "event", "event": event, "payload": payload,
-                    "created_at": int(self.clock.now())}  # fmt: skip
-            await self.store.add_event_tx(db, p.merchant_id, event, body, self.clock.now())
+            payload: dict[str, Any] = {"refund": {"entity": refund}} if refund else {}
+            payload["payment"] = {"entity": p.to_json()}  # Razorpay: refund first, then payment
+            body = event_body(p.merchant_id, event, payload, self.clock.now())
+            await self.store.add_event_tx(
+                db, p.merchant_id, self.event_ids.new("evt"), event, body, self.clock.now()
+            )
 
     async def finish_resolution(self, before: Payment, after: Payment) -> None:
         """Commit a reconciled outcome (and the orphaned idempotency key's response)."""

@@ -24,8 +24,13 @@ SECRET_LENGTH = 24
 class IdFactory:
     """Makes ids; ``IdFactory(seed=7)`` repeats, ``IdFactory()`` uses ``secrets``."""
 
-    def __init__(self, seed: int | None = None):
-        self._random = py_random(seed, "payment-ids") if seed is not None else None
+    def __init__(self, seed: int | None = None, stream: str = "payment-ids"):
+        self._seed = seed
+        self._random = py_random(seed, stream) if seed is not None else None
+
+    def stream(self, name: str) -> IdFactory:
+        """A factory on its own named stream (same seed), so its draws shift no other ids."""
+        return IdFactory(self._seed, name)
 
     def _chars(self, n: int) -> str:
         # one draw of enough random bits, written in base 62 (one urandom call, not n)

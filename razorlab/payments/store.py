@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'pending',
     last_error TEXT);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS outbox_lane ON outbox(merchant_id, state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     merchant_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
     state TEXT NOT NULL, payment_id TEXT, status INTEGER, body TEXT,
@@ -99,6 +100,7 @@ _EXTRA_COLUMNS = {
         ("receipt", "TEXT"), ("idem_key", "TEXT"), ("fingerprint", "TEXT"),
     ),
     "payments": (("order_id", "TEXT"),),
+    "outbox": (("event_id", "TEXT"),),
 }  # fmt: skip
 _PAYMENTS_BY_ORDER_INDEX = (
     "CREATE INDEX IF NOT EXISTS payments_by_order ON payments(order_id, created_at) "
@@ -500,10 +502,16 @@ class PaymentStore:
 
     # ----- outbox ------------------------------------------------------------------------
     @staticmethod
-    async def add_event_tx(db: Batch, merchant_id: str, event: str, body: dict, now: float) -> None:
-        """Queue a webhook in the same transaction as the state change it announces."""
+    async def add_event_tx(
+        db: Batch, merchant_id: str, event_id: str, event: str, body: dict, now: float
+    ) -> None:
+        """Queue a webhook in the same transaction as the state change it announces.
+
+        ``event_id`` is fixed here, once, so every retry of the row carries the same
+        ``X-Razorpay-Event-Id`` and the receiver can de-duplicate by it.
+        """
         await db.execute(
-            "INSERT INTO outbox (merchant_id, event, body, created_at, next_attempt_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (merchant_id, event, json.dumps(body, separators=(",", ":")), now, now),
+            "INSERT INTO outbox (merchant_id, event_id, event, body, created_at, "
+            "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (merchant_id, event_id, event, json.dumps(body, separators=(",", ":")), now, now),
         )

@@ -4,26 +4,52 @@ Scenario: a merchant's server must learn that payment ``pay_…`` was captured e
 our process crashes right after the capture commits. So the announcement is written
 as an *outbox* row in the same transaction as the state change (no change without its
 event, no event without its change), and a separate dispatcher delivers rows to the
-merchant's URL, retrying with exponential backoff for up to 24 hours, as Razorpay does.
+merchant's URL, retrying with exponential backoff for up to 24 hours after the event
+was created, as Razorpay's webhook best-practices page documents; an endpoint must
+answer 2xx within 5 seconds or the attempt counts as failed (Razorpay's rule too).
 
-Each delivery carries :data:`SIGNATURE_HEADER`: the hex HMAC-SHA256 of the *raw* body
-keyed with the merchant's webhook secret, the scheme of Razorpay's
-``X-Razorpay-Signature``. The receiver recomputes it over the bytes it received —
-never over re-serialised JSON, whose key order or spacing may differ — and compares in
-constant time with :func:`verify_signature`.
+Format — Razorpay's, as its webhook docs and sample payloads show:
 
-Design note: delivery is at-least-once and may be out of order (a retry of an old
-event can land after a newer one); receivers de-duplicate by event and read the
-payment's current status when order matters. The HTTP call happens outside any
-database transaction, like the bank call.
+* body ``{"entity": "event", "account_id", "event", "contains", "payload",
+  "created_at"}`` (:func:`event_body`), ``contains`` naming the entities in
+  ``payload`` in order (``["payment"]``; ``["refund", "payment"]`` for refund events),
+  each as ``{"entity": {…}}``;
+* ``X-Razorpay-Signature``: hex HMAC-SHA256 of the *raw* body keyed with the
+  merchant's webhook secret — what the official SDK's
+  ``utility.verify_webhook_signature(body, signature, secret)`` checks. The receiver
+  recomputes it over the bytes it received, never over re-serialised JSON, and
+  compares in constant time (:func:`verify_signature`);
+* ``X-Razorpay-Event-Id``: one id per event, fixed when the outbox row is written, so
+  every retry carries the same id and the receiver de-duplicates by it.
+
+Simplified: ``account_id`` is ``acc_`` plus our merchant id's suffix (razorlab has no
+separate account entity); event ids are ``evt_`` plus 14 base62 characters (Razorpay's
+are opaque strings); the backoff schedule (30 s doubling, capped at 1 h) is ours, as
+Razorpay does not publish its intervals; an event that fails for 24 h is dropped
+("dead"), whereas Razorpay also disables the webhook and e-mails the merchant.
+
+Design note — lanes: deliveries run in one *lane per merchant*. A lane delivers its
+merchant's due rows with at most :data:`LANE_CONCURRENCY` requests in flight; the
+poller (:meth:`WebhookDispatcher.poll`) starts a lane only for a merchant whose lane
+is idle, so a merchant whose endpoint hangs for the full timeout, or fails and backs
+off, holds up only its own lane — every other merchant's events keep flowing.
+Delivery is at-least-once and may be out of order (a retry of an old event can land
+after a newer one); receivers de-duplicate by event id and read the payment's current
+status when order matters. The HTTP call happens outside any database transaction; a
+crash after the merchant's 2xx but before the row is marked delivered sends the event
+again, with the same id.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import aiohttp
 
@@ -32,20 +58,26 @@ from razorlab.payments.store import PaymentStore
 
 __all__ = [
     "SIGNATURE_HEADER",
+    "EVENT_ID_HEADER",
+    "LANE_CONCURRENCY",
     "sign",
     "verify_signature",
+    "event_body",
+    "account_id",
     "WebhookDispatcher",
     "DeliveryReport",
     "RecordingEndpoint",
-    "http_transport",
+    "HttpTransport",
     "RETRY_FOR_S",
 ]
 
-SIGNATURE_HEADER = "X-Razorlab-Signature"
+SIGNATURE_HEADER = "X-Razorpay-Signature"
+EVENT_ID_HEADER = "X-Razorpay-Event-Id"
 BASE_BACKOFF_S = 30.0  # first retry after 30 s, then 60, 120, …
 MAX_BACKOFF_S = 3600.0  # never wait more than an hour between attempts
 RETRY_FOR_S = 24 * 3600.0  # give up on an event 24 h after it was created
-DELIVERY_TIMEOUT_S = 5.0  # seconds a merchant endpoint has to answer
+DELIVERY_TIMEOUT_S = 5.0  # seconds a merchant endpoint has to answer (Razorpay's window)
+LANE_CONCURRENCY = 4  # requests one merchant's lane keeps in flight
 
 #: ``await transport(url, body, headers)`` → the HTTP status the endpoint returned.
 Transport = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
@@ -63,15 +95,31 @@ def verify_signature(body: bytes, signature: str, secret: str) -> bool:
     return hmac.compare_digest(sign(body, secret), signature)
 
 
-async def http_transport(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST with aiohttp; connection errors count as status 0 (retry later)."""
-    timeout = aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT_S)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.post(url, data=body, headers=headers) as resp:
-                return resp.status
-    except (aiohttp.ClientError, TimeoutError):
-        return 0
+def account_id(merchant_id: str) -> str:
+    """``mer_X`` → ``acc_X``: the ``account_id`` a webhook names (a simplification)."""
+    return "acc_" + merchant_id.partition("_")[2]
+
+
+def event_body(merchant_id: str, event: str, payload: dict[str, Any], now: float) -> dict:
+    """A webhook body in Razorpay's shape; ``payload`` maps entity name → ``{"entity": …}``."""
+    return {"entity": "event", "account_id": account_id(merchant_id), "event": event,
+            "contains": list(payload), "payload": payload, "created_at": int(now)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HttpTransport:
+    """POST with aiohttp; a connection error or no answer within ``timeout_s`` is status 0."""
+
+    timeout_s: float = DELIVERY_TIMEOUT_S
+
+    async def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                async with session.post(url, data=body, headers=headers) as resp:
+                    return resp.status
+        except (aiohttp.ClientError, TimeoutError):
+            return 0
 
 
 @dataclass
@@ -98,42 +146,92 @@ class DeliveryReport:
     skipped: int = 0  # merchant has no webhook URL
 
 
-class WebhookDispatcher:
-    """Deliver due outbox rows: ``await dispatcher.deliver_due()`` (or ``run`` forever)."""
+_LANE_SQL = (
+    "SELECT o.id, COALESCE(o.event_id, 'evt_' || o.id), o.body, o.attempts, o.created_at, "
+    "m.webhook_url, m.webhook_secret FROM outbox o JOIN merchants m ON m.id = o.merchant_id "
+    "WHERE o.merchant_id = ? AND o.state = 'pending' AND o.next_attempt_at <= ? "
+    "ORDER BY o.id LIMIT ?"
+)
 
-    def __init__(self, store: PaymentStore, clock: Clock, transport: Transport = http_transport):
+
+class WebhookDispatcher:
+    """Deliver due outbox rows in per-merchant lanes.
+
+    ``await poll()`` starts a lane for every merchant with due rows whose lane is idle
+    and returns at once; ``await deliver_due()`` runs one such round to completion
+    (tests, notebooks); ``run`` polls forever.
+    """
+
+    def __init__(
+        self, store: PaymentStore, clock: Clock, transport: Transport | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
-        self.transport = transport
+        self.transport = transport if transport is not None else HttpTransport()
+        self.lanes: dict[str, asyncio.Task[Counter[str]]] = {}
+
+    async def poll(self, limit: int = 100) -> list[asyncio.Task[Counter[str]]]:
+        """Start idle merchants' lanes (``limit`` rows each); return the lanes started."""
+        rows = await self.store.fetchall(
+            "SELECT DISTINCT merchant_id FROM outbox WHERE state = 'pending' "
+            "AND next_attempt_at <= ?",
+            (self.clock.now(),),
+        )
+        started = []
+        for (merchant_id,) in rows:
+            lane = self.lanes.get(merchant_id)
+            if lane is not None and not lane.done():
+                continue  # busy (slow endpoint): its rows wait in its own lane
+            lane = asyncio.create_task(self._lane(merchant_id, limit))
+            lane.add_done_callback(partial(self._forget, merchant_id))
+            self.lanes[merchant_id] = lane
+            started.append(lane)
+        return started
 
     async def deliver_due(self, limit: int = 100) -> DeliveryReport:
-        now = self.clock.now()
-        rows = await self.store.fetchall(
-            "SELECT o.id, o.event, o.body, o.attempts, o.created_at, m.webhook_url, "
-            "m.webhook_secret FROM outbox o JOIN merchants m ON m.id = o.merchant_id "
-            "WHERE o.state = 'pending' AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?",
-            (now, limit),
-        )
-        counts = {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
-        for row_id, event, body, attempts, created_at, url, secret in rows:
-            if not url:
-                await self._update(row_id, "skipped", attempts, now, None)
-                counts["skipped"] += 1
-                continue
-            raw = body.encode()
-            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(raw, secret),
-                       "X-Razorlab-Event": event}  # fmt: skip
-            status = await self.transport(url, raw, headers)  # no transaction is open here
-            if 200 <= status < 300:
-                await self._update(row_id, "delivered", attempts + 1, now, None)
-                counts["delivered"] += 1
-                continue
-            backoff = min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2**attempts)
-            dead = now + backoff > created_at + RETRY_FOR_S
-            state = "dead" if dead else "pending"
-            await self._update(row_id, state, attempts + 1, now + backoff, f"HTTP {status}")
-            counts["dead" if dead else "retrying"] += 1
+        """One round: every idle merchant's due rows, all lanes concurrently."""
+        counts: Counter[str] = Counter()
+        for lane_counts in await asyncio.gather(*await self.poll(limit)):
+            counts.update(lane_counts)
         return DeliveryReport(**counts)
+
+    async def wait_idle(self) -> None:
+        """Wait for every running lane to finish its rows."""
+        await asyncio.gather(*list(self.lanes.values()))
+
+    def _forget(self, merchant_id: str, lane: asyncio.Task) -> None:
+        if self.lanes.get(merchant_id) is lane:  # a finished lane: drop it, merchants come and go
+            del self.lanes[merchant_id]
+
+    async def _lane(self, merchant_id: str, limit: int) -> Counter[str]:
+        now = self.clock.now()
+        rows = await self.store.fetchall(_LANE_SQL, (merchant_id, now, limit))
+        gate = asyncio.Semaphore(LANE_CONCURRENCY)
+
+        async def one(row: tuple) -> str:
+            async with gate:
+                return await self._deliver(row, now)
+
+        return Counter(await asyncio.gather(*(one(row) for row in rows)))
+
+    async def _deliver(self, row: tuple, now: float) -> str:
+        """Deliver one row; return ``delivered``, ``retrying``, ``dead`` or ``skipped``."""
+        row_id, event_id, body, attempts, created_at, url, secret = row
+        if not url:
+            await self._update(row_id, "skipped", attempts, now, None)
+            return "skipped"
+        raw = body.encode()
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(raw, secret),
+                   EVENT_ID_HEADER: event_id}  # fmt: skip
+        status = await self.transport(url, raw, headers)  # no transaction is open here
+        if 200 <= status < 300:
+            await self._update(row_id, "delivered", attempts + 1, now, None)
+            return "delivered"
+        backoff = min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2**attempts)
+        dead = now + backoff > created_at + RETRY_FOR_S
+        state = "dead" if dead else "pending"
+        await self._update(row_id, state, attempts + 1, now + backoff, f"HTTP {status}")
+        return "dead" if dead else "retrying"
 
     async def _update(
         self, row_id: int, state: str, attempts: int, next_at: float, error: str | None
@@ -146,9 +244,19 @@ class WebhookDispatcher:
             )
 
     async def run(self, *, interval_s: float = 1.0, rounds: int | None = None) -> None:
-        """Deliver every ``interval_s`` clock seconds (forever, or ``rounds`` times)."""
+        """Poll every ``interval_s`` clock seconds (forever, or ``rounds`` times).
+
+        Lanes outlive a poll: a slow merchant's lane keeps running while later polls
+        start other merchants' lanes. Cancelling ``run`` cancels the lanes too (their
+        rows stay pending and are delivered again: at-least-once).
+        """
         n = 0
-        while rounds is None or n < rounds:
-            await self.deliver_due()
-            await self.clock.sleep(interval_s)
-            n += 1
+        try:
+            while rounds is None or n < rounds:
+                await self.poll()
+                await self.clock.sleep(interval_s)
+                n += 1
+            await self.wait_idle()
+        finally:
+            for lane in list(self.lanes.values()):
+                lane.cancel()
