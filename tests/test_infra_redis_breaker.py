@@ -22,14 +22,8 @@ from razorlab.infra.breaker import (
 )
 from razorlab.infra.services import free_port
 from razorlab.rand import py_random
+from tests.test_infra_breaker import SMALL  # the same small config as the in-process tests
 
-SMALL = BreakerConfig(
-    failure_rate_threshold=0.5,
-    sliding_window_size=10,
-    minimum_number_of_calls=10,
-    wait_duration_in_open_s=30,
-    permitted_calls_in_half_open=3,
-)
 EAGER = BreakerConfig(  # judges from 5 calls in a window of 20; odd threshold and wait
     failure_rate_threshold=0.3,
     sliding_window_size=20,
