@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from razorlab.errors import RazorlabError
 from razorlab.payments.bank import SimulatedBank
 from razorlab.payments.gateway import Gateway
 from razorlab.payments.webhooks import (
@@ -47,16 +48,21 @@ async def test_state_changes_are_delivered_signed_and_retried(gateway, clock):
     endpoint = RecordingEndpoint(fail_first=1)
     dispatcher = WebhookDispatcher(gateway.store, clock, endpoint)
     first = await dispatcher.deliver_due()
-    assert (first.delivered, first.retrying) == (2, 1)  # the first attempt got a 503
+    assert (first.delivered, first.retrying) == (3, 1)  # the first attempt got a 503
     assert (await dispatcher.deliver_due()).delivered == 0  # backoff: not due yet
     clock.advance(30)
     assert (await dispatcher.deliver_due()).delivered == 1
     events = [json.loads(body)["event"] for _, body, _ in endpoint.received]
-    assert sorted(events) == ["payment.authorized", "payment.captured", "refund.processed"]
+    assert sorted(events) == [
+        "payment.authorized",
+        "payment.captured",
+        "refund.created",
+        "refund.processed",
+    ]
     for url, body, headers in endpoint.received:
         assert url == "https://acme.test/hook"
         assert verify_signature(body, headers[SIGNATURE_HEADER], merchant.webhook_secret)
-    assert len({headers[EVENT_ID_HEADER] for _, _, headers in endpoint.received}) == 3
+    assert len({headers[EVENT_ID_HEADER] for _, _, headers in endpoint.received}) == 4
 
 
 async def test_every_retry_of_an_event_carries_its_event_id(gateway, clock):
@@ -94,3 +100,36 @@ async def test_a_failed_bank_call_changes_nothing_and_announces_nothing_twice(ga
     assert rows == [("payment.failed",)]
     report = await WebhookDispatcher(gateway.store, clock, RecordingEndpoint()).deliver_due()
     assert report.skipped == 1  # no webhook URL configured
+
+
+async def _events(gateway) -> list[dict]:
+    rows = await gateway.store.fetchall("SELECT body FROM outbox ORDER BY id")
+    return [json.loads(body) for (body,) in rows]
+
+
+async def test_a_refund_is_announced_created_then_processed_refund_first(gateway):
+    merchant, _ = await gateway.create_merchant("Acme")
+    pid = (await gateway.create_payment(merchant.id, {**UPI, "auto_capture": True})).body["id"]
+    before = len(await _events(gateway))
+    refund, _ = await gateway.refund(merchant.id, pid, 5_000)
+    created, processed = (await _events(gateway))[before:]
+    assert (created["event"], processed["event"]) == ("refund.created", "refund.processed")
+    for body, status in ((created, "pending"), (processed, "processed")):
+        assert body["contains"] == ["refund", "payment"] == list(body["payload"])
+        entity = body["payload"]["refund"]["entity"]
+        assert (entity["id"], entity["amount"], entity["status"]) == (refund["id"], 5_000, status)
+        assert entity["payment_id"] == body["payload"]["payment"]["entity"]["id"] == pid
+        assert body["payload"]["payment"]["entity"]["amount_refunded"] == 5_000
+    assert refund["status"] == "processed"
+    await gateway.resend_refund(refund["id"], pid)  # the reconciler re-sends: announced once
+    assert len(await _events(gateway)) == before + 2
+
+
+async def test_a_rejected_refund_announces_nothing(gateway):
+    merchant, _ = await gateway.create_merchant("Acme")
+    pid = (await gateway.create_payment(merchant.id, {**UPI, "auto_capture": True})).body["id"]
+    before = await _events(gateway)
+    for amount in (UPI["amount"] + 1, 0, "100"):
+        with pytest.raises(RazorlabError):
+            await gateway.refund(merchant.id, pid, amount)
+    assert await _events(gateway) == before

@@ -11,9 +11,10 @@ import pytest
 from aiohttp import web
 
 from razorlab.payments.api import start_server
-from razorlab.payments.bank import SimulatedBank
+from razorlab.payments.bank import SUCCESS_CARD, SimulatedBank
 from razorlab.payments.gateway import Gateway
-from razorlab.payments.sdk import sdk_client
+from razorlab.payments.sdk import call as sdk_call
+from razorlab.payments.sdk import checkout_pay, checkout_step, sdk_client
 from razorlab.payments.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
@@ -22,6 +23,9 @@ from razorlab.payments.webhooks import (
 )
 
 razorpay = pytest.importorskip("razorpay")
+from tests import payments_support as support  # noqa: E402  (needs razorpay)
+
+sdk_server = support.sdk_server  # the shared fixture
 
 UPI = {"amount": 20_000, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
 
@@ -105,9 +109,14 @@ async def test_bodies_and_headers_are_razorpays_and_the_sdk_verifies_them(
     pid = (await gateway.create_payment(merchant.id, {**UPI, "auto_capture": True})).body["id"]
     await gateway.refund(merchant.id, pid, 5_000)
     report = await WebhookDispatcher(gateway.store, clock, HttpTransport()).deliver_due()
-    assert (report.delivered, rx.rejected, rx.duplicates) == (3, 0, [])
+    assert (report.delivered, rx.rejected, rx.duplicates) == (4, 0, [])
     by_event = {body["event"]: body for _, body in rx.processed}
-    assert set(by_event) == {"payment.authorized", "payment.captured", "refund.processed"}
+    assert set(by_event) == {
+        "payment.authorized",
+        "payment.captured",
+        "refund.created",
+        "refund.processed",
+    }
     for body in by_event.values():
         assert list(body) == ["entity", "account_id", "event", "contains", "payload", "created_at"]
         assert body["entity"] == "event"
@@ -115,7 +124,7 @@ async def test_bodies_and_headers_are_razorpays_and_the_sdk_verifies_them(
         assert body["contains"] == list(body["payload"])
         assert body["payload"]["payment"]["entity"]["id"] == pid
     assert by_event["refund.processed"]["contains"] == ["refund", "payment"]
-    assert len({event_id for event_id, _ in rx.processed}) == 3  # one id per event
+    assert len({event_id for event_id, _ in rx.processed}) == 4  # one id per event
     with pytest.raises(razorpay.errors.SignatureVerificationError):
         rx.utility.verify_webhook_signature('{"entity":"event"}', "0" * 64, rx.secret)
 
@@ -162,3 +171,42 @@ async def test_a_slow_merchant_holds_up_only_its_own_lane_and_retries_keep_the_i
         "SELECT state, attempts, event_id FROM outbox WHERE merchant_id = ?", (slow.id,)
     )
     assert rows == [("delivered", 2, first_id)]
+
+
+async def test_paying_an_order_through_checkout_announces_order_paid_once(sdk_server):
+    shop, gw = sdk_server.client(), sdk_server.gw
+    card = {"method": "card", "card": {"number": SUCCESS_CARD, "expiry_month": 12,
+                                       "expiry_year": 2099}}  # fmt: skip
+    oid = (await sdk_call(shop.order.create, {"amount": 49_900, "currency": "INR"}))["id"]
+    first, second = [await sdk_call(checkout_pay, shop, oid, card) for _ in range(2)]
+    result = await sdk_call(checkout_step, shop, first, {"otp": "123456"})
+    with pytest.raises(razorpay.errors.BadRequestError):  # rejected: rolled back, not announced
+        await sdk_call(checkout_step, shop, second, {"otp": "123456"})
+    with pytest.raises(razorpay.errors.BadRequestError, match="already paid"):
+        await sdk_call(checkout_pay, shop, oid, card)
+    rows = await gw.store.fetchall("SELECT body FROM outbox WHERE event = 'order.paid'")
+    assert len(rows) == 1
+    body = json.loads(rows[0][0])
+    assert body["contains"] == ["payment", "order"] == list(body["payload"])
+    payment, order = (body["payload"][name]["entity"] for name in ("payment", "order"))
+    assert (payment["id"], payment["order_id"], payment["status"]) == (
+        result["razorpay_payment_id"], oid, "captured",
+    )  # fmt: skip
+    assert (order["id"], order["status"], order["amount_due"]) == (oid, "paid", 0)
+    assert payment["amount"] == order["amount"] == order["amount_paid"] == 49_900
+
+
+async def test_only_the_payment_that_completes_a_partial_order_announces_it(sdk_server):
+    shop, gw = sdk_server.client(), sdk_server.gw
+    order = {"amount": 10_000, "currency": "INR", "partial_payment": True}
+    oid = (await sdk_call(shop.order.create, order))["id"]
+    upi = {**UPI, "order_id": oid, "auto_capture": True}
+    await sdk_call(shop.post, "/v1/payments", {**upi, "amount": 4_000})
+    query = "SELECT body FROM outbox WHERE event = 'order.paid'"
+    assert await gw.store.fetchall(query) == []
+    last = await sdk_call(shop.post, "/v1/payments", {**upi, "amount": 6_000})
+    (row,) = await gw.store.fetchall(query)
+    payload = json.loads(row[0])["payload"]
+    assert payload["payment"]["entity"]["id"] == last["id"]
+    order = payload["order"]["entity"]
+    assert (order["amount_paid"], order["amount_due"], order["status"]) == (10_000, 0, "paid")

@@ -25,7 +25,10 @@ Design note — where it differs from the seed and why:
 
 Capture and refund use the same discipline: the decision commits first (with its
 outbox row), then the bank is told; refunds carry their own id, which the bank
-de-duplicates, so re-sending one after a crash is safe.
+de-duplicates, so re-sending one after a crash is safe. A refund is announced twice:
+``refund.created`` with the reservation, ``refund.processed`` with the commit after the
+bank paid it — written only by the update that moves the refund out of ``pending``, so
+a re-send announces it once.
 
 Orders (:mod:`razorlab.payments.orders`, Razorpay's Orders API): a payment naming an
 ``order_id`` must be for the order's amount due and currency; its intent counts an
@@ -33,6 +36,9 @@ attempt on the order and its capture adds to ``amount_paid``, each in the transa
 that moves the payment. Work on one order is queued in this process (as refunds of one
 payment are), so two payments of an order cannot both be taken in-process; across
 processes the store's conditional update refuses the second (a 400, nothing changed).
+The capture that completes an order also writes ``order.paid``, guarded in SQL by the
+order's status after that update, so exactly one capture announces it and a rolled-back
+one announces nothing.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ import asyncio
 import contextlib
 import math
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from razorlab.clock import Clock
@@ -65,6 +71,7 @@ from razorlab.payments.ids import IdFactory
 from razorlab.payments.methods import PaymentRequest, parse_payment_request
 from razorlab.payments.orders import (
     Order,
+    OrderStatus,
     checkout_signature,
     parse_order_edit,
     parse_order_request,
@@ -370,10 +377,10 @@ class Gateway:
         else:
             new = self.resolve(payment, reply.outcome, reply.reference, reply.reason)
         response = self.response_for(new)
+        paid = await self._paid_order(payment, new)
         async with self.store.transaction() as db:
             if new is not payment:
-                await self._update_tx(db, payment, new)
-                await self._events_tx(db, new, self._events_for(new))
+                await self._move_tx(db, payment, new, self._events_for(new), paid)
             if key is not None:
                 await self.keys.finish_tx(
                     db, payment.merchant_id, key, StoredResponse(response.status, response.body)
@@ -397,30 +404,57 @@ class Gateway:
             return ["payment.authorized", "payment.captured"]  # auto-capture: both at once
         return [f"payment.{p.status.value}"]
 
-    async def _update_tx(self, db: Any, before: Payment, after: Payment) -> None:
-        """Move the payment (and, when this captures it, its order) in the caller's tx."""
+    async def _paid_order(self, before: Payment, after: Payment) -> Order | None:
+        """The order ``after``'s capture adds to, as it reads once paid in full (else None)."""
+        if after.order_id is None or not after.captured_at or before.captured_at:
+            return None
+        order = await self.store.order(after.order_id)
+        return replace(order, status=OrderStatus.PAID, amount_paid=order.amount.paise)
+
+    async def _move_tx(
+        self, db: Any, before: Payment, after: Payment, events: list[str], paid: Order | None
+    ) -> None:
+        """Move the payment and its order, with their events, in the caller's transaction.
+
+        ``paid`` (from :meth:`_paid_order`) is announced as ``order.paid`` only if the
+        order's conditional update in this transaction left it ``paid``: exactly once,
+        by the capture that completes it, even when another process paid part of it.
+        """
         await self.store.update_payment_tx(db, before, after)
-        if after.order_id is not None and after.captured_at and not before.captured_at:
-            await self.store.order_paid_tx(db, after.order_id, after.amount.paise)
+        await self._events_tx(db, after, events)
+        if paid is not None:
+            await self.store.order_paid_tx(db, paid.id, after.amount.paise)
+            payload = {"payment": {"entity": after.to_json()}, "order": {"entity": paid.to_json()}}
+            when = ("EXISTS (SELECT 1 FROM orders WHERE id = ? AND status = 'paid')", (paid.id,))
+            await self._event_tx(db, after.merchant_id, "order.paid", payload, when)
 
     async def _events_tx(
-        self, db: Any, p: Payment, events: list[str], refund: dict | None = None
-    ) -> None:
+        self, db: Any, p: Payment, events: list[str], refund: dict | None = None,
+        when: tuple[str, tuple] = ("1", ()),
+    ) -> None:  # fmt: skip
         """Outbox rows announcing ``events`` about ``p``, in the caller's transaction."""
         for event in events:
             payload: dict[str, Any] = {"refund": {"entity": refund}} if refund else {}
             payload["payment"] = {"entity": p.to_json()}  # Razorpay: refund first, then payment
-            body = event_body(p.merchant_id, event, payload, self.clock.now())
-            await self.store.add_event_tx(
-                db, p.merchant_id, self.event_ids.new("evt"), event, body, self.clock.now()
-            )
+            await self._event_tx(db, p.merchant_id, event, payload, when)
+
+    async def _event_tx(
+        self, db: Any, merchant_id: str, event: str, payload: dict[str, Any],
+        when: tuple[str, tuple] = ("1", ()),
+    ) -> None:  # fmt: skip
+        """One outbox row (written only if the SQL condition ``when`` holds)."""
+        now = self.clock.now()
+        body = event_body(merchant_id, event, payload, now)
+        await self.store.add_event_tx(
+            db, merchant_id, self.event_ids.new("evt"), event, body, now, when=when
+        )
 
     async def finish_resolution(self, before: Payment, after: Payment) -> None:
         """Commit a reconciled outcome (and the orphaned idempotency key's response)."""
         response = self.response_for(after)
+        paid = await self._paid_order(before, after)
         async with self.store.transaction() as db:
-            await self._update_tx(db, before, after)
-            await self._events_tx(db, after, self._events_for(after))
+            await self._move_tx(db, before, after, self._events_for(after), paid)
             await self.keys.finish_for_payment_tx(
                 db, after.id, StoredResponse(response.status, response.body)
             )
@@ -545,9 +579,9 @@ class Gateway:
             if currency != payment.currency:
                 raise ValidationError(f"currency must be {payment.currency}", field="currency")
         captured = lifecycle.capture(payment, at=self.clock.now())
+        paid = await self._paid_order(payment, captured)
         async with self.store.transaction() as db:
-            await self._update_tx(db, payment, captured)
-            await self._events_tx(db, captured, ["payment.captured"])
+            await self._move_tx(db, payment, captured, ["payment.captured"], paid)
         await self.cache.invalidate(payment.id)
         self.bank.capture(payment.id)
         return captured
@@ -626,7 +660,7 @@ class Gateway:
     ) -> dict[str, Any]:  # fmt: skip
         now = self.clock.now()
         rid = self.ids.new("rfnd")
-        row = (rid, before.id, paise, before.currency, "processed", request.speed, None,
+        row = (rid, before.id, paise, before.currency, "pending", request.speed, None,
                request.receipt, now)  # fmt: skip
         refund = {**refund_json(row), "notes": request.notes}
         async with self.store.transaction() as db:  # reserve the amount before the bank call
@@ -640,11 +674,29 @@ class Gateway:
                     field="X-Refund-Idempotency",
                 ),
             )  # fmt: skip
-            await self._events_tx(db, after, ["refund.processed"], refund)
+            await self._events_tx(db, after, ["refund.created"], refund)
         await self.cache.invalidate(before.id)
-        self.bank.refund(before.id, rid, paise)
-        await self.store.mark_refund_processed(rid)
-        return refund
+        return await self.finish_refund(refund, after)
+
+    async def finish_refund(self, refund: dict[str, Any], payment: Payment) -> dict[str, Any]:
+        """Have the bank pay a ``pending`` refund out, then commit ``processed`` with its event.
+
+        The bank de-duplicates by refund id, so re-sending after a crash is safe; the
+        event is written only by the update that moves the row (``changes() = 1``), so a
+        refund re-sent by the reconciler is announced ``refund.processed`` once.
+        """
+        self.bank.refund(payment.id, refund["id"], refund["amount"])
+        done = {**refund, "status": "processed"}
+        async with self.store.transaction() as db:
+            await self.store.mark_refund_processed_tx(db, refund["id"])
+            await self._events_tx(db, payment, ["refund.processed"], done, ("changes() = 1", ()))
+        return done
+
+    async def resend_refund(self, refund_id: str, payment_id: str) -> None:
+        """Finish a refund left ``pending`` (the reconciler's path after a crash)."""
+        payment = await self.store.payment(payment_id)
+        row = await self.store.refund(payment.merchant_id, refund_id)
+        await self.finish_refund(refund_json(row), payment)
 
     # ----- refund reads ------------------------------------------------------------------
     async def get_refund(

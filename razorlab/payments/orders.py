@@ -23,7 +23,9 @@ filter of the list are not modelled; ``payment_capture`` (Razorpay's older per-o
 capture switch, now an account setting) decides auto-capture of checkout payments and
 defaults to on; the order entity always shows ``partial_payment``; empty ``notes`` are
 ``{}`` (Razorpay sends ``[]``); an intent undone before the bank call (a half-open
-breaker out of probes) still counts in ``attempts``; no ``order.paid`` webhook yet.
+breaker out of probes) still counts in ``attempts``. The capture that leaves an order ``paid`` is announced by an
+``order.paid`` webhook (payment and order entities), written by the gateway in the same
+transaction.
 Invariant, held by the store's conditional updates:
 ``0 <= amount_paid <= amount``, and a ``paid`` order takes no new payment.
 """

@@ -66,9 +66,8 @@ class Reconciler:
             counts["authorized" if after.status is not PaymentStatus.FAILED else "failed"] += 1
         captures = await self._resend_captures()
         refunds = 0
-        for refund_id, payment_id, paise in await gw.store.pending_refunds():
-            gw.bank.refund(payment_id, refund_id, paise)
-            await gw.store.mark_refund_processed(refund_id)
+        for refund_id, payment_id, _ in await gw.store.pending_refunds():
+            await gw.resend_refund(refund_id, payment_id)
             refunds += 1
         return ReconcileReport(len(stuck), **counts, captures_resent=captures,
                                refunds_resent=refunds)  # fmt: skip

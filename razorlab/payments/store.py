@@ -490,9 +490,13 @@ class PaymentStore:
             (*params, since, until, count, skip),
         )
 
-    async def mark_refund_processed(self, refund_id: str) -> None:
-        async with self.transaction() as db:
-            await db.execute("UPDATE refunds SET status = 'processed' WHERE id = ?", (refund_id,))
+    @staticmethod
+    async def mark_refund_processed_tx(db: Batch, refund_id: str) -> None:
+        """A ``pending`` refund is ``processed`` (a no-op if it already is)."""
+        await db.execute(
+            "UPDATE refunds SET status = 'processed' WHERE id = ? AND status = 'pending'",
+            (refund_id,),
+        )
 
     async def pending_refunds(self) -> list[tuple[str, str, int]]:
         """(refund id, payment id, paise) of refunds the bank may not have heard of."""
@@ -503,15 +507,23 @@ class PaymentStore:
     # ----- outbox ------------------------------------------------------------------------
     @staticmethod
     async def add_event_tx(
-        db: Batch, merchant_id: str, event_id: str, event: str, body: dict, now: float
-    ) -> None:
+        db: Batch, merchant_id: str, event_id: str, event: str, body: dict, now: float,
+        *, when: tuple[str, tuple] = ("1", ()),
+    ) -> None:  # fmt: skip
         """Queue a webhook in the same transaction as the state change it announces.
 
         ``event_id`` is fixed here, once, so every retry of the row carries the same
-        ``X-Razorpay-Event-Id`` and the receiver can de-duplicate by it.
+        ``X-Razorpay-Event-Id`` and the receiver can de-duplicate by it. ``when`` is an
+        SQL condition (and its parameters) checked as the row is written, after the
+        statements queued before it: the event is queued only if it holds (e.g.
+        ``changes() = 1``: the preceding update moved a row).
         """
+        condition, params = when
         await db.execute(
             "INSERT INTO outbox (merchant_id, event_id, event, body, created_at, "
-            "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (merchant_id, event_id, event, json.dumps(body, separators=(",", ":")), now, now),
-        )
+            f"next_attempt_at) SELECT ?, ?, ?, ?, ?, ? WHERE {condition}",
+            (
+                merchant_id, event_id, event, json.dumps(body, separators=(",", ":")), now, now,
+                *params,
+            ),
+        )  # fmt: skip

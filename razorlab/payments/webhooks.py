@@ -14,6 +14,12 @@ Format — Razorpay's, as its webhook docs and sample payloads show:
   "created_at"}`` (:func:`event_body`), ``contains`` naming the entities in
   ``payload`` in order (``["payment"]``; ``["refund", "payment"]`` for refund events),
   each as ``{"entity": {…}}``;
+* events: ``payment.authorized`` / ``captured`` / ``failed``; ``order.paid`` when a
+  capture leaves an order paid, with ``contains: ["payment", "order"]`` (Razorpay's
+  Orders webhook events page: "This payload includes both order and payment entities");
+  ``refund.created`` when a refund is created and ``refund.processed`` when it is
+  processed, each ``["refund", "payment"]`` (Razorpay's Refunds webhook events page,
+  which also sends them for auto-refunds of uncaptured payments, as we do);
 * ``X-Razorpay-Signature``: hex HMAC-SHA256 of the *raw* body keyed with the
   merchant's webhook secret — what the official SDK's
   ``utility.verify_webhook_signature(body, signature, secret)`` checks. The receiver
@@ -26,7 +32,10 @@ Simplified: ``account_id`` is ``acc_`` plus our merchant id's suffix (razorlab h
 separate account entity); event ids are ``evt_`` plus 14 base62 characters (Razorpay's
 are opaque strings); the backoff schedule (30 s doubling, capped at 1 h) is ours, as
 Razorpay does not publish its intervals; an event that fails for 24 h is dropped
-("dead"), whereas Razorpay also disables the webhook and e-mails the merchant.
+("dead"), whereas Razorpay also disables the webhook and e-mails the merchant; no
+``refund.failed`` or ``refund.speed_changed``, as the simulated bank pays every refund
+it is sent, at one speed; ``refund.created`` shows the refund ``pending`` (Razorpay's
+sample of an instant refund already shows it ``processed``).
 
 Design note — lanes: deliveries run in one *lane per merchant*. A lane delivers its
 merchant's due rows with at most :data:`LANE_CONCURRENCY` requests in flight; the
