@@ -8,10 +8,14 @@ import the fixtures they use (``sdk_server``, ``sdk``) from here.
 
 from __future__ import annotations
 
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pytest
 import requests
+from aiohttp.test_utils import TestClient, TestServer
 
 from razorlab.payments.api import create_app, start_server
 from razorlab.payments.bank import SimulatedBank
@@ -20,9 +24,35 @@ from razorlab.payments.sdk import call, sdk_client
 
 razorpay = pytest.importorskip("razorpay")
 
-__all__ = ["UPI", "SdkServer", "call", "sdk_server", "sdk"]
+__all__ = ["UPI", "SdkServer", "basic_auth", "two_merchants", "call", "sdk_server", "sdk"]
 
 UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
+
+
+def basic_auth(key_id: str, secret: str, scheme: str = "Basic") -> dict[str, str]:
+    """The Authorization header Razorpay's API takes (HTTP Basic: key id and secret)."""
+    token = base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+    return {"Authorization": f"{scheme} {token}"}
+
+
+@asynccontextmanager
+async def two_merchants(clock, **gateway_options) -> AsyncIterator[tuple]:
+    """``(client, gateway, acme_headers, other_headers)``: the API in-process, two merchants."""
+    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), **gateway_options)
+    acme, acme_secret = await gw.create_merchant("Acme")
+    other, other_secret = await gw.create_merchant("Other")
+    client = TestClient(TestServer(create_app(gw)))
+    await client.start_server()
+    try:
+        yield (
+            client,
+            gw,
+            basic_auth(acme.key_id, acme_secret),
+            basic_auth(other.key_id, other_secret),
+        )
+    finally:
+        await client.close()
+        await gw.close()
 
 
 @dataclass

@@ -7,20 +7,9 @@ import pytest
 from razorlab.clock import EPOCH_2026
 from razorlab.social.booking import HOLD_TTL_S, SeatsUnavailable, SqliteSeatStore
 from razorlab.social.booking.simulation import popular_show
+from tests.booking_support import raw, store_fixture  # noqa: F401  (the store fixture)
 
 T0 = EPOCH_2026
-
-
-@pytest.fixture
-async def store(tmp_path):
-    s = await SqliteSeatStore.open(str(tmp_path / "tickets.db"))
-    await s.add_show(popular_show("s1"))
-    yield s
-    await s.close()
-
-
-async def raw(store, sql, *args):
-    await store._db.execute(sql, args)
 
 
 async def test_unique_index_rejects_a_second_live_claim_on_a_seat(store):

@@ -4,31 +4,20 @@ import base64
 import json
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from razorlab.infra.ratelimit import RateLimiter
-from razorlab.payments.api import MAX_BODY_BYTES, create_app
-from razorlab.payments.bank import SUCCESS_CARD, SimulatedBank
-from razorlab.payments.gateway import Gateway
+from razorlab.payments.api import MAX_BODY_BYTES
+from razorlab.payments.bank import SUCCESS_CARD
+from tests.payments_support import basic_auth, two_merchants
 
 UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
-
-
-def _auth(key_id, secret):
-    return {"Authorization": "Basic " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()}
 
 
 @pytest.fixture
 async def api(clock):
     limiter = RateLimiter(clock, rate_per_s=1, burst=50)
-    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=2, limiter=limiter)
-    acme, acme_secret = await gw.create_merchant("Acme")
-    other, other_secret = await gw.create_merchant("Other")
-    client = TestClient(TestServer(create_app(gw)))
-    await client.start_server()
-    yield client, gw, _auth(acme.key_id, acme_secret), _auth(other.key_id, other_secret)
-    await client.close()
-    await gw.close()
+    async with two_merchants(clock, seed=2, limiter=limiter) as setup:
+        yield setup
 
 
 async def _stored(gw):
@@ -133,7 +122,7 @@ async def test_wrong_content_type_is_415(api):
         {},
         {"Authorization": "Bearer abc"},
         {"Authorization": "Basic !!!notbase64"},
-        _auth("rzp_test_unknown", "secret"),
+        basic_auth("rzp_test_unknown", "secret"),
     ],
 )
 async def test_bad_credentials_are_401(api, headers):
@@ -150,7 +139,7 @@ async def test_bad_credentials_are_401(api, headers):
 async def test_right_key_wrong_secret_is_401(api):
     client, gw, acme, _ = api
     key_id = base64.b64decode(acme["Authorization"][6:]).decode().split(":")[0]
-    resp = await client.get("/v1/payments", headers=_auth(key_id, "wrong"))
+    resp = await client.get("/v1/payments", headers=basic_auth(key_id, "wrong"))
     assert resp.status == 401
 
 

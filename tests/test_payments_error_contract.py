@@ -1,7 +1,6 @@
 """Razorpay's error contract: no input gets a 5xx or plain text; every error has the same shape."""
 
 import asyncio
-import base64
 import json
 import string
 from urllib.parse import quote, urlencode
@@ -17,14 +16,9 @@ from razorlab.payments.api import create_app
 from razorlab.payments.bank import SimulatedBank
 from razorlab.payments.error_contract import ERROR_FIELDS, razorpay_error
 from razorlab.payments.gateway import Gateway
+from tests.payments_support import basic_auth
 
 UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
-
-
-def _auth(key_id, secret, scheme="Basic"):
-    return {
-        "Authorization": f"{scheme} " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()
-    }
 
 
 async def _open(clock):
@@ -54,7 +48,7 @@ def _assert_contract(status, body, what):
 @pytest.fixture
 async def api(clock):
     client, gw, merchant, secret = await _open(clock)
-    yield client, gw, merchant, _auth(merchant.key_id, secret)
+    yield client, gw, merchant, basic_auth(merchant.key_id, secret)
     await _close(client, gw)
 
 
@@ -99,7 +93,9 @@ async def test_the_auth_scheme_is_case_insensitive(clock):
     client, gw, merchant, secret = await _open(clock)
     try:
         for scheme in ("basic", "BASIC", "bAsIc"):
-            resp = await client.get("/v1/payments", headers=_auth(merchant.key_id, secret, scheme))
+            resp = await client.get(
+                "/v1/payments", headers=basic_auth(merchant.key_id, secret, scheme)
+            )
             assert resp.status == 200, scheme
     finally:
         await _close(client, gw)
@@ -194,7 +190,7 @@ async def _open_checkout(client, gw, merchant):
     form = {"method": "card", "card": {"number": "4111111111111111", "expiry_month": 12,
                                        "expiry_year": 2099}}  # fmt: skip
     resp = await client.post(f"/v1/checkout/{order.id}/pay", json=form,
-                             headers=_auth(merchant.key_id, ""))  # fmt: skip
+                             headers=basic_auth(merchant.key_id, ""))  # fmt: skip
     return order.id, (await resp.json())["razorpay_payment_id"]
 
 
@@ -206,7 +202,7 @@ def served():
 
     loop = asyncio.new_event_loop()
     client, gw, merchant, secret = loop.run_until_complete(_open(ManualClock()))
-    good = _auth(merchant.key_id, secret)
+    good = basic_auth(merchant.key_id, secret)
     pid = loop.run_until_complete(gw.create_payment(merchant.id, UPI)).body["id"]
     loop.run_until_complete(gw.capture(merchant.id, pid))
     oid, waiting = loop.run_until_complete(_open_checkout(client, gw, merchant))
@@ -226,9 +222,9 @@ def test_no_request_gets_a_5xx_or_a_body_outside_the_contract(served):
         if auth == "good":
             headers = {**headers, **good}
         elif auth == "lower":
-            headers = {**headers, **_auth(merchant.key_id, secret, "basic")}
+            headers = {**headers, **basic_auth(merchant.key_id, secret, "basic")}
         elif auth == "public":  # the key id alone, as Checkout.js sends it
-            headers = {**headers, **_auth(merchant.key_id, "")}
+            headers = {**headers, **basic_auth(merchant.key_id, "")}
 
         async def send(method):
             resp = await client.request(

@@ -1,14 +1,10 @@
 """Refunds as Razorpay has them: one refund per idempotency key, queued, never over the capture."""
 
 import asyncio
-import base64
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from razorlab.payments.api import create_app
-from razorlab.payments.bank import SimulatedBank
-from razorlab.payments.gateway import Gateway
+from tests.payments_support import two_merchants
 
 UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
 CAPTURE = {"amount": 49_900, "currency": "INR"}
@@ -16,20 +12,10 @@ REFUND_FIELDS = {"id", "entity", "amount", "currency", "payment_id", "notes", "r
                  "speed_requested", "created_at"}  # fmt: skip
 
 
-def _auth(key_id, secret):
-    return {"Authorization": "Basic " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()}
-
-
 @pytest.fixture
 async def api(clock):
-    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=3)
-    acme, acme_secret = await gw.create_merchant("Acme")
-    other, other_secret = await gw.create_merchant("Other")
-    client = TestClient(TestServer(create_app(gw)))
-    await client.start_server()
-    yield client, gw, _auth(acme.key_id, acme_secret), _auth(other.key_id, other_secret)
-    await client.close()
-    await gw.close()
+    async with two_merchants(clock, seed=3) as setup:
+        yield setup
 
 
 async def _captured(client, headers):

@@ -45,7 +45,10 @@ __all__ = [
 
 
 def check_attempt_move(expected: AttemptState, new: AttemptState, payment_id: str | None) -> None:
-    """Refuse a move the attempt's state machine does not have (a programming error)."""
+    """Refuse a move the attempt's state machine does not have (a programming error); confirming
+    is not a move of its own: it happens only by confirming the hold."""
+    if new is AttemptState.CONFIRMED:
+        raise ValidationError("an attempt is confirmed only by confirming its hold")
     if new not in ATTEMPT_MOVES.get(expected, frozenset()):
         raise ValidationError(f"a payment attempt cannot go {expected.value} -> {new.value}")
     if (new in (AttemptState.PAID, AttemptState.CONFIRMED)) != (payment_id is not None):
@@ -202,8 +205,6 @@ class MemorySeatStore:
         payment_id: str | None = None,
     ) -> bool:
         check_attempt_move(expected, new, payment_id)
-        if new is AttemptState.CONFIRMED:
-            raise ValidationError("an attempt is confirmed only by confirming its hold")
         attempt = await self.attempt(token)
         if attempt.state is not expected:
             return False

@@ -35,7 +35,6 @@ from contextlib import AbstractAsyncContextManager
 
 import aiosqlite
 
-from razorlab.errors import ValidationError
 from razorlab.money import Money
 from razorlab.social.booking.memory_store import (
     check_attempt_move,
@@ -334,8 +333,6 @@ class SqliteSeatStore:
         payment_id: str | None = None,
     ) -> bool:
         check_attempt_move(expected, new, payment_id)
-        if new is AttemptState.CONFIRMED:
-            raise ValidationError("an attempt is confirmed only by confirming its hold")
         async with self._lock:
             if await self._attempt_row(token) is None:
                 raise UnknownHold(f"hold {token!r} has no payment attempt", field="token")

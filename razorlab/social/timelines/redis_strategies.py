@@ -270,18 +270,10 @@ class RedisHybrid(_RedisTimelineMixin, Hybrid):
     """Push for ordinary authors, pull for celebrities; a read is one pipeline."""
 
     def read(self, user: int, k: int) -> list[int]:
-        def pushed_authors() -> list[int]:
-            return [a for a in self._sources(user) if a not in self._pulled_authors]
-
-        if not self.active(user):
-            self._rebuild(user, pushed_authors())
-        self._last_read[user] = self.clock.now()
-        pulled = list(self.graph.followees(user) & self._pulled_authors)
-        if user in self._pulled_authors:
-            pulled.append(user)
+        pulled = self._start_read(user)
         keys = [self.home_key(user), *(self.author_key(a) for a in pulled)]
         home, *lists = self._newest_visible(keys, k)  # one round trip: home and celebrities
-        home = self._settle_home(user, home, k, pushed_authors)
+        home = self._settle_home(user, home, k, lambda: self._pushed_authors(user))
         if not pulled:
             return home
         self.counters.read_sources += len(lists)

@@ -233,18 +233,23 @@ class Hybrid(FanoutOnWrite):
         if self.active(follower) and followee not in self._pulled_authors:
             self._backfill(follower, followee)
 
-    def read(self, user: int, k: int) -> list[int]:
-        def pushed_authors() -> list[int]:
-            return [a for a in self._sources(user) if a not in self._pulled_authors]
+    def _pushed_authors(self, user: int) -> list[int]:
+        return [a for a in self._sources(user) if a not in self._pulled_authors]
 
+    def _start_read(self, user: int) -> list[int]:
+        """Rebuild an idle user's home timeline, mark the read; the authors read by pull."""
         if not self.active(user):
-            self._rebuild(user, pushed_authors())
+            self._rebuild(user, self._pushed_authors(user))
         self._last_read[user] = self.clock.now()
         # set intersection runs in C over the smaller set: no Python loop over followees
         pulled = list(self.graph.followees(user) & self._pulled_authors)
         if user in self._pulled_authors:
             pulled.append(user)
-        home = self._from_home(user, k, pushed_authors)
+        return pulled
+
+    def read(self, user: int, k: int) -> list[int]:
+        pulled = self._start_read(user)
+        home = self._from_home(user, k, lambda: self._pushed_authors(user))
         if not pulled:
             return home
         floor = home[-1] if len(home) == k else 0  # only newer tweets can enter a full page
