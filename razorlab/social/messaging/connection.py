@@ -12,8 +12,11 @@ Design note: a connection has two modes. While *catching up* (just connected, po
 backlog) its writer pages through the inbox, so a backlog never has to fit in the buffer; live
 messages are not offered meanwhile — they are already in the inbox, behind the cursor. Once a
 page comes back empty the connection turns *live* and new messages are pushed through the
-buffer. The switch happens under the server's fan-out lock, so no message is missed or sent
-twice between the two modes. One writer task per connection sends every outbound frame, so
+buffer. A message committed just before the switch was neither in that page nor offered, so the
+writer reads the inbox once more after it; a message both read there and offered live is
+written once, because :meth:`Connection.write` drops a ``msg`` whose ``seq`` this device
+already has (each chat reaches a device in ``seq`` order). No lock is shared with senders, so
+sends keep sharing group commits while devices connect. One writer task per connection sends every outbound frame, so
 frames never interleave and a stalled socket stalls only its own writer.
 
 A phone that stops reading (but keeps its TCP connection open) must not pin the server's
@@ -163,7 +166,9 @@ class Connection:
         """Send one frame now (only the writer task calls this); slow writes kick the device."""
         if frame.get("op") == "msg":  # counted before the bytes leave: the ack may race back
             chat, seq = str(frame["chat"]), int(frame["seq"])  # type: ignore[call-overload]
-            self.delivered[chat] = max(self.delivered.get(chat, 0), seq)
+            if seq <= self.delivered.get(chat, 0):
+                return  # already written (read from the inbox and offered live): once only
+            self.delivered[chat] = seq
         data = json.dumps(frame, separators=(",", ":"))
         try:
             await asyncio.wait_for(self.ws.send_str(data), self.send_timeout_s)

@@ -147,6 +147,11 @@ class ChatDirectory:
                 await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         return cls(db, clock or SystemClock())
 
+    @property
+    def commits(self) -> int:
+        """Group commits written so far (sends and acks that arrive together share one)."""
+        return self._committer.batches
+
     async def close(self) -> None:
         await self._committer.drain()
         await self._db.close()

@@ -49,8 +49,10 @@ device) and sends a new companion an encrypted history sync; here the server sto
 and the ``history`` request serves the past, and a linked device is never logged out.
 
 Design note: a send commits to the store first (message, receipts, recipients' inboxes) and
-only then offers the frame to live devices, under one fan-out lock that the
-catch-up→live switch also takes (see ``connection``). Only a recipient with no connected
+only then offers the frame to live devices, with no await in between, so live devices get a
+chat's messages in commit (``seq``) order; the catch-up→live switch needs no lock (see
+``connection``). A device's sends are pipelined so they share group commits (see
+``pipeline``); every other frame is answered after the sends before it. Only a recipient with no connected
 device needs a push notification; the server counts those in ``stats["wake_pushes"]`` (a
 real deployment would send a content-free wake-up through APNs/FCM, and the app would then
 fetch its inbox). A connected device, even one still catching up, gets no push. A real
@@ -98,6 +100,7 @@ from razorlab.social.messaging.models import (
     validate_device_id,
     validate_seq,
 )
+from razorlab.social.messaging.pipeline import SendPipeline
 from razorlab.social.messaging.presence import HEARTBEAT_TIMEOUT_S, Presence
 from razorlab.social.messaging.store import HISTORY_PAGE, ChatStore, Receipt
 
@@ -128,6 +131,14 @@ class _InternalError(RazorlabError):
 
 def _no_constant(name: str) -> float:
     raise ValidationError(f"{name} is not a JSON number", field="frame")
+
+
+def _failure(exc: Exception) -> dict:
+    """The error frame answering a request that raised ``exc`` (a bug: ``INTERNAL_ERROR``)."""
+    if not isinstance(exc, RazorlabError):
+        _log.error("chat handler failed", exc_info=exc)
+        exc = _InternalError("internal error")
+    return {"op": "error", "error": exc.to_dict()}
 
 
 def _field(frame: dict, name: str, kind: type | tuple[type, ...], default: object = ...) -> object:
@@ -189,7 +200,6 @@ class ChatServer:
             send_timeout_s=send_timeout_s,
             close_timeout_s=close_timeout_s,
         )
-        self._fanout = asyncio.Lock()
         self._sweeper: asyncio.Task[None] | None = None
         self._ops = {
             "send": self._send,
@@ -266,38 +276,30 @@ class ChatServer:
             return ws  # refused: the server is full
         conn: Connection | None = None
         writer: asyncio.Task[None] | None = None
+        sends = SendPipeline()
         authed = asyncio.Event()
         deadline = asyncio.ensure_future(self.admission.auth_deadline(ws, abort, authed))
         try:
             async for msg in ws:
                 if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
                     break
-                ref, reply = None, None
+                if conn is not None:
+                    await self._dispatch(conn, msg, sends)
+                    continue
+                ref = None
                 try:
                     frame = _parse(msg)
                     ref = frame.get("ref")
-                    if conn is None:
-                        conn = await self._authenticate(ws, frame, abort)
-                        authed.set()
-                        deadline.cancel()
-                        reply = {"op": "welcome", "user": conn.user}
-                        reply["pending"] = await self.store.pending_count(conn.user, conn.device)
-                        writer = asyncio.ensure_future(self._write_forever(conn))
-                    else:
-                        if frame["op"] in self._ops:  # unknown names must not grow the stats
-                            self.stats[f"in:{frame['op']}"] += 1
-                        self.presence.beat(conn.user)
-                        conn.heard_at = self.clock.now()
-                        reply = await self._ops.get(frame["op"], self._unknown)(conn, frame)
-                except RazorlabError as err:
-                    reply = {"op": "error", "error": err.to_dict()}
-                except Exception:  # a bug must cost one reply, not the server
-                    _log.exception("chat handler failed")
-                    reply = {"op": "error", "error": _InternalError("internal error").to_dict()}
+                    conn = await self._authenticate(ws, frame, abort)
+                    authed.set()
+                    deadline.cancel()
+                    reply = {"op": "welcome", "user": conn.user}
+                    reply["pending"] = await self.store.pending_count(conn.user, conn.device)
+                    writer = asyncio.ensure_future(self._write_forever(conn))
+                except Exception as exc:  # noqa: BLE001 - every failure is answered
+                    reply = _failure(exc)
                 if ref is not None:
                     reply["ref"] = ref
-                elif reply["op"] not in ("error", "welcome"):
-                    continue  # no ref, no reply: fire-and-forget acks cost no outbound frame
                 if conn is not None:
                     conn.offer(reply)
                 else:
@@ -311,12 +313,43 @@ class ChatServer:
         finally:
             self.admission.release(ws)
             deadline.cancel()
+            await sends.drain()  # committed sends still reach their recipients
             if writer is not None:
                 writer.cancel()
                 await asyncio.gather(writer, return_exceptions=True)
             if conn is not None:
                 await self._disconnect(conn)
         return ws
+
+    async def _dispatch(self, conn: Connection, msg: object, sends: SendPipeline) -> None:
+        """Answer one frame of an authenticated device: sends pipelined, the rest in order."""
+        try:
+            frame = _parse(msg)
+        except ValidationError as err:
+            conn.offer(_failure(err))
+            return
+        op = frame["op"]
+        if op in self._ops:  # unknown names must not grow the stats
+            self.stats[f"in:{op}"] += 1
+        self.presence.beat(conn.user)
+        conn.heard_at = self.clock.now()
+        answer = self._answer(conn, frame)
+        if op == "send":
+            await sends.start(answer)
+        else:
+            await sends.drain()  # what came before this frame is done first
+            await answer
+
+    async def _answer(self, conn: Connection, frame: dict) -> None:
+        try:
+            reply = await self._ops.get(frame["op"], self._unknown)(conn, frame)
+        except Exception as exc:  # noqa: BLE001 - a bug must cost one reply, not the server
+            reply = _failure(exc)
+        if (ref := frame.get("ref")) is not None:
+            reply["ref"] = ref
+        elif reply["op"] != "error":
+            return  # no ref, no reply: fire-and-forget acks cost no outbound frame
+        conn.offer(reply)
 
     async def _authenticate(
         self, ws: web.WebSocketResponse, frame: dict, abort: Callable[[], None]
@@ -368,19 +401,26 @@ class ChatServer:
         """The connection's only writer: inbox pages while catching up, then the live buffer."""
         with contextlib.suppress(ConnectionError, RuntimeError):
             await self._write_receipts(conn)  # ticks that changed while this device was away
-            while not conn.live:
+            while not conn.live:  # catching up page by page; replies go out in between
                 await self._flush(conn)
-                async with self._fanout:
-                    page = await self.store.pending(
-                        conn.user, conn.cursor, CATCH_UP_PAGE, device=conn.device
-                    )
-                    conn.live = not page
-                for position, message in page:
-                    await conn.write({"op": "msg", **message.to_dict()})
-                    conn.cursor = position
-                    await self._flush(conn)  # replies and receipts do not wait for the page
+                conn.live = not await self._write_page(conn, flush=True)
+            # live: sends are offered from now on, but what committed just before the switch
+            # was not; send it first (write() drops what both paths deliver)
+            while await self._write_page(conn, flush=False) == CATCH_UP_PAGE:
+                pass
             while True:
                 await self._emit(conn, await conn.queue.get())
+
+    async def _write_page(self, conn: Connection, *, flush: bool) -> int:
+        """Write the device's next inbox page (with queued frames between its messages if
+        ``flush``); returns how many messages the page held."""
+        page = await self.store.pending(conn.user, conn.cursor, CATCH_UP_PAGE, device=conn.device)
+        for position, message in page:
+            await conn.write({"op": "msg", **message.to_dict()})
+            conn.cursor = position
+            if flush:
+                await self._flush(conn)
+        return len(page)
 
     async def _emit(self, conn: Connection, frame: dict[str, object]) -> None:
         if frame.get("op") == RECEIPTS_DUE:
@@ -416,25 +456,25 @@ class ChatServer:
 
     async def _send(self, conn: Connection, frame: dict) -> dict:
         chat = _field(frame, "chat", str)
-        async with self._fanout:
-            result = await self.store.send(
-                conn.user,
-                chat,
-                _field(frame, "client_id", str),
-                _field(frame, "text", str),
-                device=conn.device,
-            )
-            self.stats["messages"] += not result.duplicate
-            outbound = {"op": "msg", **result.message.to_dict()}
-            for user in result.recipients:
-                if user not in self.devices:  # no device connected: a push would wake the app
-                    self.stats["wake_pushes"] += 1
-                for target in self._live(user):
+        result = await self.store.send(
+            conn.user,
+            chat,
+            _field(frame, "client_id", str),
+            _field(frame, "text", str),
+            device=conn.device,
+        )
+        # no await from the commit to here: sends fan out in commit (seq) order
+        self.stats["messages"] += not result.duplicate
+        outbound = {"op": "msg", **result.message.to_dict()}
+        for user in result.recipients:
+            if user not in self.devices:  # no device connected: a push would wake the app
+                self.stats["wake_pushes"] += 1
+            for target in self._live(user):
+                target.offer(outbound)
+        if result.synced:  # the sender's other devices show what she sent
+            for target in self._live(conn.user):
+                if target is not conn:
                     target.offer(outbound)
-            if result.synced:  # the sender's other devices show what she sent
-                for target in self._live(conn.user):
-                    if target is not conn:
-                        target.offer(outbound)
         message = result.message
         return {
             "op": "sent",
