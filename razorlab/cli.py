@@ -1,7 +1,9 @@
 """The ``razorlab`` command: each domain contributes its sub-commands.
 
 A module named in ``COMMANDS`` exposes ``register(subparsers)``, which adds its
-sub-commands with ``set_defaults(run=fn)``; ``fn(args)`` returns the exit code.
+sub-commands with ``set_defaults(run=fn)``; ``fn(args)`` returns the exit code. A
+:class:`~razorlab.errors.RazorlabError` it raises (bad input) is printed as one line and
+exits 2, as argparse does for a bad option.
 
 Design note: the domain packages import their whole engine (numpy, pandas, aiohttp,
 nbformat) when loaded, which takes seconds. So ``razorlab map --check`` loads only the
@@ -15,6 +17,8 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+
+from razorlab.errors import RazorlabError
 
 #: Top-level command -> the module that registers it.
 COMMANDS = {
@@ -41,9 +45,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; bad input it reports as a typed error becomes a message and exit 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv[0] if argv else None).parse_args(argv)
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except RazorlabError as err:  # the user's mistake: say what, not where in our code
+        where = f" ({err.field})" if err.field else ""
+        print(f"razorlab {args.command}: {err.code}{where}: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -31,3 +31,13 @@ def test_serve_chat_command_parses_its_options():
     assert parse_user("asha:secret-1") == ("asha", "secret-1")
     with pytest.raises(ValidationError):
         parse_user("asha")
+
+
+def test_serve_chat_refuses_a_short_token_with_one_line(tmp_path, capsys):
+    from razorlab.cli import main
+
+    code = main(["serve-chat", "--port=0", f"--db={tmp_path / 'chat.db'}", "--user=asha:short"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("razorlab serve-chat: BAD_REQUEST_ERROR (token): ")
+    assert "at least 8 characters" in err and "Traceback" not in err
