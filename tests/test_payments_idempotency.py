@@ -1,13 +1,22 @@
 """Idempotency keys follow Stripe's rules: replay, reject reuse, refuse concurrency, expire."""
 
 import asyncio
+import hashlib
+import json
+import stat
 
 import pytest
 
 from razorlab.infra import BreakerConfig, BreakerRegistry
+from razorlab.payments import idempotency
 from razorlab.payments.bank import SimulatedBank
 from razorlab.payments.gateway import Gateway
-from razorlab.payments.idempotency import IDEMPOTENCY_TTL_S
+from razorlab.payments.idempotency import (
+    FINGERPRINT_KEY_ENV,
+    IDEMPOTENCY_TTL_S,
+    fingerprint_key_for,
+    request_fingerprint,
+)
 
 UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
 
@@ -118,3 +127,82 @@ async def test_a_half_open_breaker_with_no_probe_left_stores_nothing(clock):
     assert response.status == 503 and response.headers["Retry-After"] == "1"
     assert await gw.store.count_payments() == 0 and await gw.keys.count() == 0
     await gw.close()
+
+
+CARD = {
+    "amount": 49_900, "currency": "INR", "method": "card",
+    "card": {"number": "4111111111111111", "expiry_month": 12, "expiry_year": 2030},
+}  # fmt: skip
+SECRET = b"k" * 32
+
+
+def _fingerprint(body, secret=SECRET):
+    return request_fingerprint("POST", "/v1/payments", body, secret=secret)
+
+
+def test_the_fingerprint_is_keyed_and_tells_cards_apart():
+    same = {**CARD, "card": dict(reversed(CARD["card"].items()))}
+    assert _fingerprint(CARD) == _fingerprint(same), "key order does not matter"
+    other_card = {**CARD, "card": {**CARD["card"], "number": "5555555555554444"}}
+    assert _fingerprint(CARD) != _fingerprint(other_card)
+    assert _fingerprint(CARD) != _fingerprint(CARD, b"j" * 32), "another secret, another hash"
+    unkeyed = hashlib.sha256(
+        json.dumps(["POST", "/v1/payments", CARD], sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    assert _fingerprint(CARD) != unkeyed
+    with pytest.raises(ValueError):
+        _fingerprint(CARD, b"short")
+
+
+def test_the_card_number_never_enters_the_hashed_body_in_clear(monkeypatch):
+    hashed: list[bytes] = []
+    real_new = idempotency.hmac.new
+
+    def spy(key, msg, digestmod):
+        hashed.append(msg)
+        return real_new(key, msg, digestmod)
+
+    monkeypatch.setattr(idempotency.hmac, "new", spy)
+    _fingerprint(CARD)
+    pan = CARD["card"]["number"].encode()
+    [token_input] = [m for m in hashed if pan in m]
+    assert token_input == b"card-number\x00" + pan, "only the keyed token sees the number"
+    body_input = hashed[-1]
+    assert pan not in body_input and b"pan_hmac:" in body_input
+
+
+async def test_card_payments_replay_and_a_different_card_is_key_reuse(gateway, merchant):
+    first = await gateway.create_payment(merchant, CARD, "card-1")
+    again = await gateway.create_payment(merchant, dict(reversed(CARD.items())), "card-1")
+    assert (again.status, again.body) == (first.status, first.body)
+    other = {**CARD, "card": {**CARD["card"], "number": "5555555555554444"}}
+    reused = await gateway.create_payment(merchant, other, "card-1")
+    assert reused.status == 422 and reused.body["error"]["reason"] == "idempotency_key_reused"
+    (stored,) = await gateway.store.fetchone("SELECT fingerprint FROM idempotency_keys")
+    assert stored == gateway.keys.fingerprint("POST", "/v1/payments", CARD)
+    assert gateway.bank.calls["charge"] == 1
+
+
+async def test_an_injected_secret_keys_the_fingerprints(clock):
+    gw = await Gateway.open(clock=clock, seed=7, fingerprint_key=SECRET)
+    try:
+        merchant, _ = await gw.create_merchant("Acme")
+        await gw.create_payment(merchant.id, CARD, "card-2")
+        (stored,) = await gw.store.fetchone("SELECT fingerprint FROM idempotency_keys")
+        assert stored == _fingerprint(CARD)
+    finally:
+        await gw.close()
+
+
+def test_serve_reads_its_secret_from_the_environment_or_a_key_file(tmp_path):
+    db = str(tmp_path / "pay.db")
+    env_key = "e" * 16
+    assert fingerprint_key_for(db, {FINGERPRINT_KEY_ENV: env_key}) == env_key.encode()
+    with pytest.raises(ValueError):
+        fingerprint_key_for(db, {FINGERPRINT_KEY_ENV: "too-short"})
+    created = fingerprint_key_for(db, {})
+    key_file = tmp_path / "pay.db.fingerprint-key"
+    assert len(created) == 32 and key_file.read_bytes() == created
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert fingerprint_key_for(db, {}) == created, "the same key after a restart"
+    assert fingerprint_key_for(":memory:", {}) != fingerprint_key_for(":memory:", {})

@@ -18,6 +18,7 @@ from razorlab.payments.payment import (
     capture,
     fail,
     refund,
+    release_refund,
 )
 
 S = PaymentStatus
@@ -127,3 +128,22 @@ def test_an_uncaptured_authorization_cannot_be_refunded_by_the_merchant():
 
 def test_failed_and_refunded_are_the_final_statuses():
     assert FINAL_STATUSES == {S.FAILED, S.REFUNDED}
+
+
+def test_a_failed_refund_is_released_as_if_it_had_never_been_asked_for():
+    p = capture(authorize(_new(1_000), at=0, bank_reference="B"), at=1)
+    partly = refund(p, Money(300))
+    both = refund(partly, Money(700))
+    assert both.status is S.REFUNDED
+    assert release_refund(both, 700) == partly  # the second refund failed: partial again
+    restored = release_refund(partly, 300)
+    assert (restored.status, restored.amount_refunded, restored.refund_status) == (
+        S.CAPTURED,
+        0,
+        None,
+    )
+    for paise in (0, 301):
+        with pytest.raises(IllegalTransition):
+            release_refund(partly, paise)
+    with pytest.raises(IllegalTransition):  # an auto-refund is a released hold, never failed
+        release_refund(auto_refund(authorize(_new(), at=0, bank_reference="B")), 10_000)

@@ -16,6 +16,7 @@ building blocks (breaker, rate limit, cache, sharding, latency budget) live in
 from razorlab.payments.api import create_app, start_server
 from razorlab.payments.bank import (
     DECLINE_CARD,
+    REFUND_FAIL_CARD,
     SUCCESS_CARD,
     TEST_INSTRUMENTS,
     BankOutcome,
@@ -38,6 +39,7 @@ from razorlab.payments.methods import luhn_valid, parse_payment_request
 from razorlab.payments.orders import Order, OrderStatus, checkout_signature
 from razorlab.payments.payment import (
     TRANSITIONS,
+    CaptureWindowExpired,
     IllegalTransition,
     Payment,
     PaymentStatus,
@@ -65,6 +67,7 @@ __all__ = [
     "AutoRefundSweeper",
     "BankOutcome",
     "BankProfile",
+    "CaptureWindowExpired",
     "Checkout",
     "DECLINE_CARD",
     "Gateway",
@@ -80,6 +83,7 @@ __all__ = [
     "PaymentStatus",
     "Reconciler",
     "RecordingEndpoint",
+    "REFUND_FAIL_CARD",
     "REFUND_KEY_HEADER",
     "RefundKeyReused",
     "RefundRequest",

@@ -18,6 +18,20 @@ that calls twice is visible as ``charges_for(id) == 2``. Outcomes come from, in 
 2. a *test instrument* (VPA ``success@razorpay``/``failure@razorpay``, test cards);
 3. otherwise a seeded draw from the :class:`BankProfile`'s rates.
 
+Refunds can fail too. A refund of a payment made with :data:`REFUND_FAIL_CARD` is
+refused by the bank (as when the card account was closed since the payment):
+:meth:`SimulatedBank.refund` answers ``"failed"`` and pays nothing. The reversal of an
+authorization that was never captured (the 3-day auto-refund) never fails: no money
+left the customer's account, the hold is only released. Simplified: the bank answers
+at once, where Razorpay's refunds stay ``pending`` for a while and fail later
+(razorpay.com/docs/api/refunds: pending → processed | failed).
+
+Late confirmation: a charge of the magic amount 5600 times out, and for
+:data:`LATE_CONFIRM_AFTER_S` the bank's status query finds no record of it — so
+reconciliation fails it (``BANK_NO_RECORD``) — before the bank posts it, authorized.
+That is Razorpay's *late authorisation*: a payment the customer saw fail becomes
+authorized when the bank confirms late (see :mod:`razorlab.payments.reconcile`).
+
 Latency is lognormal (a long right tail, as measured latencies usually have), drawn
 from ``razorlab.rand.rng(seed, "bank-latency")`` and slept on the injected clock.
 """
@@ -47,11 +61,17 @@ __all__ = [
     "TEST_INSTRUMENTS",
     "SUCCESS_CARD",
     "DECLINE_CARD",
+    "REFUND_FAIL_CARD",
+    "LATE_CONFIRM_AFTER_S",
+    "LATE_CONFIRM_AMOUNT",
     "test_instruments_table",
 ]
 
 SUCCESS_CARD = "4111111111111111"  # Visa test number used by Razorpay and most gateways
 DECLINE_CARD = "4000000000000002"  # Luhn-valid; declined every time (like Stripe's)
+REFUND_FAIL_CARD = "4000000000000150"  # Luhn-valid; charges succeed, every refund fails
+LATE_CONFIRM_AFTER_S = 600.0  # a late-confirmed charge is invisible to status queries for 10 min
+LATE_CONFIRM_AMOUNT = 5600  # paise: the magic amount whose charge the bank confirms late
 PENDING_RESOLVES_AFTER_S = 90.0  # a pending charge has a final answer 90 s later (UPI's first
 #                                  status check is due after 90 s)
 
@@ -71,11 +91,13 @@ TEST_INSTRUMENTS: tuple[dict[str, str], ...] = (
     {"trigger": "vpa failure@razorpay", "outcome": "declined", "reason": "PAYMENT_DECLINED"},
     {"trigger": f"card {SUCCESS_CARD}", "outcome": "success", "reason": ""},
     {"trigger": f"card {DECLINE_CARD}", "outcome": "declined", "reason": "CARD_DECLINED"},
+    {"trigger": f"card {REFUND_FAIL_CARD}", "outcome": "success", "reason": "refunds fail"},
     {"trigger": "amount 5100 (₹51.00)", "outcome": "declined", "reason": "INSUFFICIENT_FUNDS"},
     {"trigger": "amount 5200 (₹52.00)", "outcome": "declined", "reason": "LIMIT_EXCEEDED"},
     {"trigger": "amount 5300 (₹53.00)", "outcome": "timeout", "reason": "processed: success"},
     {"trigger": "amount 5400 (₹54.00)", "outcome": "pending", "reason": "resolves: success"},
     {"trigger": "amount 5500 (₹55.00)", "outcome": "error", "reason": "BANK_UNAVAILABLE"},
+    {"trigger": "amount 5600 (₹56.00)", "outcome": "timeout", "reason": "no record, then success"},
 )
 _MAGIC_AMOUNTS: dict[int, tuple[BankOutcome, str | None]] = {
     5100: (BankOutcome.DECLINED, "INSUFFICIENT_FUNDS"),
@@ -83,12 +105,14 @@ _MAGIC_AMOUNTS: dict[int, tuple[BankOutcome, str | None]] = {
     5300: (BankOutcome.TIMEOUT, None),
     5400: (BankOutcome.PENDING, None),
     5500: (BankOutcome.ERROR, "BANK_UNAVAILABLE"),
+    LATE_CONFIRM_AMOUNT: (BankOutcome.TIMEOUT, None),
 }
 _INSTRUMENTS: dict[tuple[str, str], tuple[BankOutcome, str | None]] = {
     ("upi", "success@razorpay"): (BankOutcome.SUCCESS, None),
     ("upi", "failure@razorpay"): (BankOutcome.DECLINED, "PAYMENT_DECLINED"),
     ("card", SUCCESS_CARD): (BankOutcome.SUCCESS, None),
     ("card", DECLINE_CARD): (BankOutcome.DECLINED, "CARD_DECLINED"),
+    ("card", REFUND_FAIL_CARD): (BankOutcome.SUCCESS, None),
 }
 
 
@@ -139,6 +163,8 @@ class BankRecord:
     refunded: int = 0
     final_status: str = "authorized"  # what a pending charge becomes
     created_at: float = 0.0
+    refunds_fail: bool = False  # paid with REFUND_FAIL_CARD: the bank refuses its refunds
+    visible_at: float = 0.0  # status queries find the charge from then on (late confirmation)
 
 
 @dataclass
@@ -156,7 +182,7 @@ class SimulatedBank:
         self._refs = itertools.count(1)
         self.ledger: dict[str, list[BankRecord]] = {}
         self.calls: Counter[str] = Counter()
-        self._refund_ids: set[str] = set()
+        self._refunds: dict[str, str] = {}  # refund id -> "processed" | "failed"
         self.in_flight = 0  # charges waiting for their reply right now
         self.max_in_flight = 0  # the most that ever waited at once
 
@@ -218,6 +244,9 @@ class SimulatedBank:
         }[outcome]
         record = BankRecord(payment_id, amount.paise, status, reference, reason)
         record.created_at = self.clock.now()
+        record.refunds_fail = isinstance(method, Card) and method.number == REFUND_FAIL_CARD
+        late = amount.paise == LATE_CONFIRM_AMOUNT
+        record.visible_at = record.created_at + (LATE_CONFIRM_AFTER_S if late else 0.0)
         self.ledger.setdefault(payment_id, []).append(record)
         if outcome is BankOutcome.TIMEOUT:
             return BankReply(outcome, None, None, latency)
@@ -227,7 +256,7 @@ class SimulatedBank:
         """The bank's answer to "what happened to this charge?" (``None``: never received)."""
         self.calls["status"] += 1
         records = self.ledger.get(payment_id)
-        if not records:
+        if not records or self.clock.now() < records[-1].visible_at:
             return None
         record = records[-1]
         if (
@@ -244,22 +273,33 @@ class SimulatedBank:
         if record.status == "authorized":
             record.status = "captured"
 
-    def refund(self, payment_id: str, refund_id: str, paise: int) -> None:
-        """Return ``paise`` under ``refund_id``; a refund id seen before is not paid twice.
+    def refund(self, payment_id: str, refund_id: str, paise: int) -> str:
+        """Return ``paise`` under ``refund_id``: ``"processed"`` or ``"failed"`` (nothing paid).
 
-        Real acquirers take a unique reference with each refund for the same reason: the
-        gateway may have to re-send a refund whose acknowledgement it never recorded.
+        A refund id seen before is not paid twice: the bank answers what it answered the
+        first time. Real acquirers take a unique reference with each refund for the same
+        reason: the gateway may have to re-send a refund whose answer it never recorded.
         """
         self.calls["refund"] += 1
-        if refund_id in self._refund_ids:
-            return
+        if refund_id in self._refunds:
+            return self._refunds[refund_id]
         record = self._authorized(payment_id)
-        self._refund_ids.add(refund_id)
-        record.refunded += paise
-        record.status = "refunded" if record.refunded >= record.amount else "partially_refunded"
+        outcome = "processed"
+        if record.refunds_fail and record.status != "authorized":  # a reversal never fails
+            outcome = "failed"
+        else:
+            record.refunded += paise
+            full = record.refunded >= record.amount
+            record.status = "refunded" if full else "partially_refunded"
+        self._refunds[refund_id] = outcome
+        return outcome
 
     def _authorized(self, payment_id: str) -> BankRecord:
         records = self.ledger.get(payment_id)
-        if not records or records[-1].status in ("declined", "pending"):
+        if (
+            not records
+            or records[-1].status in ("declined", "pending")
+            or self.clock.now() < records[-1].visible_at
+        ):
             raise ValidationError(f"bank has no authorization for {payment_id}", field="payment_id")
         return records[-1]

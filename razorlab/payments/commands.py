@@ -4,7 +4,12 @@
 keys as JSON (the secret is shown once; only its hash is stored).
 ``razorlab serve --db pay.db`` serves the HTTP API on 127.0.0.1:8000 with the
 simulated bank, and runs reconciliation, the auto-refund sweeper and the webhook
-dispatcher in the background.
+dispatcher in the background. Idempotency fingerprints are keyed with a server-side
+secret: ``$RAZORLAB_FINGERPRINT_KEY`` if set (at least 16 bytes), else the key file
+``<db>.fingerprint-key``, created on first start (32 random bytes, mode 0600) and read
+on every later one, so a retry after a restart still matches its stored key
+(:func:`~razorlab.payments.idempotency.fingerprint_key_for`). Keep the file with the
+database, and out of backups shared with anyone who should not read card numbers.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from razorlab.infra.ratelimit import RateLimiter
 from razorlab.payments.api import create_app, start_server
 from razorlab.payments.bank import BankProfile, SimulatedBank
 from razorlab.payments.gateway import Gateway
+from razorlab.payments.idempotency import fingerprint_key_for
 from razorlab.payments.reconcile import Reconciler
 from razorlab.payments.sweeper import AutoRefundSweeper
 from razorlab.payments.webhooks import WebhookDispatcher
@@ -58,7 +64,10 @@ async def _periodic(every_s: float, job: Callable[[], Awaitable[object]]) -> Non
 async def _serve(args: argparse.Namespace) -> None:
     clock = SystemClock()
     bank = SimulatedBank(clock, SERVER_BANK)
-    gateway = await Gateway.open(args.db, clock=clock, bank=bank, limiter=RateLimiter(clock))
+    gateway = await Gateway.open(
+        args.db, clock=clock, bank=bank, limiter=RateLimiter(clock),
+        fingerprint_key=fingerprint_key_for(args.db),
+    )  # fmt: skip
     runner, url = await start_server(create_app(gateway), args.host, args.port)
     print(f"razorlab payment gateway on {url}  (db: {args.db}; Ctrl-C stops)", flush=True)
     jobs = [

@@ -26,9 +26,16 @@ Design note — where it differs from the seed and why:
 Capture and refund use the same discipline: the decision commits first (with its
 outbox row), then the bank is told; refunds carry their own id, which the bank
 de-duplicates, so re-sending one after a crash is safe. A refund is announced twice:
-``refund.created`` with the reservation, ``refund.processed`` with the commit after the
-bank paid it — written only by the update that moves the refund out of ``pending``, so
-a re-send announces it once.
+``refund.created`` with the reservation, then ``refund.processed`` when the bank paid it
+or ``refund.failed`` when it refused (Razorpay's refund statuses: pending → processed |
+failed) — each written only by the update that moves the refund out of ``pending``, so
+a re-send announces it once. A failed refund gives its amount back to the payment
+(``amount_refunded`` and ``refund_status`` restored) in the transaction that marks it
+failed, so the money is refundable again; a retry under its ``X-Refund-Idempotency``
+key returns the failed refund and never sends a second one (a new key asks again).
+A capture later than 3 days after authorization is refused at request time
+(:class:`~razorlab.payments.payment.CaptureWindowExpired`): that money is the auto-refund
+sweeper's, whether or not it has run yet.
 
 Orders (:mod:`razorlab.payments.orders`, Razorpay's Orders API): a payment naming an
 ``order_id`` must be for the order's amount due and currency; its intent counts an
@@ -65,7 +72,6 @@ from razorlab.payments.idempotency import (
     KeyTaken,
     StoredResponse,
     check_key,
-    request_fingerprint,
 )
 from razorlab.payments.ids import IdFactory
 from razorlab.payments.methods import PaymentRequest, parse_payment_request
@@ -164,7 +170,12 @@ _DECLINE_TEXT = {
 
 
 class Gateway:
-    """The payment gateway. Build with ``await Gateway.open(clock=..., bank=...)``."""
+    """The payment gateway. Build with ``await Gateway.open(clock=..., bank=...)``.
+
+    ``fingerprint_key`` is the server-side secret keying idempotency fingerprints
+    (:mod:`razorlab.payments.idempotency`); by default it comes from the id factory, so a
+    seeded gateway is reproducible — a server passes a key that survives restarts.
+    """
 
     def __init__(
         self,
@@ -176,6 +187,7 @@ class Gateway:
         breakers: BreakerRegistry | None = None,
         ids: IdFactory | None = None,
         idempotency_ttl_s: float | None = None,
+        fingerprint_key: bytes | None = None,
     ):
         self.store = store
         self.bank = bank
@@ -185,7 +197,9 @@ class Gateway:
         self.ids = ids if ids is not None else IdFactory()
         self.event_ids = self.ids.stream("event-ids")  # webhook ids: X-Razorpay-Event-Id
         kwargs = {} if idempotency_ttl_s is None else {"ttl_s": idempotency_ttl_s}
-        self.keys = IdempotencyKeys(store, clock, **kwargs)
+        if fingerprint_key is None:  # seeded ids: a reproducible key; else the OS CSPRNG
+            fingerprint_key = self.ids.stream("fingerprint-key").secret().encode()
+        self.keys = IdempotencyKeys(store, clock, secret=fingerprint_key, **kwargs)
         self.cache = MultiLevelCache(self._load, clock)
         self.fault: Callable[[str], None] | None = None  # crash injection for tests
         self.trace: list[str] = []  # the steps the last create_payment went through
@@ -238,7 +252,7 @@ class Gateway:
             fingerprint = ""
             if key is not None:
                 check_key(key)
-                fingerprint = request_fingerprint("POST", "/v1/payments", body)
+                fingerprint = self.keys.fingerprint("POST", "/v1/payments", body)
             async with self.order_queue(request.order_id):  # payments of one order queue
                 started = await self.start_payment(merchant_id, request, key, fingerprint)
                 if isinstance(started, Response):
@@ -462,6 +476,20 @@ class Gateway:
         if after.status is PaymentStatus.CAPTURED:
             self.bank.capture(after.id)
 
+    async def late_authorize(self, payment: Payment, bank_reference: str) -> Payment:
+        """The bank confirmed a payment we had failed as unknown to it: authorize it late.
+
+        A conditional update (the row must still be that failed payment), with its
+        ``payment.authorized`` event; a second confirmation finds it moved and raises
+        :class:`ConcurrentUpdate`, so the event is written once.
+        """
+        after = lifecycle.late_authorize(payment, at=self.clock.now(),
+                                         bank_reference=bank_reference)  # fmt: skip
+        async with self.store.transaction() as db:
+            await self._move_tx(db, payment, after, ["payment.authorized"], None)
+        await self.cache.invalidate(payment.id)
+        return after
+
     # ----- reads -------------------------------------------------------------------------
     async def get_payment(self, merchant_id: str, payment_id: str) -> Payment:
         """A merchant's payment via the cache; any other id is :class:`UnknownId` (a 400)."""
@@ -621,7 +649,7 @@ class Gateway:
         fingerprint = None
         if idempotency_key is not None:
             check_refund_key(idempotency_key)
-            fingerprint = refund_fingerprint(str(payment_id), request)
+            fingerprint = refund_fingerprint(str(payment_id), request, secret=self.keys.secret)
         await self._own_payment(merchant_id, payment_id)
         async with self._queue(payment_id):
             for _ in range(REFUND_RETRIES):
@@ -645,6 +673,8 @@ class Gateway:
                     continue  # another process refunded or changed it: read again
                 except RefundKeyReused:  # another process stored this key first
                     continue  # read its refund: a replay if the request matches
+                if refund["status"] == "failed":  # the bank refused: the money is back
+                    after = await self._own_payment(merchant_id, payment_id)
                 return refund, after
         raise ConcurrentUpdate(f"payment {payment_id} keeps changing; retry", field="id")
 
@@ -679,24 +709,53 @@ class Gateway:
         return await self.finish_refund(refund, after)
 
     async def finish_refund(self, refund: dict[str, Any], payment: Payment) -> dict[str, Any]:
-        """Have the bank pay a ``pending`` refund out, then commit ``processed`` with its event.
+        """Have the bank pay a ``pending`` refund out, then commit its outcome with its event.
 
-        The bank de-duplicates by refund id, so re-sending after a crash is safe; the
-        event is written only by the update that moves the row (``changes() = 1``), so a
-        refund re-sent by the reconciler is announced ``refund.processed`` once.
+        The bank de-duplicates by refund id (and answers a re-send as it answered first),
+        so re-sending after a crash is safe; each outcome's event is written only by the
+        update that moves the row out of ``pending``, so a refund re-sent by the
+        reconciler is announced ``refund.processed`` (or ``refund.failed``) once.
         """
-        self.bank.refund(payment.id, refund["id"], refund["amount"])
+        if self.bank.refund(payment.id, refund["id"], refund["amount"]) == "failed":
+            return await self._fail_refund(payment.merchant_id, refund["id"])
         done = {**refund, "status": "processed"}
         async with self.store.transaction() as db:
             await self.store.mark_refund_processed_tx(db, refund["id"])
             await self._events_tx(db, payment, ["refund.processed"], done, ("changes() = 1", ()))
         return done
 
+    async def _fail_refund(self, merchant_id: str, refund_id: str) -> dict[str, Any]:
+        """Mark a refund the bank refused ``failed`` and give its amount back, atomically.
+
+        One transaction: the refund leaves ``pending`` (exactly one writer can do that),
+        the payment's reservation is released by a conditional update, and
+        ``refund.failed`` is queued. A refund already settled is returned as it is.
+        """
+        for _ in range(REFUND_RETRIES):
+            row = await self.store.refund(merchant_id, refund_id)
+            if row[4] != "pending":
+                return refund_json(row)  # failed (or settled) by an earlier send
+            failed = {**refund_json(row), "status": "failed"}
+            before = await self.store.payment(failed["payment_id"])
+            after = lifecycle.release_refund(before, failed["amount"])
+            try:
+                async with self.store.transaction() as db:
+                    await self.store.mark_refund_failed_tx(db, refund_id)
+                    await self.store.update_payment_tx(db, before, after)
+                    await self._events_tx(db, after, ["refund.failed"], failed)
+            except ConcurrentUpdate:
+                continue  # another writer settled the refund or moved the payment: re-read
+            await self.cache.invalidate(before.id)
+            return failed
+        raise ConcurrentUpdate(f"refund {refund_id} keeps changing; retry", field="id")
+
     async def resend_refund(self, refund_id: str, payment_id: str) -> None:
         """Finish a refund left ``pending`` (the reconciler's path after a crash)."""
-        payment = await self.store.payment(payment_id)
-        row = await self.store.refund(payment.merchant_id, refund_id)
-        await self.finish_refund(refund_json(row), payment)
+        async with self._queue(payment_id):  # behind the payment's other refunds
+            payment = await self.store.payment(payment_id)
+            row = await self.store.refund(payment.merchant_id, refund_id)
+            if row[4] == "pending":
+                await self.finish_refund(refund_json(row), payment)
 
     # ----- refund reads ------------------------------------------------------------------
     async def get_refund(

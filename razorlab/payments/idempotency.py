@@ -28,12 +28,29 @@ restart bypasses. Because the row names its payment, reconciliation can finish a
 orphaned by a crash with the payment's final state (Brandur Leach's "recovery point"
 idea for Stripe-style keys). The response is stored in the transaction that stores
 the result, so the replay and the payment can never disagree.
+
+The fingerprint (what "the same request" means) is a *keyed* HMAC-SHA256 (RFC 2104)
+under a server-side secret the gateway holds, not a plain SHA-256: a card body holds
+the full card number, and the payment row shows its network and last four digits, so
+an unkeyed hash of it could be reversed by trying the few million numbers left —
+whoever reads the table would read the PANs. The card number is also replaced, before
+hashing, by a keyed token of itself (HMAC under the same secret, domain-separated), so
+the PAN never enters the hashed material in clear. The same request still gets the same
+fingerprint (same card → same token) and a different card a different one. The secret
+must outlive restarts (a retry after a restart must still match): ``razorlab serve``
+takes it from ``RAZORLAB_FINGERPRINT_KEY`` or from a key file created once next to the
+database (:func:`fingerprint_key_for`); tests inject one. Like any key it belongs in a
+KMS in production — a key file is the teaching simplification.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from razorlab.clock import Clock
@@ -46,12 +63,18 @@ __all__ = [
     "IdempotencyKeyInUse",
     "StoredResponse",
     "request_fingerprint",
+    "fingerprint_key_for",
+    "FINGERPRINT_KEY_ENV",
+    "MIN_FINGERPRINT_KEY_BYTES",
     "IDEMPOTENCY_TTL_S",
     "MAX_KEY_LENGTH",
 ]
 
 IDEMPOTENCY_TTL_S = 24 * 3600.0  # seconds a key is remembered (Stripe prunes after 24 h)
 MAX_KEY_LENGTH = 255  # characters, Stripe's limit
+FINGERPRINT_KEY_ENV = "RAZORLAB_FINGERPRINT_KEY"  # the secret for `razorlab serve`, if set
+MIN_FINGERPRINT_KEY_BYTES = 16  # shorter HMAC keys are refused (RFC 2104 §3: >= 16 bytes, L)
+_KEY_FILE_BYTES = 32  # a generated key: 256 bits, SHA-256's output length
 
 
 class IdempotencyKeyReused(StateError):
@@ -74,10 +97,60 @@ class StoredResponse:
     body: dict
 
 
-def request_fingerprint(method: str, path: str, body: object) -> str:
-    """SHA-256 of the request in canonical JSON (key order and spacing do not matter)."""
-    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def _check_secret(secret: bytes) -> bytes:
+    if not isinstance(secret, bytes) or len(secret) < MIN_FINGERPRINT_KEY_BYTES:
+        raise ValueError(f"a fingerprint key must be at least {MIN_FINGERPRINT_KEY_BYTES} bytes")
+    return secret
+
+
+def _hmac(secret: bytes, message: str) -> str:
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+
+
+def _tokenise_card(body: object, secret: bytes) -> object:
+    """``body`` with ``card.number`` replaced by a keyed token of it (other bodies as they are)."""
+    card = body.get("card") if isinstance(body, dict) else None
+    if not isinstance(card, dict) or not isinstance(card.get("number"), str):
+        return body
+    token = "pan_hmac:" + _hmac(secret, "card-number\x00" + card["number"])
+    return {**body, "card": {**card, "number": token}}
+
+
+def request_fingerprint(method: str, path: str, body: object, *, secret: bytes) -> str:
+    """HMAC-SHA256 under ``secret`` of the request in canonical JSON, the PAN tokenised.
+
+    Key order and spacing do not matter; the card number enters only as its keyed token.
+    """
+    canonical = json.dumps(
+        [method, path, _tokenise_card(body, _check_secret(secret))],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return _hmac(secret, canonical)
+
+
+def fingerprint_key_for(db_path: str, environ: Mapping[str, str] = os.environ) -> bytes:
+    """The fingerprint secret ``razorlab serve`` uses for the database at ``db_path``.
+
+    ``$RAZORLAB_FINGERPRINT_KEY`` (UTF-8, at least 16 bytes) if set; else the key file
+    ``<db_path>.fingerprint-key``, created once (32 bytes from the OS CSPRNG, mode 0600)
+    and read on every later start, so keys stored before a restart still match after
+    it. An in-memory database gets a fresh key: nothing of it survives a restart.
+    """
+    if environ.get(FINGERPRINT_KEY_ENV):
+        return _check_secret(environ[FINGERPRINT_KEY_ENV].encode())
+    if db_path == ":memory:":
+        return secrets.token_bytes(_KEY_FILE_BYTES)
+    path = f"{db_path}.fingerprint-key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, "rb") as existing:
+            return _check_secret(existing.read())
+    with os.fdopen(fd, "wb") as new:
+        key = secrets.token_bytes(_KEY_FILE_BYTES)
+        new.write(key)
+    return key
 
 
 def check_key(key: object) -> str:
@@ -91,14 +164,24 @@ def check_key(key: object) -> str:
 class IdempotencyKeys:
     """The key table: ``claim_tx`` (with the intent) → bank → ``finish_tx`` (with the result).
 
+    ``secret`` keys the request fingerprints (:meth:`fingerprint`).
+
     ``forget_tx`` drops a claim refused before the bank call; ``existing`` reads what a
     holder left; ``prune`` deletes expired keys.
     """
 
-    def __init__(self, store: PaymentStore, clock: Clock, *, ttl_s: float = IDEMPOTENCY_TTL_S):
+    def __init__(
+        self, store: PaymentStore, clock: Clock, *, secret: bytes,
+        ttl_s: float = IDEMPOTENCY_TTL_S,
+    ):  # fmt: skip
         self.store = store
         self.clock = clock
+        self.secret = _check_secret(secret)
         self.ttl_s = ttl_s
+
+    def fingerprint(self, method: str, path: str, body: object) -> str:
+        """:func:`request_fingerprint` under this gateway's secret."""
+        return request_fingerprint(method, path, body, secret=self.secret)
 
     async def claim_tx(
         self, tx: Batch, merchant_id: str, key: str, fingerprint: str, payment_id: str

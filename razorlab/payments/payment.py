@@ -17,7 +17,18 @@ by hypothesis) in one place. Invariants held by construction:
 * ``0 <= amount_refunded <= amount``, and refunds only happen to captured money —
   except the auto-refund of an authorization that was never captured (Razorpay
   reverses those after 3 days), which refunds the whole amount at once;
-* ``failed``, ``refunded`` are final: nothing leaves them;
+* ``failed``, ``refunded`` are final: no operation moves a payment out of them. One
+  *correction* is not a move: a refund the bank refused gives its amount back
+  (:func:`release_refund`), so the payment reads as if that refund had never been
+  asked for — a fully refunded payment whose refund failed is ``captured`` again, with
+  ``amount_refunded`` and ``refund_status`` restored, as Razorpay shows it. The other
+  correction is *late authorisation* (:func:`late_authorize`): a payment the gateway
+  failed only because the bank had no record of it (``BANK_NO_RECORD``, our guess, not
+  the bank's decision) becomes ``authorized`` when the bank confirms it late — Razorpay's
+  "late authorization"; a bank's decline is never reopened;
+* an authorization may be captured only within :data:`CAPTURE_WINDOW_S` (3 days) of
+  being authorized; after that it is Razorpay's auto-refund's, and a capture is refused
+  (:class:`CaptureWindowExpired`) even before the sweeper has run;
 * amounts are integer paise in :class:`~razorlab.money.Money`, never floats.
 """
 
@@ -34,6 +45,8 @@ __all__ = [
     "Payment",
     "IllegalTransition",
     "RefundTooLarge",
+    "CaptureWindowExpired",
+    "CAPTURE_WINDOW_S",
     "TRANSITIONS",
     "FINAL_STATUSES",
     "authorize",
@@ -41,7 +54,13 @@ __all__ = [
     "capture",
     "refund",
     "auto_refund",
+    "release_refund",
+    "late_authorize",
+    "LATE_AUTHORIZABLE_CODE",
 ]
+
+LATE_AUTHORIZABLE_CODE = "BANK_NO_RECORD"  # the only failure a late confirmation may correct
+CAPTURE_WINDOW_S = 3 * 24 * 3600.0  # Razorpay auto-refunds authorizations uncaptured for 3 days
 
 
 class PaymentStatus(str, Enum):
@@ -81,6 +100,12 @@ class RefundTooLarge(StateError):
     """A refund would return more than was captured."""
 
     code = "REFUND_EXCEEDS_CAPTURED"
+
+
+class CaptureWindowExpired(StateError):
+    """The authorization is older than :data:`CAPTURE_WINDOW_S`: it will be auto-refunded."""
+
+    code = "CAPTURE_WINDOW_EXPIRED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,8 +195,18 @@ def fail(payment: Payment, *, code: str, description: str) -> Payment:
 
 
 def capture(payment: Payment, *, at: float) -> Payment:
-    """The merchant keeps the authorized amount (Razorpay captures the full amount)."""
+    """The merchant keeps the authorized amount (Razorpay captures the full amount).
+
+    Refused after :data:`CAPTURE_WINDOW_S`: Razorpay auto-refunds an authorization not
+    captured within 3 days, so a later capture must not take money already promised back.
+    """
     _move(payment, S.CAPTURED, "capture")
+    if payment.authorized_at is not None and at - payment.authorized_at > CAPTURE_WINDOW_S:
+        raise CaptureWindowExpired(
+            f"payment {payment.id} was authorized more than 3 days ago and can no longer be "
+            "captured; it will be auto-refunded",
+            field="id",
+        )
     return replace(payment, status=S.CAPTURED, captured_at=at)
 
 
@@ -206,3 +241,38 @@ def auto_refund(payment: Payment) -> Payment:
             field="status",
         )
     return replace(payment, status=S.REFUNDED, amount_refunded=payment.amount.paise)
+
+
+def release_refund(payment: Payment, paise: int) -> Payment:
+    """Give back ``paise`` reserved by a refund the bank refused (a correction, not a move).
+
+    The payment becomes what it would be had the refund never been asked for:
+    ``captured`` when nothing stays refunded, else ``partially_refunded``.
+    """
+    if payment.captured_at is None or not 0 < paise <= payment.amount_refunded:
+        raise IllegalTransition(
+            f"payment {payment.id} has no refund of {paise} paise to release", field="amount"
+        )
+    refunded = payment.amount_refunded - paise
+    return replace(
+        payment, status=S.PARTIALLY_REFUNDED if refunded else S.CAPTURED, amount_refunded=refunded
+    )
+
+
+def late_authorize(payment: Payment, *, at: float, bank_reference: str) -> Payment:
+    """The bank confirmed, late, a payment we failed for want of a record (a correction).
+
+    Only a ``failed`` payment whose error is :data:`LATE_AUTHORIZABLE_CODE` qualifies. It
+    is authorized ``at`` the confirmation, so the capture window (and the auto-refund)
+    counts from then; it is never auto-captured, since the customer was told it failed.
+    """
+    if payment.status is not S.FAILED or payment.error_code != LATE_AUTHORIZABLE_CODE:
+        raise IllegalTransition(
+            f"only a payment failed with {LATE_AUTHORIZABLE_CODE} can be authorized late; "
+            f"{payment.id} is {payment.status.value}",
+            field="status",
+        )
+    return replace(
+        payment, status=S.AUTHORIZED, authorized_at=at, bank_reference=bank_reference,
+        error_code=None, error_description=None,
+    )  # fmt: skip

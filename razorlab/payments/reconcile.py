@@ -13,6 +13,15 @@ waiting for its bank reply is never raced; the grace must exceed the bank timeou
 would have sent it is dead), so such a payment fails with ``BANK_NO_RECORD``. A still
 ``pending`` answer leaves the payment for the next run. The same pass re-sends captures
 and refunds the bank has not heard of (both are idempotent at the bank).
+
+"Never received" can still be wrong: a bank may post a charge late. So for
+:data:`LATE_AUTH_LOOKBACK_S` after a ``BANK_NO_RECORD`` failure the reconciler keeps
+asking, and a late confirmation makes the payment ``authorized`` with a
+``payment.authorized`` event — Razorpay's *late authorisation*. It is not auto-captured
+(the customer was told it failed); the merchant may capture it within the 3-day window
+counted from the confirmation, after which the sweeper auto-refunds it. Simplified: the
+24 h lookback is ours (Razorpay does not publish how late a bank may confirm), and
+Razorpay lets a merchant choose to auto-capture late authorisations.
 """
 
 from __future__ import annotations
@@ -21,11 +30,13 @@ from dataclasses import dataclass
 
 from razorlab.payments.bank import BankOutcome
 from razorlab.payments.gateway import Gateway
-from razorlab.payments.payment import PaymentStatus
+from razorlab.payments.payment import LATE_AUTHORIZABLE_CODE, PaymentStatus
+from razorlab.payments.store import ConcurrentUpdate
 
-__all__ = ["Reconciler", "ReconcileReport", "RECONCILE_GRACE_S"]
+__all__ = ["Reconciler", "ReconcileReport", "RECONCILE_GRACE_S", "LATE_AUTH_LOOKBACK_S"]
 
 RECONCILE_GRACE_S = 30.0  # seconds a created payment may be in flight before we ask the bank
+LATE_AUTH_LOOKBACK_S = 24 * 3600.0  # seconds we keep asking about a "never received" payment
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,7 @@ class ReconcileReport:
     still_pending: int = 0
     captures_resent: int = 0
     refunds_resent: int = 0
+    late_authorized: int = 0
 
 
 class Reconciler:
@@ -70,7 +82,24 @@ class Reconciler:
             await gw.resend_refund(refund_id, payment_id)
             refunds += 1
         return ReconcileReport(len(stuck), **counts, captures_resent=captures,
-                               refunds_resent=refunds)  # fmt: skip
+                               refunds_resent=refunds,
+                               late_authorized=await self._late_authorizations())  # fmt: skip
+
+    async def _late_authorizations(self) -> int:
+        """Authorize the recent ``BANK_NO_RECORD`` failures the bank has since confirmed."""
+        gw = self.gateway
+        since = gw.clock.now() - LATE_AUTH_LOOKBACK_S
+        late = 0
+        for payment in await gw.store.failed_with(LATE_AUTHORIZABLE_CODE, since=since):
+            record = gw.bank.status(payment.id)
+            if record is None or record.status != "authorized":
+                continue
+            try:
+                await gw.late_authorize(payment, record.reference)
+            except ConcurrentUpdate:
+                continue  # another reconciler authorized it a moment ago
+            late += 1
+        return late
 
     async def _resend_captures(self) -> int:
         gw = self.gateway

@@ -94,9 +94,11 @@ def check_refund_key(key: object) -> str:
     return key
 
 
-def refund_fingerprint(payment_id: str, request: RefundRequest) -> str:
-    """What a retry under the same key must repeat: the payment and the request."""
-    return request_fingerprint("POST", f"/v1/payments/{payment_id}/refund", request.canonical())
+def refund_fingerprint(payment_id: str, request: RefundRequest, *, secret: bytes) -> str:
+    """What a retry under the same key must repeat: the payment and the request (keyed)."""
+    return request_fingerprint(
+        "POST", f"/v1/payments/{payment_id}/refund", request.canonical(), secret=secret
+    )
 
 
 def refund_json(row: tuple) -> dict[str, Any]:

@@ -386,6 +386,15 @@ class PaymentStore:
         )
         return [_row_to_payment(r) for r in rows]
 
+    async def failed_with(self, error_code: str, *, since: float) -> list[Payment]:
+        """Failed payments with ``error_code`` created at or after ``since`` (oldest first)."""
+        rows = await self.fetchall(
+            f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE status = 'failed' "
+            "AND error_code = ? AND created_at >= ? ORDER BY created_at, id",
+            (error_code, since),
+        )
+        return [_row_to_payment(r) for r in rows]
+
     async def count_payments(self) -> int:
         row = await self.fetchone("SELECT COUNT(*) FROM payments")
         return int(row[0]) if row else 0
@@ -496,6 +505,17 @@ class PaymentStore:
         await db.execute(
             "UPDATE refunds SET status = 'processed' WHERE id = ? AND status = 'pending'",
             (refund_id,),
+        )
+
+    @staticmethod
+    async def mark_refund_failed_tx(db: Batch, refund_id: str) -> None:
+        """A ``pending`` refund is ``failed``; if it is not pending, roll back (someone else
+        settled it) with :class:`ConcurrentUpdate`."""
+        await db.execute(
+            "UPDATE refunds SET status = 'failed' WHERE id = ? AND status = 'pending'",
+            (refund_id,),
+            expect_rows=1,
+            error=ConcurrentUpdate(f"refund {refund_id} is no longer pending", field="id"),
         )
 
     async def pending_refunds(self) -> list[tuple[str, str, int]]:

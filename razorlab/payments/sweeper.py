@@ -8,19 +8,22 @@ forever. The sweeper is that rule as a periodic job.
 
 Design note: each refund goes through :meth:`Gateway.auto_refund`, a conditional
 update (``WHERE status = 'authorized'``), so a merchant's capture racing the sweeper
-has exactly one winner: the loser gets a conflict and nothing moves twice. Time comes
-from the injected clock, so a test moves 3 days in one call.
+has exactly one winner: the loser gets a conflict and nothing moves twice. The sweeper
+runs every 15 minutes, so between the deadline and the next sweep an authorization is
+still ``authorized``; a capture in that gap is refused anyway, at request time
+(:class:`~razorlab.payments.payment.CaptureWindowExpired`, checked against the same
+3 days). Time comes from the injected clock, so a test moves 3 days in one call.
 """
 
 from __future__ import annotations
 
 from razorlab.errors import ConflictError
 from razorlab.payments.gateway import Gateway
-from razorlab.payments.payment import Payment, PaymentStatus
+from razorlab.payments.payment import CAPTURE_WINDOW_S, Payment, PaymentStatus
 
 __all__ = ["AutoRefundSweeper", "AUTO_REFUND_AFTER_S", "SWEEP_INTERVAL_S"]
 
-AUTO_REFUND_AFTER_S = 3 * 24 * 3600.0  # seconds an authorization may stay uncaptured
+AUTO_REFUND_AFTER_S = CAPTURE_WINDOW_S  # seconds an authorization may stay uncaptured
 SWEEP_INTERVAL_S = 15 * 60.0  # seconds between sweeps
 
 

@@ -17,9 +17,11 @@ Format — Razorpay's, as its webhook docs and sample payloads show:
 * events: ``payment.authorized`` / ``captured`` / ``failed``; ``order.paid`` when a
   capture leaves an order paid, with ``contains: ["payment", "order"]`` (Razorpay's
   Orders webhook events page: "This payload includes both order and payment entities");
-  ``refund.created`` when a refund is created and ``refund.processed`` when it is
-  processed, each ``["refund", "payment"]`` (Razorpay's Refunds webhook events page,
-  which also sends them for auto-refunds of uncaptured payments, as we do);
+  ``refund.created`` when a refund is created, then ``refund.processed`` when it is
+  processed or ``refund.failed`` when the bank refused it (the payment in its payload
+  shows the amount given back), each ``["refund", "payment"]`` (Razorpay's Refunds
+  webhook events page, which also sends them for auto-refunds of uncaptured payments,
+  as we do);
 * ``X-Razorpay-Signature``: hex HMAC-SHA256 of the *raw* body keyed with the
   merchant's webhook secret — what the official SDK's
   ``utility.verify_webhook_signature(body, signature, secret)`` checks. The receiver
@@ -33,8 +35,8 @@ separate account entity); event ids are ``evt_`` plus 14 base62 characters (Razo
 are opaque strings); the backoff schedule (30 s doubling, capped at 1 h) is ours, as
 Razorpay does not publish its intervals; an event that fails for 24 h is dropped
 ("dead"), whereas Razorpay also disables the webhook and e-mails the merchant; no
-``refund.failed`` or ``refund.speed_changed``, as the simulated bank pays every refund
-it is sent, at one speed; ``refund.created`` shows the refund ``pending`` (Razorpay's
+``refund.speed_changed``, as the simulated bank pays refunds at one speed;
+``refund.created`` shows the refund ``pending`` (Razorpay's
 sample of an instant refund already shows it ``processed``).
 
 Design note — lanes: deliveries run in one *lane per merchant*. A lane delivers its
