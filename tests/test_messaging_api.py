@@ -15,6 +15,7 @@ PUBLIC = {
     "SEND_BUFFER", "HEARTBEAT_TIMEOUT_S", "CLOSE_SLOW_CONSUMER", "CLOSE_HEARTBEAT_TIMEOUT",
     "CLOSE_REPLACED", "NotDeliveredError", "CLOSE_AUTH_TIMEOUT",
     "MAX_DEVICES", "TooManyDevicesError", "CLOSE_TOO_MANY_DEVICES",
+    "DEVICE_IDLE_S", "LastDeviceError", "UnknownDeviceError", "CLOSE_UNLINKED",
 }  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 order, from its own durable cursor; a sender's other devices see what she sent; ticks need any
 one device; at most a primary and four linked devices; a device replaces only itself."""
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -9,6 +11,8 @@ from razorlab.errors import RazorlabError
 from razorlab.social.messaging import (
     CLOSE_REPLACED,
     CLOSE_TOO_MANY_DEVICES,
+    CLOSE_UNLINKED,
+    DEVICE_IDLE_S,
     MAX_DEVICES,
     ChatClient,
     start_chat_server,
@@ -203,3 +207,51 @@ async def test_per_device_cursors_survive_a_server_restart(tmp_path, clock):
     finally:
         await _close(phone, laptop, ben)
         await srv.stop()
+
+
+async def test_unlinking_a_device_frees_what_only_it_was_owed_and_closes_it(tmp_path, clock):
+    async with await start_chat_server(str(tmp_path / "c.db"), clock=clock, users=USERS) as srv:
+        phone, laptop = await _devices(srv.url, ["phone", "laptop"])
+        ben = await ChatClient.connect(srv.url, "ben-token")
+        try:
+            dm = (await ben.direct("asha"))["chat"]
+            await laptop.close()
+            for i in range(3):
+                await ben.send(dm, f"m{i}")
+            await phone.wait_until(lambda c: len(c.messages) == 3)
+            await phone.ping()  # the phone's acks are in
+            assert await srv.store.pending_count("asha") == 3, "kept for the absent laptop"
+            assert (await phone.unlink("laptop"))["device"] == "laptop"
+            assert await srv.store.pending_count("asha") == 0, "nobody else was owed them"
+            assert list(await srv.store.devices("asha")) == ["phone"]
+            with pytest.raises(RazorlabError, match="only device") as err:
+                await phone.unlink("phone")
+            assert err.value.code == "LAST_DEVICE"
+            with pytest.raises(RazorlabError) as err:
+                await phone.unlink("tablet")
+            assert err.value.code == "UNKNOWN_DEVICE"
+            tablet = await ChatClient.connect(srv.url, "asha-token", device="tablet")
+            assert (await phone.unlink("tablet"))["op"] == "unlinked"
+            assert await tablet.wait_closed() == CLOSE_UNLINKED
+            await ben.send(dm, "after")
+            await phone.wait_until(lambda c: len(c.messages) == 4)
+        finally:
+            await _close(phone, ben)
+
+
+async def test_a_device_idle_for_30_days_is_unlinked_but_never_the_last(tmp_path, clock):
+    async with await start_chat_server(str(tmp_path / "c.db"), clock=clock, users=USERS) as srv:
+        phone, laptop = await _devices(srv.url, ["phone", "laptop"])
+        chen = await ChatClient.connect(srv.url, "chen-token")
+        await _close(laptop, chen)  # chen's only device: idle, but it owns her inbox
+        while len(srv.server.devices) > 1 or len(srv.server.devices["asha"]) > 1:
+            await asyncio.sleep(0.01)  # the server has seen both leave
+        clock.advance(DEVICE_IDLE_S - 1)
+        assert await srv.server.unlink_idle_devices() == []
+        clock.advance(2)
+        try:
+            assert await srv.server.unlink_idle_devices() == [("asha", "laptop")]
+            assert list(await srv.store.devices("asha")) == ["phone"], "connected: kept"
+            assert list(await srv.store.devices("chen")) == ["primary"]
+        finally:
+            await phone.close()

@@ -192,6 +192,10 @@ class ChatClient:
     async def ping(self) -> dict:
         return await self.request("ping")
 
+    async def unlink(self, device: str) -> dict:
+        """Log one of this user's devices out (WhatsApp: Linked devices → Log out)."""
+        return await self.request("unlink", device=device)
+
     async def direct(self, user: str) -> dict:
         return await self.request("direct", user=user)
 

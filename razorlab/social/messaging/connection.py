@@ -50,6 +50,7 @@ __all__ = [
     "CLOSE_REPLACED",
     "CLOSE_AUTH_TIMEOUT",
     "CLOSE_TOO_MANY_DEVICES",
+    "CLOSE_UNLINKED",
     "SEND_TIMEOUT_S",
     "CLOSE_TIMEOUT_S",
     "RECEIPTS_DUE",
@@ -62,6 +63,7 @@ CLOSE_HEARTBEAT_TIMEOUT = 4000  # no heartbeat within the timeout
 CLOSE_REPLACED = 4009  # the same device connected again; the newer connection wins
 CLOSE_AUTH_TIMEOUT = 4001  # the socket did not authenticate in time
 CLOSE_TOO_MANY_DEVICES = 4010  # a new device of a user who already has the most allowed
+CLOSE_UNLINKED = 4011  # the device was unlinked (logged out) by its user
 SEND_TIMEOUT_S = 10.0  # real seconds one frame may take to write before the device is dropped
 CLOSE_TIMEOUT_S = 2.0  # real seconds the close handshake may take before the socket is aborted
 RECEIPTS_DUE = "_receipts"  # op of the queue marker "the user's receipt feed has news"

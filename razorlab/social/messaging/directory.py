@@ -13,7 +13,8 @@ Group ids the server generates (``group-N``) form a namespace clients may not na
 can squat the next one and make every later group creation fail with a conflict.
 A member added later sees the group's history from the moment they joined (``joined_seq``),
 not what was said before they were there. A user's devices (at most :data:`MAX_DEVICES`) are
-registered here the first time each connects, so delivery cursors survive a restart.
+registered here the first time each connects, so delivery cursors survive a restart, and each
+remembers when it was last seen, so one that never returns can be unlinked (see ``store``).
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ CREATE TABLE IF NOT EXISTS devices (
     user_id      TEXT NOT NULL REFERENCES users(user_id),
     device_id    TEXT NOT NULL,
     linked_after INTEGER NOT NULL,  -- inbox id when linked: the device gets later rows only
+    seen_at      REAL NOT NULL DEFAULT 0,  -- last connected or disconnected (idle expiry)
     PRIMARY KEY (user_id, device_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS device_acks (
@@ -126,6 +128,7 @@ CREATE TABLE IF NOT EXISTS device_acks (
 _ADDED_COLUMNS = (  # columns newer than some database files: added when such a file is opened
     ("members", "joined_seq", "INTEGER NOT NULL DEFAULT 0"),
     ("messages", "device_id", "TEXT"),
+    ("devices", "seen_at", "REAL NOT NULL DEFAULT 0"),
 )
 
 
@@ -145,7 +148,11 @@ class ChatDirectory:
             columns = [row[1] for row in await db.execute_fetchall(f"PRAGMA table_info({table})")]
             if column not in columns:
                 await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        return cls(db, clock or SystemClock())
+        clock = clock or SystemClock()
+        # devices of an older file have no seen_at yet: their idle time starts now
+        await db.execute("UPDATE devices SET seen_at = ? WHERE seen_at = 0", (clock.now(),))
+        await db.commit()
+        return cls(db, clock)
 
     @property
     def commits(self) -> int:
@@ -208,12 +215,13 @@ class ChatDirectory:
         :data:`MAX_DEVICES`, and nothing is stored.
         """
         device_id = validate_device_id(device_id)
-        known = "SELECT 1 FROM devices WHERE user_id = ? AND device_id = ?"
-        if await self._one(known, (user_id, device_id)):
-            return
         async with self._write() as db:
-            if await self._one(known, (user_id, device_id)):
-                return  # linked meanwhile by a racing connection of the same device
+            seen = await db.execute(
+                "UPDATE devices SET seen_at = ? WHERE user_id = ? AND device_id = ?",
+                (self._clock.now(), user_id, device_id),
+            )
+            if seen.rowcount:
+                return  # known already (perhaps linked by a racing connection of the device)
             (count,) = await self._one("SELECT COUNT(*) FROM devices WHERE user_id = ?", (user_id,))
             if count >= MAX_DEVICES:
                 raise TooManyDevicesError(
@@ -222,10 +230,26 @@ class ChatDirectory:
                     field="device",
                 )
             await db.execute(
-                "INSERT INTO devices (user_id, device_id, linked_after) SELECT ?, ?, "
-                "CASE WHEN ? = 0 THEN 0 ELSE COALESCE(MAX(id), 0) END FROM inbox",
-                (user_id, device_id, count),
+                "INSERT INTO devices (user_id, device_id, linked_after, seen_at) SELECT ?, ?, "
+                "CASE WHEN ? = 0 THEN 0 ELSE COALESCE(MAX(id), 0) END, ? FROM inbox",
+                (user_id, device_id, count, self._clock.now()),
             )
+
+    async def device_seen(self, user_id: str, device_id: str) -> None:
+        """``device_id`` was connected until now: its idle time starts again."""
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE devices SET seen_at = ? WHERE user_id = ? AND device_id = ?",
+                (self._clock.now(), user_id, device_id),
+            )
+
+    async def devices(self, user_id: str) -> dict[str, float]:
+        """The user's devices and when each was last seen (epoch seconds)."""
+        rows = await self._all(
+            "SELECT device_id, seen_at FROM devices WHERE user_id = ? ORDER BY device_id",
+            (user_id,),
+        )
+        return dict(rows)
 
     async def _require_users(self, users: Iterable[str]) -> None:
         for user in users:

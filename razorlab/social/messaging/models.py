@@ -57,6 +57,9 @@ __all__ = [
     "UnknownUserError",
     "direct_chat_id",
     "message_status",
+    "DEVICE_IDLE_S",
+    "LastDeviceError",
+    "UnknownDeviceError",
     "validate_user_id",
     "validate_chat_id",
     "validate_device_id",
@@ -72,6 +75,10 @@ MAX_SEQ = 2**62  # largest seq a request may name (SQLite integers are 64-bit si
 MAX_LINKED_DEVICES = 4  # WhatsApp: up to four linked devices besides the phone
 MAX_DEVICES = 1 + MAX_LINKED_DEVICES  # the primary device (the first one) and the linked ones
 DEFAULT_DEVICE = "primary"  # the device id of a client that names none (one device per user)
+#: A device not connected for this long is unlinked (WhatsApp Help Center, "About linked
+#: devices": a linked device is logged out after about 30 days of inactivity); never the user's
+#: last device, which keeps her inbox.
+DEVICE_IDLE_S = 30 * 86_400
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -125,6 +132,18 @@ class TooManyDevicesError(StateError):
     """The user already has :data:`MAX_DEVICES` devices; a new device id is refused."""
 
     code = "TOO_MANY_DEVICES"
+
+
+class UnknownDeviceError(NotFoundError):
+    """The user has no device by that id (never linked, or already unlinked)."""
+
+    code = "UNKNOWN_DEVICE"
+
+
+class LastDeviceError(StateError):
+    """Unlinking it would leave the user with no device, and her inbox with no owner."""
+
+    code = "LAST_DEVICE"
 
 
 class UnknownChatError(NotFoundError):

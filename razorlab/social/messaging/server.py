@@ -22,6 +22,8 @@ text                      ``duplicate: true``); recipients' devices and the send
 ``direct`` user,          ``chat``: open a 1:1 chat, create a group, add a member
 ``group`` name members,
 ``add_member`` chat user
+``unlink`` device         ``unlinked``: log one of your devices out (closed with
+                          :data:`CLOSE_UNLINKED` if connected; never your only device)
 ========================  ==================================================================
 
 Anything wrong — not JSON, nested too deep, larger than :data:`MAX_FRAME_BYTES`, not an
@@ -85,6 +87,7 @@ from razorlab.social.messaging.connection import (
     CLOSE_REPLACED,
     CLOSE_TIMEOUT_S,
     CLOSE_TOO_MANY_DEVICES,
+    CLOSE_UNLINKED,
     RECEIPTS_DUE,
     SEND_BUFFER,
     SEND_TIMEOUT_S,
@@ -95,8 +98,10 @@ from razorlab.social.messaging.models import (
     MAX_DEVICES,
     MAX_SEQ,
     AuthError,
+    LastDeviceError,
     NotDeliveredError,
     TooManyDevicesError,
+    UnknownDeviceError,
     validate_device_id,
     validate_seq,
 )
@@ -121,6 +126,7 @@ MAX_FRAME_BYTES = 64 * 1024  # larger frames are answered with a BAD_REQUEST err
 HARD_FRAME_BYTES = 1024 * 1024  # larger ones close the connection (1009) before buffering
 CATCH_UP_PAGE = 100  # inbox rows read per step while a device catches up
 SWEEP_EVERY_S = 5.0  # how often the heartbeat sweeper looks for silent devices
+UNLINK_EVERY_S = 3_600.0  # how often it looks for devices idle for DEVICE_IDLE_S
 _log = logging.getLogger(__name__)
 
 
@@ -201,6 +207,10 @@ class ChatServer:
             close_timeout_s=close_timeout_s,
         )
         self._sweeper: asyncio.Task[None] | None = None
+        # idle devices are unlinked in their own task (the heartbeat sweep never waits on the
+        # database), at most every UNLINK_EVERY_S
+        self._unlinking: asyncio.Task[object] | None = None
+        self._next_unlink = self.clock.now()
         self._ops = {
             "send": self._send,
             "ack": self._ack,
@@ -211,6 +221,7 @@ class ChatServer:
             "direct": self._direct,
             "group": self._group,
             "add_member": self._add_member,
+            "unlink": self._unlink,
         }
 
     def app(self) -> web.Application:
@@ -234,11 +245,26 @@ class ChatServer:
                 if conn.heard_at < silent_since:  # whose laptop is busy is still dropped
                     self.stats["heartbeat_timeouts"] += 1
                     conn.kick(CLOSE_HEARTBEAT_TIMEOUT, "no heartbeat: reconnect")
+            idle = self._unlinking is None or self._unlinking.done()
+            if idle and self.clock.now() >= self._next_unlink:
+                self._next_unlink = self.clock.now() + UNLINK_EVERY_S
+                self._unlinking = asyncio.ensure_future(self.unlink_idle_devices())
+
+    async def unlink_idle_devices(self) -> list[tuple[str, str]]:
+        """Unlink every device not seen for :data:`DEVICE_IDLE_S` (never a user's last one)."""
+        connected = {(conn.user, conn.device) for conn in self._all_connections()}
+        idle = await self.store.idle_devices(connected=connected)
+        for user, device in idle:
+            with contextlib.suppress(LastDeviceError, UnknownDeviceError):  # raced a reconnect
+                await self.store.unlink_device(user, device)
+                self.stats["devices_unlinked"] += 1
+        return idle
 
     async def _shutdown(self, _app: web.Application) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
+        for task in (self._sweeper, self._unlinking):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self.admission.close_all(1001, "server shutting down")
 
     @property
@@ -384,6 +410,7 @@ class ChatServer:
         return conn
 
     async def _disconnect(self, conn: Connection) -> None:
+        await self.store.device_seen(conn.user, conn.device)  # no-op for an unlinked one
         for op, count in conn.sent.items():
             self.stats[f"out:{op}"] += count
         if conn.close_reason is not None:
@@ -562,3 +589,11 @@ class ChatServer:
             conn.user, _field(frame, "chat", str), _field(frame, "user", str)
         )
         return {"op": "chat", **chat.to_dict()}
+
+    async def _unlink(self, conn: Connection, frame: dict) -> dict:
+        """Log one of the user's devices out (this one included); it is closed if connected."""
+        device = validate_device_id(_field(frame, "device", str))
+        await self.store.unlink_device(conn.user, device)
+        if (target := self.devices.get(conn.user, {}).get(device)) is not None:
+            target.kick(CLOSE_UNLINKED, "this device was unlinked")
+        return {"op": "unlinked", "device": device}

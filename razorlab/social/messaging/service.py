@@ -33,15 +33,18 @@ from razorlab.social.messaging.connection import (
     CLOSE_REPLACED,
     CLOSE_SLOW_CONSUMER,
     CLOSE_TOO_MANY_DEVICES,
+    CLOSE_UNLINKED,
     SEND_BUFFER,
     Connection,
 )
 from razorlab.social.messaging.models import (
+    DEVICE_IDLE_S,
     MAX_DEVICES,
     MAX_GROUP_MEMBERS,
     AuthError,
     Chat,
     GroupFullError,
+    LastDeviceError,
     Message,
     NotAdminError,
     NotAMemberError,
@@ -49,6 +52,7 @@ from razorlab.social.messaging.models import (
     Status,
     TooManyDevicesError,
     UnknownChatError,
+    UnknownDeviceError,
     UnknownUserError,
     message_status,
 )
@@ -78,9 +82,12 @@ __all__ = [
     "NotDeliveredError",
     "TooManyDevicesError",
     "UnknownChatError",
+    "UnknownDeviceError",
     "UnknownUserError",
+    "LastDeviceError",
     "MAX_GROUP_MEMBERS",
     "MAX_DEVICES",
+    "DEVICE_IDLE_S",
     "SEND_BUFFER",
     "HEARTBEAT_TIMEOUT_S",
     "CLOSE_SLOW_CONSUMER",
@@ -88,6 +95,7 @@ __all__ = [
     "CLOSE_REPLACED",
     "CLOSE_AUTH_TIMEOUT",
     "CLOSE_TOO_MANY_DEVICES",
+    "CLOSE_UNLINKED",
 ]
 
 

@@ -30,9 +30,12 @@ so a device is owed every row after its linking that it has not acknowledged. A 
 inbox once no device of its user is owed it. The sender's other devices are owed her own
 message too (a row in her inbox, *sent-message sync*), the sending device is not. Receipts stay
 per user: the first device to acknowledge (read) makes the message delivered (read). Simplified:
-one stored copy per user where WhatsApp stores one encrypted copy per device, and a linked device
-that never returns keeps its rows (WhatsApp disconnects a linked device after 30 days of inactivity; WhatsApp Help Center,
-"About linked devices").
+one stored copy per user where WhatsApp stores one encrypted copy per device. A device can be
+unlinked (logged out) by the user, and one not seen for :data:`DEVICE_IDLE_S` is unlinked by the
+server (WhatsApp logs out a linked device after about 30 days of inactivity; WhatsApp Help
+Center, "About linked devices"): its cursors go and the rows only it was owed leave the inbox,
+so a device that never returns does not pin its user's inbox forever. The user's last device is
+never unlinked — it owns the inbox.
 
 Sends and acks are plain functions run on the database thread through
 :class:`~razorlab.sqlite.GroupCommitter`: every send or ack that arrives while a commit is
@@ -43,19 +46,25 @@ server pays one commit for many messages instead of one per message.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import partial
+from itertools import groupby
 from typing import NoReturn
 
 from razorlab.errors import ConflictError, ValidationError
 from razorlab.social.messaging.directory import SCHEMA, ChatDirectory
 from razorlab.social.messaging.models import (
     DEFAULT_DEVICE,
+    DEVICE_IDLE_S,
+    LastDeviceError,
     Message,
     NotAMemberError,
     Status,
     UnknownChatError,
+    UnknownDeviceError,
     validate_client_id,
+    validate_device_id,
     validate_seq,
     validate_text,
 )
@@ -354,6 +363,54 @@ class ChatStore(ChatDirectory):
             Receipt(chat_id, seq, sender, user, status, Status(low), receipt_id)
             for seq, sender, low, receipt_id in moved
         ]
+
+    async def unlink_device(self, user: str, device: str) -> None:
+        """Log ``device`` out: its cursors go, and inbox rows only it was still owed leave.
+
+        :class:`UnknownDeviceError` if the user has no such device; :class:`LastDeviceError`
+        for her only device (the inbox would have nobody to deliver to). Linking the same id
+        again later makes a new device, owed only what arrives from then on.
+        """
+        device = validate_device_id(device)
+        async with self._write() as db:
+            (count,) = await self._one("SELECT COUNT(*) FROM devices WHERE user_id = ?", (user,))
+            if not await self._one(
+                "SELECT 1 FROM devices WHERE user_id = ? AND device_id = ?", (user, device)
+            ):
+                raise UnknownDeviceError(f"{user!r} has no device {device!r}", field="device")
+            if count == 1:
+                raise LastDeviceError(
+                    f"{device!r} is {user!r}'s only device; link another one first",
+                    field="device",
+                )
+            for table in ("device_acks", "devices"):
+                await db.execute(
+                    f"DELETE FROM {table} WHERE user_id = ? AND device_id = ?", (user, device)
+                )
+            await db.execute(
+                "DELETE FROM inbox AS i WHERE i.user_id = ? AND NOT EXISTS "
+                f"(SELECT 1 FROM devices d WHERE d.user_id = i.user_id AND {_OWED})",
+                (user,),
+            )
+
+    async def idle_devices(
+        self, idle_s: float = DEVICE_IDLE_S, *, connected: Collection[tuple[str, str]] = ()
+    ) -> list[tuple[str, str]]:
+        """``(user, device)`` pairs not seen for ``idle_s`` and not ``connected`` now, oldest
+        first; a user none of whose devices would stay keeps her most recently seen one."""
+        cutoff = self._clock.now() - idle_s
+        rows = await self._all(
+            "SELECT user_id, device_id, seen_at FROM devices WHERE user_id IN "
+            "(SELECT user_id FROM devices WHERE seen_at < ?) "
+            "ORDER BY user_id, seen_at DESC, device_id",
+            (cutoff,),
+        )
+        idle: list[tuple[float, str, str]] = []
+        for user, devices in groupby(rows, key=lambda row: row[0]):
+            mine = [(at, user, device) for _, device, at in devices]
+            stale = [d for d in mine if d[0] < cutoff and (user, d[2]) not in connected]
+            idle += stale[1:] if len(stale) == len(mine) else stale
+        return [(user, device) for _, user, device in sorted(idle)]
 
     async def receipts_for(self, sender: str, after: int = 0, limit: int = 100) -> list[Receipt]:
         """The sender's receipt feed after ``receipt_id`` ``after``, oldest first."""
