@@ -24,10 +24,14 @@ GET     ``/v1/orders/{id}/payments``              the order's payments
 PATCH   ``/v1/orders/{id}``                       ``{"notes": {...}}``
 POST    ``/v1/checkout/...``                      the customer's steps, key id only
                                                   (:mod:`razorlab.payments.checkout`)
+GET     ``/v1/openapi.json``                      this table as OpenAPI 3.1, no credentials
+                                                  (:mod:`razorlab.payments.openapi`)
 ======  ========================================  ========================================
 
 ``POST /v1/payments/{id}/refunds`` is kept as an alias of ``/refund`` (razorlab's
-older spelling).
+older spelling). The OpenAPI description needs no credentials: it holds no merchant's
+data (Razorpay publishes the same facts in its API reference), and tools — client
+generators, API explorers, schemathesis — load it before they are given any keys.
 
 Design note: every non-2xx answer is Razorpay's error contract,
 ``{"error": {"code", "description", "source", "step", "reason", "metadata", "field"}}``
@@ -39,7 +43,10 @@ a concurrent request holds the key, 413 oversized body, 415 wrong content type, 
 rate-limited with ``Retry-After``, 503 breaker open. The body is read with a hard size
 limit before parsing, query integers are bounded, and parsing errors are caught, so no
 bad request reaches the database and no input produces a 5xx (a property test throws
-random requests at the app).
+random requests at the app, and schemathesis checks every answer against the OpenAPI
+description). One answer is outside the contract: a request aiohttp's HTTP parser refuses
+before any route is matched (a request line or header over 8190 bytes, malformed HTTP)
+gets aiohttp's own plain-text 400.
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ from razorlab.errors import NotFoundError, RazorlabError, ValidationError
 from razorlab.payments.checkout import Checkout
 from razorlab.payments.error_contract import server_error
 from razorlab.payments.gateway import Gateway, Response
+from razorlab.payments.openapi import OPENAPI_PATH, render
 from razorlab.payments.refunds import REFUND_KEY_HEADER
 from razorlab.payments.store import Merchant
 
@@ -174,28 +182,31 @@ CREDENTIALS_KEY = web.AppKey("credentials", _Credentials)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _is_checkout(request: web.Request) -> bool:
-    """Did the router match a checkout route? (Decided by the route, not the raw path, so
-    no spelling of a merchant route can pass with the public key id alone.)"""
+def _route(request: web.Request) -> str:
+    """The template of the route the router matched ("" for none). Auth is decided by the
+    route, not the raw path, so no spelling of a merchant route passes with less."""
     resource = request.match_info.route.resource
-    return resource is not None and resource.canonical.startswith(CHECKOUT_PREFIX)
+    return "" if resource is None else resource.canonical
 
 
 @web.middleware
 async def _errors_and_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
-        creds = request.app[CREDENTIALS_KEY]
-        request[MERCHANT_KEY] = await creds.merchant(
-            request.headers.get("Authorization"),
-            key_id_only=_is_checkout(request),
-        )
+        route = _route(request)
+        if route != OPENAPI_PATH:  # the description is public (see the module docstring)
+            request[MERCHANT_KEY] = await request.app[CREDENTIALS_KEY].merchant(
+                request.headers.get("Authorization"),
+                key_id_only=route.startswith(CHECKOUT_PREFIX),
+            )
         return await handler(request)
     except RazorlabError as err:
         return _error(err)
     except web.HTTPNotFound:
         return _error(NotFoundError("no such endpoint", field=None))
-    except web.HTTPMethodNotAllowed:
-        return _error(_Http(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here"))
+    except web.HTTPMethodNotAllowed as exc:  # RFC 9110 §15.5.6: a 405 lists what is allowed
+        response = _error(_Http(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here"))
+        response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+        return response
     except web.HTTPException as exc:  # any other protocol answer aiohttp raises, as JSON
         status = exc.status if 400 <= exc.status < 500 else 400
         return _error(_Http(status, exc.reason.upper().replace(" ", "_"), exc.reason))
@@ -306,6 +317,13 @@ def _checkout_step(name: str) -> Handler:
     return handler
 
 
+def _openapi(text: str) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=text, content_type="application/json")
+
+    return handler
+
+
 def create_app(gateway: Gateway) -> web.Application:
     """The aiohttp application serving ``gateway`` (it does not own or close the gateway)."""
     app = web.Application(middlewares=[_errors_and_auth], client_max_size=MAX_BODY_BYTES)
@@ -330,6 +348,7 @@ def create_app(gateway: Gateway) -> web.Application:
     app.router.add_post(CHECKOUT_PREFIX + "{id}/pay", _checkout_step("pay"))
     for step in ("otp_submit", "upi_collect"):
         app.router.add_post(CHECKOUT_PREFIX + "payments/{id}/" + step, _checkout_step(step))
+    app.router.add_get(OPENAPI_PATH, _openapi(render()))
     return app
 
 

@@ -178,7 +178,7 @@ def _parse_method(body: dict, now: float) -> PaymentMethod:
         return Upi(vpa)
     if method == "netbanking":
         bank = body.get("bank")
-        if bank not in NETBANKING_BANKS:
+        if not isinstance(bank, str) or bank not in NETBANKING_BANKS:  # {} or [] is unhashable
             raise ValidationError(f"bank must be one of {sorted(NETBANKING_BANKS)}", field="bank")
         return Netbanking(bank)
     raise ValidationError("method must be one of card, upi, netbanking", field="method")
