@@ -5,10 +5,29 @@ import random
 
 import pytest
 
-from razorlab.labs import Fault, Op, Plan, ReferencePayments, SeedPayments, generate, run_plan
+from razorlab.labs import (
+    Fault,
+    Op,
+    Plan,
+    ReferenceLedger,
+    ReferencePayments,
+    ReferenceSeats,
+    SeatAnswer,
+    SeedPayments,
+    check,
+    generate,
+    run_plan,
+)
+from razorlab.labs.harness import SimClock, clock_slack
+from razorlab.labs.history import Event, History
+from razorlab.labs.ledger import generate as ledger_plans
 from razorlab.labs.loop import Deadlock, SimLoop, StepBudgetExceeded
 from razorlab.labs.payments import PAYMENTS
 from razorlab.labs.process import Crashed, Process
+from razorlab.labs.seats import SEATS_LAB
+from razorlab.labs.seats import generate as seat_plans
+from razorlab.labs.seats_invariants import seat_confirmed_once
+from razorlab.labs.shrink import shrink
 from razorlab.labs.store import DurableStore
 
 
@@ -123,3 +142,84 @@ def test_the_seed_design_loses_the_charge_when_it_crashes_before_commit():
     result = run_plan(PAYMENTS, SeedPayments, plan)
     charges = [c for c in result.final.charges if c.state == "success"]
     assert len(charges) == 2, "the crash erased the record, so the retry charged again"
+
+
+# -- clock jumps: the service's wall clock steps, true time does not -------------------------
+
+
+def test_a_clock_step_moves_the_wall_clock_not_virtual_time():
+    clock = SimClock()
+
+    async def stepped():
+        before = clock.now()
+        clock.step(-20)
+        await clock.sleep(5)  # a monotonic wait: 5 s of virtual time whatever the clock did
+        return before, clock.now(), asyncio.get_running_loop().time()
+
+    (before, after, virtual), _ = _run(stepped)
+    assert before == SimClock.EPOCH_S and after == SimClock.EPOCH_S - 15 and virtual == 5.0
+    assert Fault("clock_jump", 1_500, -20).describe() == (
+        "at t=1500ms the service's wall clock steps by -20 s (true time does not)"
+    )
+
+
+def test_the_slack_is_the_total_of_the_backward_steps_so_far():
+    jumps = History(tuple(Event(t, "harness", "clock_jump", "", value=(("step_s", s),))
+                          for t, s in ((1.0, -5), (2.0, 8), (3.0, -7))))  # fmt: skip
+    assert clock_slack(jumps) == 12.0 and clock_slack(jumps, until=2.5) == 5.0
+    assert clock_slack(History(())) == 0.0
+
+
+def test_both_labs_generate_clock_jumps_both_ways_and_the_references_pass_them():
+    for plans_of in (seat_plans, ledger_plans):
+        steps = [f.b for run in range(60) for f in plans_of(0, run).faults
+                 if f.kind == "clock_jump"]  # fmt: skip
+        assert min(steps) < 0 < max(steps), steps
+    for lab, impl in (("seats", ReferenceSeats), ("ledger", ReferenceLedger)):
+        assert check(impl, lab=lab, runs=150, seed=5, shrink=False).passed
+
+
+class ConfirmTrustsTheClock(ReferenceSeats):
+    """Confirms while ``now < until`` without looking at the seats' token: no fencing."""
+
+    async def confirm(self, request_id, user, token):
+        async with self.store.transaction() as tx:
+            hold = await self._hold_of(tx, user, token)
+            if hold is None or hold["state"] != "held" or self.clock.now() >= hold["until"]:
+                return SeatAnswer("refused", token, reason="no live hold")
+            for seat in hold["seats"]:
+                await tx.put(f"seat:{hold['show']}/{seat}", {"token": token, "user": user,
+                             "until": hold["until"], "confirmed": True})  # fmt: skip
+            await tx.put(f"hold:{token}", {**hold, "state": "confirmed"})
+        return SeatAnswer("confirmed", token, hold["seats"])
+
+
+def dawdler_and_a_step_back(*faults):
+    """u1 holds A1 and comes back after 35 s; u2 holds A1 at 32 s (u1's hold has expired)
+    and confirms; the service's clock steps back 10 s at 33 s, before u1's confirm."""
+    ops = (Op(1, 1, "hold", "k1", ("show1", ("A1",))), Op(2, 1, "wait", "k2", (35_000,)),
+           Op(3, 1, "confirm", "k3", ()), Op(4, 2, "wait", "k4", (32_000,)),
+           Op(5, 2, "hold", "k5", ("show1", ("A1",))), Op(6, 2, "confirm", "k6", ()))  # fmt: skip
+    return Plan(1, ops, faults)
+
+
+def test_a_confirm_that_trusts_the_clock_sells_a_seat_twice_after_a_step_back():
+    plan = dawdler_and_a_step_back(Fault("clock_jump", 33_000, -10))
+    result = run_plan(SEATS_LAB, ConfirmTrustsTheClock, plan)
+    problems = seat_confirmed_once(result.history, result.final)
+    assert problems and problems[0].startswith("seat A1 was confirmed for u1 (t=35."), problems
+    assert "clock_jump" in [e.kind for e in result.history], "the counterexample shows the step"
+    steady = run_plan(SEATS_LAB, ConfirmTrustsTheClock, dawdler_and_a_step_back())
+    assert not seat_confirmed_once(steady.history, steady.final), "without the step it is right"
+    fenced = run_plan(SEATS_LAB, ReferenceSeats, plan)
+    assert not seat_confirmed_once(fenced.history, fenced.final), "fencing refuses u1's token"
+    assert [e.get("result").status for e in fenced.history.of_kind("ok") if e.op == 3] == [
+        "refused"
+    ]
+
+    def attempt(candidate):
+        got = run_plan(SEATS_LAB, ConfirmTrustsTheClock, candidate)
+        broken = got.final is not None and seat_confirmed_once(got.history, got.final)
+        return len(got.history) if broken else None
+
+    assert shrink(plan, attempt).plan.faults == plan.faults, "the step is part of the cause"

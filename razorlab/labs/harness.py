@@ -3,8 +3,9 @@
 Scenario: three clients send payments with idempotency keys through a network that
 delays, duplicates and loses replies; they time out and retry with the same key; the
 service crashes after its 7th store or bank call and is rebuilt from the durable store; the
-bank is slow, down or says "pending". At the end the harness crashes the service once more,
-lets the bank settle, restarts it, asks it to reconcile and reads every key back. The
+bank is slow, down or says "pending"; the service's wall clock steps (an NTP step). At the
+end the harness crashes the service once more, lets the bank settle, restarts it, asks it to
+reconcile and reads every key back. The
 recorded :class:`~razorlab.labs.history.History` and that final state are what the
 invariants judge.
 
@@ -17,6 +18,22 @@ and a failing seed replays exactly. A crash marks the process dead, kills its ta
 its locks and uncommitted writes, and after :data:`RESTART_DELAY_S` builds a *new*
 instance of the learner's class from the durable store (in-memory caches are gone), then
 calls its ``reconcile()``. Requests that arrive while it is down are refused.
+
+Clock jumps (the ``clock_jump`` fault): at ``t=a`` ms of virtual time the service's wall
+clock, :meth:`SimClock.now` (the seats lab's ``clock``, the ledger lab's ``store.clock``),
+steps by ``b`` seconds, forwards or backwards, as an NTP step does, and stays stepped across
+restarts (the machine's clock, not the process's). Nothing
+else moves: the loop's time, sleeps, client timeouts and the checker's true time are
+virtual time. What a correct service must guarantee under a jump: **safety never reads the
+clock** — a seat is confirmed for one user, a stale token is fenced, an account never goes
+below its limit, a pending transfer is resolved once — so those rules are judged as always.
+**Time-based promises are the service's own clock's**: a hold or a pending transfer expires
+when *the service's* clock says so. The checker cannot know which reading a service used, so
+it judges those rules on true time widened by :func:`clock_slack`, the total of the backward
+steps so far (a backward step is the only one that lets a deadline pass later than true time
+says; a forward one only makes it come sooner, which no rule forbids). The alternative —
+hand the service a clock that never jumps — would hide the bug the fault exists to show: a
+design that trusts ``now < until`` to decide who owns a seat.
 
 Bad input never hangs the caller: each learner call has a simulated-time budget
 (:data:`OP_BUDGET_S`), the run a step budget and a real-time cap; an exception other
@@ -49,6 +66,7 @@ __all__ = [
     "SimClock",
     "TryAgain",
     "World",
+    "clock_slack",
     "run_plan",
     "CLIENT_TIMEOUT_S",
     "MAX_ATTEMPTS",
@@ -85,15 +103,32 @@ class LabError:
 
 
 class SimClock:
-    """The service's clock: the run's virtual time (``now()`` in epoch seconds) and sleep."""
+    """The service's clock: the run's virtual time (``now()`` in epoch seconds) and sleep.
+
+    ``now()`` is the machine's wall clock, so a ``clock_jump`` fault steps it (:meth:`step`);
+    ``sleep`` is a monotonic wait and never jumps.
+    """
 
     EPOCH_S = 1_767_225_600.0  # 2026-01-01T00:00:00Z, like razorlab.clock.EPOCH_2026
 
+    def __init__(self) -> None:
+        self.offset_s = 0.0  # the sum of the steps so far
+
     def now(self) -> float:
-        return self.EPOCH_S + asyncio.get_running_loop().time()
+        return self.EPOCH_S + asyncio.get_running_loop().time() + self.offset_s
+
+    def step(self, seconds: float) -> None:
+        """Step the wall clock by ``seconds`` (negative: backwards), as NTP's step does."""
+        self.offset_s += seconds
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+def clock_slack(history: History, until: float = float("inf")) -> float:
+    """How far the service's clock may lag true time by ``until``: its backward steps' total."""
+    steps = [e.get("step_s") for e in history.of_kind("clock_jump") if e.t <= until]
+    return float(-sum(s for s in steps if isinstance(s, int | float) and s < 0))
 
 
 class LabSpec(Protocol):
@@ -147,6 +182,9 @@ class World:
             faults={k: v for k, v in bank_faults.items() if v != "down"}, down=down,
         )  # fmt: skip
         self.clock = SimClock()
+        for f in self.plan.faults:
+            if f.kind == "clock_jump":
+                self.loop.call_at(f.a / 1000, self._clock_jump, f.b)
         self.crash_after = {f.a for f in self.plan.faults if f.kind == "crash"}
         self.duplicated = {(f.a, f.b) for f in self.plan.faults if f.kind == "duplicate"}
         self.lost_replies = {(f.a, f.b) for f in self.plan.faults if f.kind == "lose_reply"}
@@ -161,6 +199,11 @@ class World:
     # -- time and randomness ------------------------------------------------------------
     def _net_latency(self) -> float:
         return self.net.randint(*NET_MS) / 1000
+
+    def _clock_jump(self, seconds: int) -> None:
+        self.clock.step(seconds)
+        text = f"the service's wall clock steps {seconds:+d} s (an NTP step); true time does not"
+        self.recorder.record("harness", "clock_jump", text, step_s=seconds)
 
     # -- failures of learner code ---------------------------------------------------------
     def fail(self, error: LabError) -> None:

@@ -8,16 +8,19 @@ random generator consulted on the fly, where removing one draw shifts all the ot
 Design note. A :class:`Plan` is a seed (for the scheduler's interleaving and the
 latencies) plus a tuple of :class:`Op` and a tuple of :class:`Fault`. Faults refer to
 operations by their stable ``Op.id`` (not by position), to the service's effects by
-number ("crash after its 7th store or bank call") and to the bank's charge requests by
-number, so removing one item leaves the others meaning the same thing. Everything is a
-frozen dataclass: plans hash, compare and print.
+number ("crash after its 7th store or bank call"), to the bank's charge requests by
+number and to virtual time for a clock jump, so removing one item leaves the others meaning
+the same thing. Everything is a frozen dataclass: plans hash, compare and print.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, replace
 
-__all__ = ["Op", "Fault", "Plan", "FAULT_KINDS"]
+__all__ = ["Op", "Fault", "Plan", "FAULT_KINDS", "CLOCK_STEP_S", "maybe_clock_jump"]
+
+CLOCK_STEP_S = (5, 20)  # a generated clock jump's size, seconds, forwards or backwards
 
 #: What each fault kind does, for timelines and docs.
 FAULT_KINDS = {
@@ -29,6 +32,7 @@ FAULT_KINDS = {
     "bank_lost": "the bank charges but its answer is lost, charge #{a1}",
     "bank_pending": "the bank answers 'pending' to charge #{a1}",
     "bank_decline": "the bank declines charge #{a1}",
+    "clock_jump": "at t={a}ms the service's wall clock steps by {b:+d} s (true time does not)",
 }
 
 
@@ -58,6 +62,17 @@ class Fault:
 
     def describe(self) -> str:
         return FAULT_KINDS[self.kind].format(a=self.a, b=self.b, a1=self.a + 1, b1=self.b + 1)
+
+
+def maybe_clock_jump(r: random.Random, odds: float, within_ms: int) -> tuple[Fault, ...]:
+    """With probability ``odds``, one ``clock_jump`` before ``within_ms`` of :data:`CLOCK_STEP_S`.
+
+    Labs draw it after the plan's seed, so adding it left every other draw where it was.
+    """
+    if r.random() >= odds:
+        return ()
+    step = r.choice((-1, 1)) * r.randint(*CLOCK_STEP_S)
+    return (Fault("clock_jump", r.randint(1, within_ms), step),)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,12 @@ Design note: :data:`HOLD_TTL_S` is the seed's ten-minute lock scaled to 30 s so 
 harness's final settle (60 s) outlives every hold; only its ratio to the users' think time
 matters. The checker judges only what users were told and the final seat map, never the
 learner's storage layout.
+
+Clock jumps: in some runs the service's clock steps 5–20 s forwards or backwards (an NTP
+step; :mod:`~razorlab.labs.harness`). Who owns a seat must not depend on it: a stale token
+is refused because the seats no longer carry it (fencing), not because ``now >= until`` — a
+confirm that trusts only the clock sells a seat twice after a backward step. A hold expires
+by the service's own clock, so the expiry rules allow the backward steps' total as slack.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from razorlab.labs.harness import World
-from razorlab.labs.plan import Fault, Op, Plan
+from razorlab.labs.plan import Fault, Op, Plan, maybe_clock_jump
 from razorlab.labs.seats_world import SeatsWorld
 from razorlab.rand import py_random
 
@@ -63,6 +69,7 @@ SHOW = "show1"
 SEATS = ("A1", "A2", "A3", "A4")  # a small hall, so users collide
 QUICK_MS = (200, 3_000)  # a user who pays promptly thinks this long, milliseconds
 SLOW_MS = (31_000, 45_000)  # a user who dawdles past HOLD_TTL_S, milliseconds
+CLOCK_JUMP_ODDS = 0.3  # runs whose service clock steps (see harness: clock jumps)
 METHODS = ("hold", "confirm", "release", "expire", "seat_map")
 ANSWERS = {"hold": ("held", "refused"), "confirm": ("confirmed", "refused"),
            "release": ("released", "refused")}  # fmt: skip
@@ -106,7 +113,8 @@ class SeatsFinal:
 
 def generate(seed: int, run: int) -> Plan:
     """Run ``run`` of a check seeded with ``seed``: 2–3 users, 1–2 hold → (think) → confirm
-    or release sessions each over overlapping seats, plus duplicates, lost replies and crashes."""
+    or release sessions each over overlapping seats, plus duplicates, lost replies, crashes
+    and, in some runs, a step of the service's clock."""
     r = py_random(seed, f"labs/seats/plan/{run}")
     ops: list[Op] = []
 
@@ -135,7 +143,8 @@ def generate(seed: int, run: int) -> Plan:
     for odds in (0.5, 0.2):
         if r.random() < odds:
             faults.append(Fault("crash", r.randint(1, 6 * len(ops))))
-    return Plan(r.randrange(2**32), tuple(ops), tuple(faults))
+    seed = r.randrange(2**32)
+    return Plan(seed, tuple(ops), (*faults, *maybe_clock_jump(r, CLOCK_JUMP_ODDS, 60_000)))
 
 
 class SeatsLab:

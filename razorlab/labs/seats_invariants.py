@@ -15,7 +15,10 @@ most until its answer's time plus the TTL (the service granted it before answeri
 until a release of its token was acknowledged; a confirm that might have happened holds
 its seats forever. :data:`GRACE_S` absorbs the gap between a service's clock read and its
 answer. A refusal is wrong only when every requested seat was certainly free (never for a
-request delivered twice: its other copy may be the holder).
+request delivered twice: its other copy may be the holder). A hold expires by the service's
+own clock, which a backward clock jump sets behind true time: every "expired by" bound
+allows :func:`~razorlab.labs.harness.clock_slack` more (the rules about who owns a seat read
+no clock, so they need none).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from razorlab.labs.harness import OP_BUDGET_S
+from razorlab.labs.harness import OP_BUDGET_S, SETTLE_S, clock_slack
 from razorlab.labs.history import History
 from razorlab.labs.seats import HOLD_TTL_S, SeatAnswer, SeatsFinal
 
@@ -86,6 +89,7 @@ class _Run:
     released_at: dict[str, float]  # token -> first acknowledged release
     maybe_confirmed: set[str]  # tokens some confirm might have confirmed
     confirm_invoked: dict[str, float]  # token -> earliest invoke of a confirm with it
+    ttl: float = HOLD_TTL_S  # the longest a hold may live in true time: TTL + clock slack
 
 
 def _parse(history: History, final: SeatsFinal) -> _Run:
@@ -106,7 +110,7 @@ def _parse(history: History, final: SeatsFinal) -> _Run:
                 a.kind, a.done = e.kind, e.t
                 result = e.get("result")
                 a.answer = result if isinstance(result, SeatAnswer) else None
-    run = _Run(list(attempts.values()), {}, {}, set(), {})
+    run = _Run(list(attempts.values()), {}, {}, set(), {}, HOLD_TTL_S + clock_slack(history))
     for a in run.attempts:
         if a.method == "hold" and a.answered("held") and a.answer and a.answer.token:
             run.holds.setdefault(a.answer.token, a)
@@ -180,8 +184,8 @@ def stale_token_is_refused(history: History, final: SeatsFinal) -> list[str]:
         hold = run.holds.get(a.token)
         if hold is None:
             problems.append(f"{a.user} confirmed token {a.token}, which no hold answer issued")
-        elif first > hold.done + HOLD_TTL_S + GRACE_S:
-            expired = hold.done + HOLD_TTL_S
+        elif first > hold.done + run.ttl + GRACE_S:
+            expired = hold.done + run.ttl
             problems.append(f"{a.user} confirmed token {a.token} (first sent t={first:.3f}s), "
                             f"but that hold expired by t={expired:.3f}s")  # fmt: skip
         elif first > run.released_at.get(a.token, INF):
@@ -198,8 +202,8 @@ def _window(run: _Run, a: _Attempt) -> tuple[float, float]:
     if any(b.answer.token in run.maybe_confirmed for b in siblings):  # type: ignore[union-attr]
         return start, INF
     if a.answered("held") and a.answer is not None and a.answer.token is not None:
-        return start, min(a.done + HOLD_TTL_S, run.released_at.get(a.answer.token, INF))
-    return start, max(a.delivered) + OP_BUDGET_S + HOLD_TTL_S
+        return start, min(a.done + run.ttl, run.released_at.get(a.answer.token, INF))
+    return start, max(a.delivered) + OP_BUDGET_S + run.ttl
 
 
 def _refusals(run: _Run) -> list[tuple[_Attempt, str]]:
@@ -224,7 +228,7 @@ def _refusals(run: _Run) -> list[tuple[_Attempt, str]]:
                     frm, until = _window(run, a)
                     busy |= frm <= end and until + GRACE_S >= begin
                 elif a.op not in granted_ops | {r.op} and min(a.delivered) <= end:
-                    partial |= max(a.delivered) + OP_BUDGET_S + HOLD_TTL_S + GRACE_S >= begin
+                    partial |= max(a.delivered) + OP_BUDGET_S + run.ttl + GRACE_S >= begin
             verdicts.append("busy" if busy else "partial" if partial else "free")
         if "busy" not in verdicts:
             found.append((r, "partial" if "partial" in verdicts else "free"))
@@ -275,11 +279,12 @@ def expired_or_released_hold_frees_seats(history: History, final: SeatsFinal) ->
         for r, why in _refusals(run)
         if why == "free"
     ]
-    problems += [
-        f"seat {seat} is still held by {state.user} after every hold expired"
-        for (_, seat), state in sorted(final.seats.items())
-        if state.state != "confirmed"
-    ]
+    if run.ttl + GRACE_S < SETTLE_S:  # else a hold may outlive the settle by the service's clock
+        problems += [
+            f"seat {seat} is still held by {state.user} after every hold expired"
+            for (_, seat), state in sorted(final.seats.items())
+            if state.state != "confirmed"
+        ]
     return problems
 
 

@@ -8,12 +8,12 @@ Design note (Zeller's delta debugging, Hypothesis' shrinker). The plan is data �
 operations, re-sends, faults — so we repeatedly try removing pieces: a whole client, one
 operation (with the faults aimed at it), its re-sends, a chunk of faults (halves, then
 quarters, … then single faults), and finally renumber what is left as client 1, op 1,
-key ``k1``. A candidate is kept when it still breaks the *same invariant*. Removing a
-piece changes how the scheduler's random draws line up, so each candidate is tried with a
-small *family* of seeds — the failing seed and a few derived from it — and the winning
-seed travels with the plan. The loop stops at a fixpoint (no single removal keeps the
-failure) or after ``max_runs`` runs; the result is minimal in that local sense, not
-globally shortest. Among the family, the shortest failing history is kept.
+key ``k1`` (an argument naming another op's key — a post's pending — is renamed with it).
+A candidate is kept when it still breaks the *same invariant*. Removing a piece changes how
+the scheduler's random draws line up, so each candidate is tried with a small *family* of
+seeds — the failing seed and a few derived from it — and the winning seed travels with the
+plan. The loop stops at a fixpoint (no single removal keeps the failure) or after
+``max_runs`` runs; the result is minimal in that local sense, not globally shortest. Among the family, the shortest failing history is kept.
 """
 
 from __future__ import annotations
@@ -58,10 +58,12 @@ def _without_ops(plan: Plan, gone: set[int]) -> Plan:
 def _renumbered(plan: Plan) -> Plan:
     clients = {c: i for i, c in enumerate(plan.clients(), 1)}
     ids = {op.id: i for i, op in enumerate(plan.ops, 1)}
+    keys = {op.key: f"k{ids[op.id]}" for op in plan.ops}  # an op may name another (a pending)
     ops = tuple(
-        replace(op, id=ids[op.id], client=clients[op.client], key=f"k{ids[op.id]}")
+        replace(op, id=ids[op.id], client=clients[op.client], key=keys[op.key],
+                args=tuple(keys.get(a, a) if isinstance(a, str) else a for a in op.args))
         for op in plan.ops
-    )
+    )  # fmt: skip
     faults = tuple(
         replace(f, a=ids[f.a]) if f.kind in ("duplicate", "lose_reply") else f for f in plan.faults
     )
