@@ -25,11 +25,14 @@ LABS = {
     "payments": ("labs_payments", REPO / "solutions/labs/01_idempotent_payments_lab.ipynb"),
     "seats": ("labs_seats", REPO / "solutions/labs/02_seat_holds_lab.ipynb"),
     "ledger": ("labs_ledger", REPO / "solutions/labs/03_ledger_lab.ipynb"),
+    "messaging": ("labs_messaging", REPO / "solutions/labs/04_message_delivery_lab.ipynb"),
 }
 REFERENCE = {"payments": lab.ReferencePayments, "seats": lab.ReferenceSeats,
-             "ledger": lab.ReferenceLedger}  # fmt: skip
-SEED_DESIGN = {"payments": lab.SeedPayments, "seats": lab.SeedSeats, "ledger": lab.SeedLedger}
-LEARNER_CLASS = {"payments": "MyPayments", "seats": "MySeats", "ledger": "MyLedger"}
+             "ledger": lab.ReferenceLedger, "messaging": lab.ReferenceMessages}  # fmt: skip
+SEED_DESIGN = {"payments": lab.SeedPayments, "seats": lab.SeedSeats, "ledger": lab.SeedLedger,
+               "messaging": lab.SeedMessages}  # fmt: skip
+LEARNER_CLASS = {"payments": "MyPayments", "seats": "MySeats", "ledger": "MyLedger",
+                 "messaging": "MyMessages"}  # fmt: skip
 
 
 def _learner_class(name: str) -> type:

@@ -20,6 +20,9 @@ LABS = {
               _subclass("seats_seed", "SeedSeats", "MySeats"), "seat_confirmed_once"),
     "ledger": (_subclass("ledger_reference", "ReferenceLedger", "MyLedger"),
                _subclass("ledger_seed", "SeedLedger", "MyLedger"), "transfer_applied_at_most_once"),
+    "messaging": (_subclass("messaging_reference", "ReferenceMessages", "MyMessages"),
+                  _subclass("messaging_seed", "SeedMessages", "MyMessages"),
+                  "acknowledged_send_reaches_every_device"),
 }  # fmt: skip
 
 

@@ -20,7 +20,11 @@ its reference in :mod:`~razorlab.labs.seats_reference` and the seed's design in
 its interface and workload in :mod:`~razorlab.labs.ledger`, its rules in
 :mod:`~razorlab.labs.ledger_invariants`, its reference in
 :mod:`~razorlab.labs.ledger_reference` and the seed's design in
-:mod:`~razorlab.labs.ledger_seed`. Only the standard library (and numpy through
+:mod:`~razorlab.labs.ledger_seed`. The message-delivery lab (``check(MyMessages,
+lab="messaging")``) has its interface and workload in :mod:`~razorlab.labs.messaging`, its
+rules in :mod:`~razorlab.labs.messaging_invariants`, its reference in
+:mod:`~razorlab.labs.messaging_reference` and the seed's design in
+:mod:`~razorlab.labs.messaging_seed`. Only the standard library (and numpy through
 :mod:`razorlab.rand`) is imported here; plotly loads when a figure is drawn.
 """
 
@@ -33,6 +37,10 @@ from razorlab.labs.ledger import AccountBalance, TransferResult
 from razorlab.labs.ledger_invariants import LEDGER_INVARIANTS
 from razorlab.labs.ledger_reference import ReferenceLedger
 from razorlab.labs.ledger_seed import SeedLedger
+from razorlab.labs.messaging import AckResult, Delivery, Directory, SendAck
+from razorlab.labs.messaging_invariants import MESSAGING_INVARIANTS
+from razorlab.labs.messaging_reference import ReferenceMessages
+from razorlab.labs.messaging_seed import SeedMessages
 from razorlab.labs.payments import PaymentResult, generate
 from razorlab.labs.payments_reference import ReferencePayments
 from razorlab.labs.payments_seed import SeedPayments
@@ -44,26 +52,33 @@ from razorlab.labs.seats_seed import SeedSeats
 
 __all__ = [
     "AccountBalance",
+    "AckResult",
     "BankAnswer",
     "BankTimeout",
     "BankUnavailable",
+    "Delivery",
+    "Directory",
     "Event",
     "Fault",
     "History",
     "LEDGER_INVARIANTS",
+    "MESSAGING_INVARIANTS",
     "Op",
     "PAYMENT_INVARIANTS",
     "PaymentResult",
     "Plan",
     "ReferenceLedger",
+    "ReferenceMessages",
     "ReferencePayments",
     "ReferenceSeats",
     "SEAT_INVARIANTS",
     "SeatAnswer",
     "SeatState",
     "SeedLedger",
+    "SeedMessages",
     "SeedPayments",
     "SeedSeats",
+    "SendAck",
     "TransferResult",
     "TryAgain",
     "Verdict",

@@ -29,6 +29,8 @@ from razorlab.labs.history import History
 from razorlab.labs.invariants import PAYMENT_INVARIANTS, explain
 from razorlab.labs.ledger import LEDGER_LAB
 from razorlab.labs.ledger_invariants import LEDGER_INVARIANTS
+from razorlab.labs.messaging import MESSAGING_LAB
+from razorlab.labs.messaging_invariants import MESSAGING_INVARIANTS
 from razorlab.labs.payments import PAYMENTS
 from razorlab.labs.plan import Plan
 from razorlab.labs.seats import SEATS_LAB
@@ -44,6 +46,7 @@ LABS: dict[str, tuple[Any, tuple[Callable[..., list[str]], ...]]] = {
     "payments": (PAYMENTS, PAYMENT_INVARIANTS),
     "seats": (SEATS_LAB, SEAT_INVARIANTS),
     "ledger": (LEDGER_LAB, LEDGER_INVARIANTS),
+    "messaging": (MESSAGING_LAB, MESSAGING_INVARIANTS),
 }
 
 

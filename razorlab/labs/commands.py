@@ -1,12 +1,12 @@
 """``razorlab lab check LAB FILE``: judge a learner's implementation from the command line.
 
 ``razorlab lab check payments my_payments.py --runs 500 --seed 7`` (or ``seats
-my_seats.py``, or ``ledger my_ledger.py``) loads the file, finds the learner's class — the one
-named by ``--class``, else the single class defined in that file that has every method of the
-lab's interface — runs the check and prints the verdict. Exit status: 0 every invariant
-held; 1 an invariant broke (the shrunk counterexample is printed); 2 bad input (no such file,
-no or several candidate classes, a class that does not fit the interface, raises, hangs or
-blocks).
+my_seats.py``, ``ledger my_ledger.py`` or ``messaging my_messages.py``) loads the file, finds the
+learner's class — the one named by ``--class``, else the single class defined in that file that
+has every method of the lab's interface — runs the check and prints the verdict. Exit status:
+0 every invariant held; 1 an invariant broke (the shrunk counterexample is printed); 2 bad
+input (no such file, no or several candidate classes, a class that does not fit the interface,
+raises, hangs or blocks).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     lab = sub.add_parser("lab", help="check a learner's implementation of a lab")
     lsub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
     chk = lsub.add_parser("check", help="run the lab's checker against a Python file")
-    chk.add_argument("lab", choices=["payments", "seats", "ledger"], help="which lab")
+    chk.add_argument("lab", choices=["payments", "seats", "ledger", "messaging"], help="which lab")
     chk.add_argument("file", help="Python file defining the implementation class")
     chk.add_argument("--runs", type=_positive, default=200, help="simulated runs (default 200)")
     chk.add_argument("--seed", type=_seed, default=0, help="seed of the runs (default 0)")
