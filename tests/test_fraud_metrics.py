@@ -1,4 +1,4 @@
-"""Metrics handle ties honestly; thresholds chosen by cost match a brute-force search."""
+"""Metrics handle ties honestly, intervals resample incidents; cost thresholds match brute force."""
 
 import itertools
 
@@ -9,10 +9,12 @@ from razorlab.fraud import (
     CostModel,
     Thresholds,
     average_precision,
+    bootstrap_auprc,
     choose_thresholds,
     confusion,
     decide,
     pattern_recall,
+    percentile_interval,
     roc_auc,
     total_cost,
 )
@@ -71,3 +73,46 @@ def test_confusion_and_pattern_recall():
     assert table.loc["approve", "fraud"] == 1 and table.loc["decline", "fraud"] == 1
     recall = pattern_recall(np.array(["none", "a", "a", "b"]), decision != "approve")
     assert recall.to_dict() == {"a": 1.0, "b": 0.0}
+
+
+def _clustered(n_incidents: int, size: int, seed: int):
+    """Honest rows and fraud incidents of ``size`` rows each; an incident is caught (scored
+    high) or missed (scored like honest rows) as a whole."""
+    g = rng(seed, "test.bootstrap")
+    honest = g.normal(size=5_000)
+    caught = g.random(n_incidents) < 0.5
+    fraud = np.repeat(np.where(caught, 4.0, 0.0), size) + g.normal(size=n_incidents * size) / 10
+    y = np.r_[np.zeros(len(honest), int), np.ones(len(fraud), int)]
+    incident = np.r_[np.full(len(honest), -1), np.repeat(np.arange(n_incidents), size)]
+    return y, np.r_[honest, fraud], incident
+
+
+def test_bootstrap_is_seeded_and_centred_on_the_point_estimate():
+    y, score, incident = _clustered(30, 5, seed=1)
+    a = bootstrap_auprc(y, score, incident, n_boot=200, seed=3)
+    assert len(a) == 200 and np.array_equal(
+        a, bootstrap_auprc(y, score, incident, n_boot=200, seed=3)
+    )
+    lo, hi = percentile_interval(a, 0.95)
+    assert lo < average_precision(y, score) < hi
+    assert abs(np.mean(a) - average_precision(y, score)) < 0.05
+
+
+def test_a_perfect_ranking_stays_perfect_in_every_resample():
+    y = np.r_[np.zeros(300, int), np.ones(20, int)]
+    score = np.r_[np.zeros(300), np.ones(20)]
+    assert (bootstrap_auprc(y, score, np.arange(320) // 4, n_boot=50) == 1.0).all()
+
+
+def test_resampling_incidents_not_rows_widens_the_interval():
+    y, score, incident = _clustered(12, 10, seed=2)
+    by_incident = percentile_interval(bootstrap_auprc(y, score, incident, n_boot=400))
+    by_row = percentile_interval(bootstrap_auprc(y, score, np.arange(len(y)), n_boot=400))
+    assert by_incident[1] - by_incident[0] > 1.5 * (by_row[1] - by_row[0])
+
+
+def test_bootstrap_refuses_no_fraud_and_a_bad_level():
+    with pytest.raises(ValueError, match="fraud"):
+        bootstrap_auprc(np.zeros(5), np.arange(5.0), np.zeros(5))
+    with pytest.raises(ValueError, match="level"):
+        percentile_interval([0.1, 0.2], level=1.0)

@@ -1,12 +1,15 @@
-"""Rules are data: they round-trip through JSON, explain every firing, agree batch vs single."""
+"""Rules are data: they round-trip through JSON, explain every firing, agree batch vs single;
+the best one-line rule a world allows is found exhaustively."""
 
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from razorlab.errors import ValidationError
-from razorlab.fraud import DEFAULT_RULES, FEATURES, Rule, RuleSet
+from razorlab.fraud import DEFAULT_RULES, FEATURES, Rule, RuleSet, best_single_rule
+from razorlab.rand import rng
 
 ROWS = [
     dict.fromkeys(FEATURES, 0.0) | {"ip_count_1m": 6.0, "amount_paise": 500.0},
@@ -53,3 +56,27 @@ def test_malformed_rules_are_refused_clearly():
         RuleSet.from_dict({"version": "v", "rules": [{"name": "x"}]})
     with pytest.raises(ValidationError, match="unknown feature"):
         RuleSet("v", (Rule("r", (("colour", "==", 1),), 1.0, "x"),)).check_features(FEATURES)
+
+
+def test_best_single_rule_finds_a_planted_giveaway_and_its_restriction():
+    g = rng(8, "test.giveaway")
+    n = 4_000
+    y = (g.random(n) < 0.05).astype(int)
+    columns = pd.DataFrame(
+        {
+            "noise": g.normal(size=n),
+            "amount_paise": np.where(y == 1, g.integers(100, 900, n), g.integers(500, 90_000, n)),
+            "is_refund": (g.random(n) < 0.1).astype(float),
+        }
+    )
+    best = best_single_rule(columns, y, 0.5)
+    assert best.rule.startswith("amount_paise <= ") and best.recall >= 0.5
+    threshold = float(best.rule.split()[-1])
+    flagged = columns["amount_paise"] <= threshold
+    assert best.precision == pytest.approx(y[flagged].mean()) and best.flagged == flagged.sum()
+    # fraud is "a refund with noise of 1 or more": only the restricted rule is precise
+    y2 = ((columns["is_refund"] == 1) & (columns["noise"] >= 1)).to_numpy().astype(int)
+    planted = best_single_rule(columns, y2, 0.9)
+    assert planted.rule.startswith("is_refund == 1 and noise >= ") and planted.precision == 1.0
+    with pytest.raises(ValueError):
+        best_single_rule(columns, y2, 0.0)

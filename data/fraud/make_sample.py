@@ -23,7 +23,10 @@ CONFIG = SynthConfig(n_customers=300, days=10, seed=42)
 
 def render() -> bytes:
     """The CSV text of the sample, as bytes."""
-    return simulate(CONFIG).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    # ``incident`` (which attack a payment belongs to) is the simulator's bookkeeping for
+    # incident-level intervals, not something a gateway would see: the sample leaves it out
+    frame = simulate(CONFIG).drop(columns="incident")
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

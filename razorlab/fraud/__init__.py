@@ -6,7 +6,9 @@ batch features that agree to the bit (``features``), a feature store with
 point-in-time joins (``store``), rules as data (``rules``), logistic regression and
 boosted oblivious trees in numpy (``model``, ``boosting``), a versioned model store
 (``registry``), a time-split trainer (``trainer``), cost-based thresholds (``costs``),
-a scorer with reasons on every decision (``scorer``) and evaluation (``metrics``).
+a scorer with reasons on every decision (``scorer``), evaluation with incident-level
+intervals (``metrics``), the best one-line rule a world allows (``giveaways``) and
+label-free drift monitoring (``monitoring``).
 """
 
 from razorlab.fraud.boosting import BoostedTrees
@@ -19,6 +21,7 @@ from razorlab.fraud.costs import (
     total_cost,
 )
 from razorlab.fraud.features import FEATURES, FeatureExtractor, OutOfOrder, batch_features
+from razorlab.fraud.giveaways import SingleRule, best_single_rule, rule_columns
 from razorlab.fraud.latency import (
     TARGET_UTILISATION,
     cores_needed,
@@ -28,13 +31,16 @@ from razorlab.fraud.latency import (
 )
 from razorlab.fraud.metrics import (
     average_precision,
+    bootstrap_auprc,
     confusion,
     pattern_recall,
+    percentile_interval,
     precision_recall_curve,
     roc_auc,
     roc_curve,
 )
 from razorlab.fraud.model import LogisticRegression, sigmoid
+from razorlab.fraud.monitoring import alert_rate, daily_psi, psi, psi_by_feature
 from razorlab.fraud.registry import ModelRegistry
 from razorlab.fraud.rules import DEFAULT_RULES, Fired, Rule, RuleSet
 from razorlab.fraud.scorer import Decision, FraudScorer
@@ -66,25 +72,34 @@ __all__ = [
     "PATTERNS",
     "Rule",
     "RuleSet",
+    "SingleRule",
     "SynthConfig",
     "Thresholds",
     "TARGET_UTILISATION",
     "Transaction",
     "TrainingRun",
+    "alert_rate",
     "average_precision",
+    "best_single_rule",
     "batch_features",
+    "bootstrap_auprc",
     "choose_thresholds",
     "confusion",
     "cores_needed",
     "cost_grid",
+    "daily_psi",
     "decide",
     "feature_matrix",
     "holdout_auprc",
     "merchant_risk_snapshots",
     "pattern_recall",
+    "percentile_interval",
     "percentiles",
     "precision_recall_curve",
+    "psi",
+    "psi_by_feature",
     "roc_auc",
+    "rule_columns",
     "roc_curve",
     "sigmoid",
     "simulate",

@@ -15,7 +15,14 @@ import plotly.graph_objects as go
 from razorlab.fraud.metrics import average_precision, precision_recall_curve
 from razorlab.rand import rng
 
-__all__ = ["attack_scatter", "hourly_mix", "pr_curves", "cost_surface", "latency_histogram"]
+__all__ = [
+    "attack_scatter",
+    "hourly_mix",
+    "pr_curves",
+    "cost_surface",
+    "latency_histogram",
+    "drift_monitor",
+]
 
 MAX_BACKGROUND = 1_500  # legitimate payments drawn behind the frauds
 MAX_CURVE_POINTS = 400
@@ -110,3 +117,27 @@ def latency_histogram(latencies_us: np.ndarray) -> go.Figure:
     fig.update_xaxes(title="latency per payment (µs, capped at p99.9)")
     fig.update_yaxes(title="payments")
     return fig.update_layout(title="score(txn) latency, measured live", bargap=0)
+
+
+def drift_monitor(
+    alert_rates: Mapping[str, pd.Series], score_psi: pd.Series, drift_day: int | None = None
+) -> go.Figure:
+    """Daily alert rate of each model (left axis) and the score's PSI (right axis)."""
+    fig = go.Figure()
+    for name, rate in alert_rates.items():
+        fig.add_scatter(x=list(rate.index), y=rate.round(4).tolist(), name=f"alert rate, {name}")
+    fig.add_scatter(
+        x=list(score_psi.index),
+        y=score_psi.round(3).tolist(),
+        name="PSI of the deployed score",
+        yaxis="y2",
+        line=dict(dash="dot", color="grey"),
+    )
+    if drift_day is not None:
+        fig.add_vline(x=drift_day, line_dash="dash", annotation_text="drift starts")
+    fig.update_xaxes(title="day")
+    return fig.update_layout(
+        title="Monitoring without labels: alerts and score stability by day",
+        yaxis=dict(title="share of payments flagged", tickformat=".0%"),
+        yaxis2=dict(title="PSI", overlaying="y", side="right", showgrid=False),
+    )
