@@ -33,9 +33,14 @@ PROGRAMS = (
     "worker_pool",
     "gc_pacer",
     "gc_pointer_heap",
+    "go_costs",
+    "task_patterns",
 )
 STACK_DEPTHS = (1, 2, 4, 6, 7, 8, 12, 16, 20, 24, 32, 40, 50, 64, 96, 128)
 LATENCY_REPEATS = 3
+TASK_REPEATS = 7
+# task_patterns: (mode, GOMAXPROCS); the pool has 4 workers and 64 channel slots.
+TASK_CONFIGS = tuple((mode, procs) for mode in ("pertask", "pool", "pingpong") for procs in (1, 2))
 PACER_REPEATS = 3
 # gc_pointer_heap: (GOGC, GOMEMLIMIT or "", mutators, MiB of garbage). GOMAXPROCS is 2.
 PACER_CONFIGS = (
@@ -181,6 +186,39 @@ def latency(binary: Path, procs: int, hogs: int, samples: int) -> dict:
     return summary
 
 
+def summarise(runs: list[dict]) -> dict:
+    """Numeric fields: the minimum over the repeats (the cost on an unloaded machine: on a
+    shared one, other processes only ever add time) and, as ``*_median``, the median."""
+    out: dict = {"repeats": len(runs)}
+    for key, value in runs[0].items():
+        if isinstance(value, float):
+            out[key] = min(r[key] for r in runs)
+            out[f"{key}_median"] = statistics.median(r[key] for r in runs)
+        else:
+            out[key] = value
+    return out
+
+
+def task_costs(bins: dict[str, Path], quick: bool) -> dict:
+    """go_costs (the model's calibration) and task_patterns (what it predicts), interleaved
+    so each repeat of every program meets the same machine load."""
+    n = 50_000 if quick else 200_000
+    costs: list[dict] = []
+    patterns: dict[tuple[str, int], list[dict]] = {c: [] for c in TASK_CONFIGS}
+    for _ in range(TASK_REPEATS):
+        costs.append(run(bins["go_costs"], f"-n={n}"))
+        for mode, procs in TASK_CONFIGS:
+            env = {"GOMAXPROCS": str(procs)}
+            patterns[mode, procs].append(
+                run(bins["task_patterns"], f"-mode={mode}", f"-n={n}", env=env)
+            )
+    return {
+        "machine": machine(),
+        "go_costs": summarise(costs),
+        "task_patterns": [summarise(r) for r in patterns.values()],
+    }
+
+
 def measure(bins: dict[str, Path], quick: bool, only: str | None = None) -> dict:
     """Every experiment, or just ``only`` (its key in ``measurements.json``)."""
     sizes = (1_000, 10_000, 100_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
@@ -215,6 +253,7 @@ def measure(bins: dict[str, Path], quick: bool, only: str | None = None) -> dict
             run(bins["gc_pacer"], "-live=64", f"-alloc={mib}", env=env) for env, mib in gc_configs
         ],
         "gc_pointer_heap": lambda: pointer_heap(bins["gc_pointer_heap"], quick),
+        "task_costs": lambda: task_costs(bins, quick),
     }
     names = [only] if only else list(experiments)
     return {name: experiments[name]() for name in names}
@@ -238,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "measurements.json")
     parser.add_argument(
         "--only",
-        choices=PROGRAMS,
+        choices=(*PROGRAMS[:-2], "task_costs"),
         help="re-measure one experiment and keep the rest of --out as it is",
     )
     args = parser.parse_args(argv)

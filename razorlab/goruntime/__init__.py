@@ -6,6 +6,7 @@ see ``calibration``). Figures live in ``razorlab.goruntime.plots``.
 """
 
 from razorlab.goruntime.calibration import load_measurements
+from razorlab.goruntime.costs import OpCosts
 from razorlab.goruntime.gc import (
     MIB,
     AllocWorkload,
@@ -45,6 +46,7 @@ from razorlab.goruntime.pools import (
     run_strategy,
     sync_pool_survival,
 )
+from razorlab.goruntime.programs import per_task, ping_pong, worker_pool
 from razorlab.goruntime.scheduler import (
     SchedulerConfig,
     SchedulerInvariantError,
@@ -74,6 +76,7 @@ __all__ = [
     "MIN_STACK_BYTES",
     "MapInterner",
     "ObjectPool",
+    "OpCosts",
     "SchedulerConfig",
     "SchedulerInvariantError",
     "SchedulerRun",
@@ -100,6 +103,8 @@ __all__ = [
     "memory_table",
     "mixed",
     "parse_gogc",
+    "per_task",
+    "ping_pong",
     "run_strategy",
     "seed_claim",
     "shrunk_stack",
@@ -113,4 +118,5 @@ __all__ = [
     "stack_size_for",
     "steady",
     "sync_pool_survival",
+    "worker_pool",
 ]

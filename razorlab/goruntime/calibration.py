@@ -18,6 +18,7 @@ with their provenance, in the model modules.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,9 +26,11 @@ import numpy as np
 import pandas as pd
 
 from razorlab.errors import NotFoundError
+from razorlab.goruntime.costs import OpCosts
 from razorlab.goruntime.gc import MIB, AllocWorkload, GCConfig, heap_goal, simulate_gc, steady
 from razorlab.goruntime.memory import G_BOOKKEEPING_BYTES, MIN_STACK_BYTES, stack_size_for
 from razorlab.goruntime.pacer import mark_workers
+from razorlab.goruntime.programs import per_task, ping_pong, spawn_blocked, worker_pool
 from razorlab.goruntime.scheduler import SchedulerConfig, simulate
 from razorlab.goruntime.workload import sleep_probe
 
@@ -41,11 +44,16 @@ __all__ = [
     "pacer_config",
     "pacer_vs_model",
     "worker_pool_vs_model",
+    "op_costs",
+    "task_patterns_vs_model",
+    "TASK_TOLERANCE",
 ]
 
 MEASUREMENTS_PATH = Path(__file__).resolve().parents[2] / "data" / "go" / "measurements.json"
 NO_LIMIT = 2**62  # debug.SetMemoryLimit(-1) reports math.MaxInt64 when no limit is set
 PACER_PROCS = 2  # gc_pointer_heap runs at GOMAXPROCS=2
+TASK_TOLERANCE = 0.15  # task_patterns: the model within 15 % of Go's ns per task
+STEADY_TASKS = 20_000  # pool and ping-pong reach steady state long before this
 PACER_SLACK = 8.0  # simulated time budget: this many times the full-speed allocation time
 
 
@@ -267,3 +275,84 @@ def worker_pool_vs_model(m: dict | None = None) -> pd.DataFrame:
     df["measured_MiB"] = df["peak_stack_heap_bytes"] / MIB
     cols = ["jobs", "workers", "mode", "peak_goroutines", "measured_MiB", "model_MiB", "wall_s"]
     return df[cols].round(3)
+
+
+def op_costs(m: dict | None = None) -> tuple[OpCosts, float, float]:
+    """The model's per-operation costs from ``data/go/go_costs`` alone (Go 1.19.8).
+
+    Each figure is the minimum over interleaved repeats (on a shared machine other
+    processes only ever add time). ``go_costs`` times single operations, not the
+    patterns predicted later: a ``Gosched`` with nothing else to run is one goroutine
+    switch; buffered send + receive is two channel operations; Add + Done two WaitGroup
+    operations; a ``go`` statement with free Gs, and with none (children stay blocked);
+    a hop around a ring of goroutines is a send to a parked G (``chan_s + ready_s``), a
+    receive that parks (``chan_s``) and a switch, which gives ``ready_s``; closing a
+    channel on blocked children and waiting for them is, per child, a ready, a switch,
+    ``wg.Done`` and the exit, which gives ``exit_s``. At GOMAXPROCS 2 a ``go`` statement
+    costs more because it keeps waking the other P: the model runs one batch of that
+    loop (``spawn_blocked``) to count its wake-ups per ``go``, and the extra time over
+    GOMAXPROCS 1 divided by them is ``wake_s``. Returns the costs, the switch time
+    (``SchedulerConfig.switch_s``) and the task body's CPU.
+    """
+    m = m or load_measurements()
+    c = {k: v * 1e-9 for k, v in m["task_costs"]["go_costs"].items() if k.endswith("_ns")}
+    switch, chan, wg = c["gosched_ns"], c["chan_pair_ns"] / 2, c["wg_pair_ns"] / 2
+    ready = max(0.0, c["ring_hop_ns"] - 2 * chan - switch)
+    costs = OpCosts(
+        go_s=c["go_reused_ns"],
+        go_fresh_s=max(c["go_fresh_ns"], c["go_reused_ns"]),
+        exit_s=max(0.0, c["wake_exit_ns"] - ready - switch - wg),
+        chan_s=chan,
+        ready_s=ready,
+        wg_s=wg,
+        wake_s=0.0,
+    )
+    batch = m["task_costs"]["go_costs"]["batch"]
+    cfg = SchedulerConfig(gomaxprocs=2, switch_s=switch, costs=costs)
+    per_go = simulate(spawn_blocked(batch), cfg).go_wakeups / batch
+    extra = max(0.0, c["go_reused_p2_ns"] - c["go_reused_ns"])
+    return replace(costs, wake_s=extra / per_go if per_go else 0.0), switch, c["work_ns"]
+
+
+def task_patterns_vs_model(m: dict | None = None) -> pd.DataFrame:
+    """ns per task of goroutine-per-task, a 4-worker pool and ping-pong: Go vs the model.
+
+    The model runs the same programs (``programs.py``) with the costs ``op_costs``
+    derived from a different program (``go_costs``). Goroutine per task is simulated
+    with Go's task count (how many Gs are fresh depends on it); the pool and ping-pong
+    with ``STEADY_TASKS`` (their cost per task is flat). Go's figure is the minimum over
+    the repeats of CPU time per task at GOMAXPROCS 1 (robust to other processes on the
+    machine) and of wall time at GOMAXPROCS 2. ``*_cpu_ns`` compare CPU per task (the
+    model's busy time over all Ps; Go's process CPU time, spinning Ms included).
+    """
+    m = m or load_measurements()
+    costs, switch, work = op_costs(m)
+    rows = []
+    for r in m["task_costs"]["task_patterns"]:
+        mode, procs = r["mode"], r["gomaxprocs"]
+        n = r["n"] if mode == "pertask" else min(r["n"], STEADY_TASKS)
+        if mode == "pertask":
+            wl = per_task(n, work_s=work)
+        elif mode == "pool":
+            wl = worker_pool(n, workers=r["workers"], buffer=r["buffer"], work_s=work)
+        else:
+            wl = ping_pong(n)
+        run = simulate(wl, SchedulerConfig(gomaxprocs=procs, switch_s=switch, costs=costs))
+        rows.append(
+            {
+                "pattern": mode,
+                "GOMAXPROCS": procs,
+                "measured_ns": r["cpu_ns_per_task" if procs == 1 else "ns_per_task"],
+                "model_ns": run.makespan_s / n * 1e9,
+                "measured_cpu_ns": r["cpu_ns_per_task"],
+                "model_cpu_ns": run.p_busy_s.sum() / n * 1e9,
+                "model_peak_live": run.max_live_goroutines,
+                "model_peak_global_runq": run.max_global_runq,
+            }
+        )
+    df = pd.DataFrame(rows).set_index(["pattern", "GOMAXPROCS"])
+    df["error"] = df["model_ns"] / df["measured_ns"] - 1
+    df["cpu_error"] = df["model_cpu_ns"] / df["measured_cpu_ns"] - 1
+    ns = ["measured_ns", "model_ns", "measured_cpu_ns", "model_cpu_ns"]
+    df[ns] = df[ns].round().astype(int)
+    return df.round({"error": 3, "cpu_error": 3})

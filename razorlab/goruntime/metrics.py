@@ -3,8 +3,8 @@
 Design note: everything is aggregated while the simulation runs (counters and
 compact ``array`` buffers), so a million-goroutine run keeps a few tens of MB;
 pandas/numpy views are built once at the end. ``SchedulerRun`` also carries the
-checks the tests lean on: CPU executed versus CPU in the workload (conservation of
-work) and the largest local run queue ever seen (bounded at 256).
+checks the tests lean on: CPU executed versus CPU in the workload plus the CPU the
+runtime's own operations were charged (conservation of work) and the largest local run queue ever seen (bounded at 256).
 """
 
 from __future__ import annotations
@@ -48,6 +48,15 @@ class SchedulerRun:
     handoffs: int = 0  # Ps taken from Ms blocked in syscalls
     max_threads: int = 0
     max_local_runq: int = 0
+    max_global_runq: int = 0
+    max_live_goroutines: int = 0  # started and not yet exited (runtime.NumGoroutine)
+    wakeups: int = 0  # idle Ps woken (wakep) by a go statement or a readied G
+    go_wakeups: int = 0  # ... by a go statement
+    gc_cycles: int = 0  # GC cycles started by fresh Gs filling the heap (channels.py)
+    fresh_gs: int = 0  # go statements that allocated a new G (malg)
+    reused_gs: int = 0  # ... that took one from a free list (gfget)
+    runtime_cpu_s: float = 0.0  # CPU charged for go, exits, channel and WaitGroup operations
+    charged_cpu_s: float = 0.0  # all CPU handed to phases (loops repeat theirs) plus the above
     p_busy_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _wait_g: array = field(default_factory=lambda: array("q"))
     _wait_s: array = field(default_factory=lambda: array("d"))
@@ -69,6 +78,7 @@ class SchedulerRun:
         self._sample_t.append(sim.now)
         self._sample_local.append(local)
         self._sample_global.append(len(sim.gq))
+        self.max_global_runq = max(self.max_global_runq, len(sim.gq))
 
     def finish(self, sim) -> SchedulerRun:
         self.completed = sim.done

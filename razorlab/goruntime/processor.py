@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from razorlab.errors import StateError, ValidationError
+from razorlab.goruntime.costs import OpCosts
 from razorlab.rand import DEFAULT_SEED, check_seed
 
 __all__ = ["SchedulerConfig", "SchedulerInvariantError", "ThreadExhaustionError", "Processor"]
@@ -28,6 +29,8 @@ SYSMON_MAX_DELAY_S = 10e-3  # ... doubling after 50 idle rounds, capped at 10 ms
 SYSMON_IDLE_ROUNDS = 50
 MAX_THREADS = 10_000  # schedinit: sched.maxmcount = 10000 (debug.SetMaxThreads changes it)
 RUNTIME_THREADS = 1  # sysmon runs on its own M, without a P
+GFREE_MAX_LOCAL = 64  # gfput: a P's free-G list spills to sched.gFree at 64 Gs...
+GFREE_REFILL = 32  # ... down to 31; gfget refills an empty list with up to 32
 
 # A P is idle, starting up / spinning (its M looks for work), running Go code, or
 # held by an M inside a syscall (until sysmon hands it off).
@@ -62,6 +65,7 @@ class SchedulerConfig:
     timer_slack_s: float = 100e-6  # timers and usleep fire late by the OS timer slack
     sample_every_s: float = 1e-3  # run-queue length sampling period
     max_threads: int = MAX_THREADS  # debug.SetMaxThreads
+    costs: OpCosts = field(default_factory=OpCosts)  # go, channels, WaitGroup
 
     def __post_init__(self) -> None:
         procs = self.gomaxprocs
@@ -104,6 +108,7 @@ class Processor:
         "seen_syscalltick",
         "seen_syscall_when",
         "syscall_g",
+        "gfree",
     )
 
     def __init__(self, pid: int):
@@ -123,3 +128,4 @@ class Processor:
         self.seen_syscalltick = -1
         self.seen_syscall_when = 0.0
         self.syscall_g = -1
+        self.gfree = 0  # Gs on this P's free list (p.gFree)

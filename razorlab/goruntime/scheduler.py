@@ -36,8 +36,10 @@ costs no heap pushes. Every G's state is tracked and checked on each transition:
 a G run while not runnable, or left behind at the end, raises ``SchedulerInvariantError``
 (no goroutine lost or run twice). CPU executed is accounted exactly, up to float
 rounding (conservation of work). Metrics are aggregated as the run goes.
-Simplifications: spawns arrive from outside (the spawning goroutine's own CPU is
-not modelled); a goroutine switch costs a fixed ``switch_s``; Ms are counted, not
+Goroutines may also start other goroutines and talk over channels and WaitGroups
+(``channels.py``): a spawning G is then a real G on a P, paying for each ``go``
+statement and preempted like any other. Simplifications: goroutines spawned from
+outside (``spawn_s``) cost nothing to start; a goroutine switch costs a fixed ``switch_s``; Ms are counted, not
 simulated as threads, and a parked M leaves the count (Go keeps idle Ms on
 ``sched.midle`` and reuses them before making new ones, so the peaks agree); GC is not modelled here (see ``gc.py``). The runtime's
 constants and the P live in ``processor.py``; sysmon and syscall returns in
@@ -52,6 +54,7 @@ from collections import deque
 
 import numpy as np
 
+from razorlab.goruntime.channels import SyncMixin
 from razorlab.goruntime.metrics import SchedulerRun
 from razorlab.goruntime.processor import (
     EV_END,
@@ -82,7 +85,7 @@ from razorlab.goruntime.processor import (
     ThreadExhaustionError,
 )
 from razorlab.goruntime.sysmon import SysmonMixin
-from razorlab.goruntime.workload import ANY_P, NET, NONE, SLEEP, Workload
+from razorlab.goruntime.workload import ANY_P, NET, NONE, SLEEP, SPAWNED, Workload
 from razorlab.rand import py_random
 
 __all__ = [
@@ -104,7 +107,7 @@ def simulate(workload: Workload, config: SchedulerConfig | None = None) -> Sched
     return _Simulation(workload, config or SchedulerConfig()).run()
 
 
-class _Simulation(SysmonMixin):
+class _Simulation(SysmonMixin, SyncMixin):
     def __init__(self, wl: Workload, cfg: SchedulerConfig):
         self.cfg, self.wl = cfg, wl
         n, procs = wl.n, cfg.gomaxprocs
@@ -123,16 +126,19 @@ class _Simulation(SysmonMixin):
         self.kind = wl.block_kind.tolist()
         self.block = wl.block_s.tolist()
         self.phase = self.ptr[:-1]
-        self.left = [self.cpu[i] for i in self.phase]
         self.state = [G_NEW] * n
         self.timer_when = [0.0] * n
         self.ready_at = [0.0] * n
-        order = np.argsort(wl.spawn_s, kind="stable")
+        self.m = SchedulerRun.empty(cfg, wl)
+        self.init_sync()
+        self.left = [self.phase_cpu(g, ph) for g, ph in enumerate(self.phase)]
+        outside = np.flatnonzero(wl.spawn_p != SPAWNED)
+        order = outside[np.argsort(wl.spawn_s[outside], kind="stable")]
         self.spawn_t = wl.spawn_s[order].tolist()
         self.spawn_g = order.tolist()
         sp = wl.spawn_p[order]
-        self.spawn_p = np.where(sp == ANY_P, np.arange(n) % procs, sp % procs).tolist()
-        self.m = SchedulerRun.empty(cfg, wl)
+        turn = np.arange(len(order)) % procs
+        self.spawn_p = np.where(sp == ANY_P, turn, sp % procs).tolist()
         self.done = 0
         self.cpu_done = 0.0
         self.pending = 0  # non-sysmon events in the heap
@@ -150,6 +156,7 @@ class _Simulation(SysmonMixin):
 
     def run(self) -> SchedulerRun:
         n, spawn_t, events = self.wl.n, self.spawn_t, self.events
+        outside = len(spawn_t)
         self.push(SYSMON_MIN_DELAY_S, EV_SYSMON)
         self.push(0.0, EV_SAMPLE)
         i = 0
@@ -163,12 +170,12 @@ class _Simulation(SysmonMixin):
             self.on_sample,
         )
         while self.done < n:
-            if i < n and (not events or spawn_t[i] <= events[0][0]):
+            if i < outside and (not events or spawn_t[i] <= events[0][0]):
                 self.now = spawn_t[i]
                 self.spawn(self.spawn_g[i], self.spawn_p[i])
                 i += 1
                 continue
-            if i >= n and self.pending == 0:
+            if i >= outside and self.pending == 0:
                 self.check_stuck()
             t, _, kind, a, b = heapq.heappop(events)
             self.now = t
@@ -188,6 +195,7 @@ class _Simulation(SysmonMixin):
     # ---- making goroutines runnable ---------------------------------------------------
     def spawn(self, g: int, pid: int) -> None:
         """newproc: the new G goes to the spawning P's runnext, then wakep."""
+        self.count_live(1)
         self.make_runnable(g, self.now)
         p = self.ps[pid]
         self.runqput(p, g, True)
@@ -216,11 +224,14 @@ class _Simulation(SysmonMixin):
         self.gq.extend(batch)
         self.gq.append(g)
         self.m.overflows += 1
+        self.m.max_global_runq = max(self.m.max_global_runq, len(self.gq))
 
-    def wakep(self) -> None:
-        """Start one spinning M on an idle P if nobody is spinning already."""
+    def wakep(self) -> bool:
+        """Start one spinning M on an idle P if nobody is spinning already (True if so)."""
         if self.idle and not any(p.status == WAKING for p in self.ps):
             self.start_p(self.idle[-1])
+            return True
+        return False
 
     def start_p(self, p: Processor) -> None:
         self.idle.remove(p)
@@ -342,6 +353,7 @@ class _Simulation(SysmonMixin):
         p.g = g
         p.status = RUNNING
         p.run_start = self.now + self.cfg.switch_s
+        p.busy_s += self.cfg.switch_s
         p.token += 1
         self.push(p.run_start + self.left[g], EV_END, p.id, p.token)
 
@@ -349,7 +361,7 @@ class _Simulation(SysmonMixin):
         g, ran = p.g, max(0.0, self.now - p.run_start)
         self.left[g] = max(0.0, self.left[g] - ran)
         self.cpu_done += ran
-        p.busy_s += self.now - p.run_start + self.cfg.switch_s
+        p.busy_s += self.now - p.run_start
         p.g = -1
         p.token += 1
         return g
@@ -363,13 +375,20 @@ class _Simulation(SysmonMixin):
         self.cpu_done += self.left[g]  # float residue of the subtraction above
         ph = self.phase[g]
         kind, wait = self.kind[ph], self.block[ph]
-        self.phase[g] = ph + 1
-        self.left[g] = self.cpu[ph + 1] if kind != NONE else 0.0
+        if kind > SLEEP:  # go, channels, WaitGroup, Gosched (channels.py)
+            self.operate(p, g, kind, ph)
+            return
         if kind == NONE:
+            self.phase[g] = ph + 1
+            self.left[g] = 0.0
             self.state[g] = G_DEAD
             self.done += 1
             self.m.makespan_s = self.now
-        elif kind == NET:
+            self.goexit(p)
+            self.schedule(p)
+            return
+        self.advance(g, ph + 1)
+        if kind == NET:
             self.state[g] = G_PARKED
             self.push(self.now + wait, EV_NET_READY, g)
         elif kind == SLEEP:

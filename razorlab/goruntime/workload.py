@@ -10,6 +10,15 @@ goroutine or blocks it in one of three ways the Go runtime treats differently:
 * ``SLEEP``: a timer (``time.Sleep``): the timer lives on the P that ran the
   goroutine and fires when that P schedules (or an idle P wakes for it).
 
+A phase may also end in a synchronisation operation (``op_arg`` names its object):
+``GO`` starts goroutine ``op_arg`` (spawned with ``SPAWNED``, not from outside),
+``SEND``/``RECV``/``RANGE``/``CLOSE`` use channel ``op_arg`` (``RANGE`` is the
+receive of ``for v := range ch``: when the channel is closed and drained the
+goroutine jumps to phase ``op_jump``), ``WG_ADD``/``WG_DONE``/``WG_WAIT`` use
+WaitGroup ``op_arg`` (``WG_ADD`` adds ``block_s``), ``GOSCHED`` yields, and
+``LOOP`` jumps to phase ``op_jump``. Their semantics live in ``channels.py``; programs
+built from them in ``programs.py``.
+
 Design note: phases are stored flat (``phase_ptr`` like a CSR matrix) so the
 generators are vectorised and the simulator reads plain arrays; a workload is
 immutable and fully determined by its seed.
@@ -35,10 +44,26 @@ __all__ = [
     "mixed",
     "spawn_burst",
     "sleep_probe",
+    "GO",
+    "SEND",
+    "RECV",
+    "RANGE",
+    "CLOSE",
+    "WG_ADD",
+    "WG_DONE",
+    "WG_WAIT",
+    "GOSCHED",
+    "LOOP",
+    "ANY_P",
+    "SPAWNED",
 ]
 
 NONE, NET, SYSCALL, SLEEP = 0, 1, 2, 3  # how a phase ends
+GO, SEND, RECV, RANGE, CLOSE, WG_ADD, WG_DONE, WG_WAIT, GOSCHED, LOOP = range(4, 14)
 ANY_P = -1  # spawn_p value: spread spawns round-robin over the Ps
+SPAWNED = -2  # spawn_p value: started by another goroutine's GO operation
+_CHANNEL_OPS = (SEND, RECV, RANGE, CLOSE)
+_WAITGROUP_OPS = (WG_ADD, WG_DONE, WG_WAIT)
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,7 +76,11 @@ class Workload:
     phase_ptr: np.ndarray  # int64 [n + 1]: goroutine i owns phases ptr[i]:ptr[i+1]
     cpu_s: np.ndarray  # float64 [phases]: CPU seconds the phase burns
     block_kind: np.ndarray  # int8 [phases]: NONE, NET, SYSCALL or SLEEP after the CPU
-    block_s: np.ndarray  # float64 [phases]: how long the block lasts
+    block_s: np.ndarray  # float64 [phases]: how long the block lasts (WG_ADD: the delta)
+    op_arg: np.ndarray | None = None  # int64 [phases]: the G, channel or WaitGroup used
+    op_jump: np.ndarray | None = None  # int64 [phases]: RANGE's exit, LOOP's target
+    channels: tuple[int, ...] = ()  # capacity of each channel (0: unbuffered)
+    waitgroups: int = 0  # how many WaitGroups (each starts at 0)
 
     def __post_init__(self) -> None:
         n = len(self.spawn_s)
@@ -64,6 +93,32 @@ class Workload:
             raise ValidationError("a goroutine's last phase must end it", field="block_kind")
         if np.any(self.cpu_s < 0) or np.any(self.block_s < 0) or np.any(self.spawn_s < 0):
             raise ValidationError("times must be non-negative", field="cpu_s")
+        if np.any(self.block_kind > SLEEP):
+            self._check_operations()
+
+    def _check_operations(self) -> None:
+        kind, phases = self.block_kind, len(self.block_kind)
+        if self.op_arg is None or self.op_jump is None:
+            raise ValidationError("operations need op_arg and op_jump", field="op_arg")
+        arg, jump = self.op_arg, self.op_jump
+        spawned = self.spawn_p == SPAWNED
+        children = arg[kind == GO]
+        if np.any(children < 0) or np.any(children >= self.n) or not np.all(spawned[children]):
+            raise ValidationError("GO must start a SPAWNED goroutine", field="op_arg")
+        if len(np.unique(children)) != len(children) or len(children) != spawned.sum():
+            raise ValidationError("each SPAWNED goroutine is started exactly once", field="op_arg")
+        for ops, count, what in (
+            (_CHANNEL_OPS, len(self.channels), "channel"),
+            (_WAITGROUP_OPS, self.waitgroups, "WaitGroup"),
+        ):
+            used = arg[np.isin(kind, ops)]
+            if np.any(used < 0) or np.any(used >= count):
+                raise ValidationError(f"an operation names an unknown {what}", field="op_arg")
+        targets = jump[np.isin(kind, (RANGE, LOOP))]
+        if np.any(targets < 0) or np.any(targets >= phases):
+            raise ValidationError("RANGE and LOOP must jump to a phase", field="op_jump")
+        if any(c < 0 for c in self.channels):
+            raise ValidationError("channel capacities must be >= 0", field="channels")
 
     @property
     def n(self) -> int:

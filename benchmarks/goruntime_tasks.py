@@ -1,0 +1,60 @@
+"""Goroutine per task vs a worker pool vs ping-pong: the scheduler model against Go 1.19.
+
+Prints the comparison table (Go's stored measurements, ``data/go/measurements.json``,
+vs the model run on the same programs with costs calibrated from ``go_costs``), then
+how long the model takes and how much memory it needs for a per-task run. Baseline:
+the bare event queue (``heapq`` push + pop of as many events as the run handled).
+"""
+
+from __future__ import annotations
+
+import heapq
+import resource
+import time
+
+from razorlab.goruntime import SchedulerConfig, per_task, simulate
+from razorlab.goruntime.calibration import op_costs, task_patterns_vs_model
+
+N = 200_000
+
+
+def _bare_heap(events: int) -> float:
+    start = time.perf_counter()
+    heap: list[tuple[float, int]] = []
+    for i in range(events):
+        heapq.heappush(heap, (i * 1e-6, i))
+        if len(heap) > 8:
+            heapq.heappop(heap)
+    while heap:
+        heapq.heappop(heap)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    df = task_patterns_vs_model()
+    print(
+        "| pattern | GOMAXPROCS | Go ns/task | model ns/task | error | Go CPU ns | model CPU ns |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for (pattern, procs), r in df.iterrows():
+        print(
+            f"| {pattern} | {procs} | {r.measured_ns:,.0f} | {r.model_ns:,.0f} | "
+            f"{r.error:+.0%} | {r.measured_cpu_ns:,.0f} | {r.model_cpu_ns:,.0f} |"
+        )
+    costs, switch, work = op_costs()
+    wl = per_task(N, work_s=work)
+    start = time.perf_counter()
+    run = simulate(wl, SchedulerConfig(gomaxprocs=1, switch_s=switch, costs=costs))
+    took = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = _bare_heap(run.events)
+    print(
+        f"\nper_task({N:,}) at GOMAXPROCS 1: {took:.1f} s, {run.events:,} events "
+        f"({run.events / took:,.0f}/s; bare heapq {run.events / base:,.0f}/s), "
+        f"peak RSS {rss:,.0f} MiB; fresh Gs {run.fresh_gs:,}, GC stops {run.gc_cycles}, "
+        f"sysmon preemptions {run.preemptions}, peak global queue {run.max_global_runq:,}"
+    )
+
+
+if __name__ == "__main__":
+    main()

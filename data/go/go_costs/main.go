@@ -1,0 +1,166 @@
+// Command go_costs measures the runtime's per-operation costs one at a time.
+//
+// These figures calibrate razorlab's scheduler model; the patterns it predicts
+// (goroutine per task, worker pool, channel ping-pong) are measured by a different
+// program, task_patterns. Each figure is ns per operation over -n operations:
+//
+//   - work: one call of the task body (the CPU a task does);
+//   - gosched: runtime.Gosched with nothing else runnable (a full trip through
+//     schedule and the global run queue), GOMAXPROCS 1;
+//   - chan_pair: a send then a receive on a buffered channel, no blocking;
+//   - wg_pair: WaitGroup Add(1) then Done, no waiter;
+//   - go_fresh: a go statement when no free G exists (newproc1 allocates a G and its
+//     stack): the first batch of -batch children, which block on a channel;
+//   - go_reused: the go statement in later batches, once the Gs of earlier batches
+//     sit on the free lists (children still block, so no G is freed in the loop);
+//   - wake_exit: per child, closing the channel they block on and waiting until all
+//     have returned (goready from closechan, a switch, WaitGroup Done, goexit0 and
+//     gfput);
+//   - go_reused_p2: go_reused at GOMAXPROCS 2, where the children park on the other P
+//     and the spawner keeps waking it (wakep -> futex wake-up).
+//
+// Batches of -batch goroutines keep the working set near the backlog a spawner
+// builds in one 10 ms time slice; all figures are GOMAXPROCS 1 unless noted.
+//   - ring_hop: a token passed around a ring of 100 goroutines over unbuffered
+//     channels, per hop (a send readies the parked next G, the sender parks on its
+//     own receive and the P switches), GOMAXPROCS 1.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+var sink atomic.Int64
+
+// clock reads wall time and the process's CPU time (user + system, all threads).
+// At GOMAXPROCS 1 CPU time is what the program would take on a core of its own: on
+// a shared machine wall time also counts the time other processes held the core.
+type clock struct{ wall, cpu int64 }
+
+func now() clock {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return clock{time.Now().UnixNano(), ru.Utime.Nano() + ru.Stime.Nano()}
+}
+
+func (c clock) since() clock {
+	t := now()
+	return clock{t.wall - c.wall, t.cpu - c.cpu}
+}
+
+//go:noinline
+func work(seed int64) {
+	x := seed
+	for i := 0; i < 64; i++ {
+		x = x*31 + int64(i)
+	}
+	sink.Add(x)
+}
+
+func perOp(n int, start clock) float64 {
+	return float64(start.since().cpu) / float64(n)
+}
+
+// spawnRounds times n go statements in batches of blocked children: ns per go statement
+// in the first batch and in the later ones, and per child woken and exited.
+func spawnRounds(n, batch, procs int) (first, later, wake float64) {
+	var wg sync.WaitGroup
+	var spawnNs, wakeNs int64 // CPU ns at GOMAXPROCS 1, wall ns at 2 (two threads' CPU)
+	rounds := n / batch
+	for r := 0; r < rounds; r++ {
+		runtime.GOMAXPROCS(procs)
+		stop := make(chan struct{})
+		wg.Add(batch)
+		start := now()
+		for i := 0; i < batch; i++ {
+			go func() { <-stop; wg.Done() }()
+		}
+		took := start.since().cpu
+		if procs > 1 {
+			took = start.since().wall
+		}
+		if r == 0 {
+			first = float64(took) / float64(batch)
+		} else {
+			spawnNs += took
+		}
+		runtime.GOMAXPROCS(1)
+		time.Sleep(5 * time.Millisecond) // every child has parked on stop
+		start = now()
+		close(stop)
+		wg.Wait()
+		wakeNs += start.since().cpu
+	}
+	later = float64(spawnNs) / float64((rounds-1)*batch)
+	return first, later, float64(wakeNs) / float64(rounds*batch)
+}
+
+func ringHop(n int) float64 {
+	runtime.GOMAXPROCS(1)
+	const size = 100
+	links := make([]chan int, size)
+	for i := range links {
+		links[i] = make(chan int)
+	}
+	for i := 1; i < size; i++ {
+		go func(in, out chan int) {
+			for v := range in {
+				out <- v
+			}
+			close(out)
+		}(links[i-1], links[i])
+	}
+	start := now()
+	for i := 0; i < n/size; i++ {
+		links[0] <- i
+		<-links[size-1]
+	}
+	hop := perOp(n/size*size, start)
+	close(links[0])
+	for range links[size-1] {
+	}
+	return hop
+}
+
+func main() {
+	n := flag.Int("n", 200000, "operations per figure")
+	batch := flag.Int("batch", 10000, "goroutines per batch (go statements)")
+	flag.Parse()
+	out := map[string]any{"n": *n, "batch": *batch}
+	runtime.GOMAXPROCS(1)
+	start := now()
+	for i := 0; i < *n; i++ {
+		work(int64(i))
+	}
+	out["work_ns"] = perOp(*n, start)
+	start = now()
+	for i := 0; i < *n; i++ {
+		runtime.Gosched()
+	}
+	out["gosched_ns"] = perOp(*n, start)
+	ch := make(chan int, 1)
+	start = now()
+	for i := 0; i < *n; i++ {
+		ch <- i
+		<-ch
+	}
+	out["chan_pair_ns"] = perOp(*n, start)
+	var wg sync.WaitGroup
+	start = now()
+	for i := 0; i < *n; i++ {
+		wg.Add(1)
+		wg.Done()
+	}
+	out["wg_pair_ns"] = perOp(*n, start)
+	out["go_fresh_ns"], out["go_reused_ns"], out["wake_exit_ns"] = spawnRounds(*n, *batch, 1)
+	_, out["go_reused_p2_ns"], _ = spawnRounds(*n, *batch, 2)
+	out["ring_hop_ns"] = ringHop(*n)
+	_ = json.NewEncoder(os.Stdout).Encode(out)
+}

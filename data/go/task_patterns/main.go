@@ -1,0 +1,118 @@
+// Command task_patterns times three ways Go programs hand out work, in ns per task.
+//
+// razorlab's scheduler model predicts these from the per-operation costs measured
+// by go_costs (a different program). Run with GOMAXPROCS set. It reports wall and
+// process CPU time per task (at GOMAXPROCS 1 the CPU time is the robust figure on a
+// shared machine: it leaves out time other processes held the core). Modes:
+//
+//   - pertask: one goroutine per task (go f() in a loop, WaitGroup to wait);
+//   - pool: -workers goroutines receive tasks from a channel with -buffer slots;
+//   - pingpong: two goroutines bounce a value over two unbuffered channels; the
+//     figure is ns per round trip.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+var sink atomic.Int64
+
+// clock reads wall time and the process's CPU time (user + system, all threads).
+// At GOMAXPROCS 1 CPU time is what the program would take on a core of its own: on
+// a shared machine wall time also counts the time other processes held the core.
+type clock struct{ wall, cpu int64 }
+
+func now() clock {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return clock{time.Now().UnixNano(), ru.Utime.Nano() + ru.Stime.Nano()}
+}
+
+func (c clock) since() clock {
+	t := now()
+	return clock{t.wall - c.wall, t.cpu - c.cpu}
+}
+
+//go:noinline
+func work(seed int64) {
+	x := seed
+	for i := 0; i < 64; i++ {
+		x = x*31 + int64(i)
+	}
+	sink.Add(x)
+}
+
+func perTask(n int) {
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := 0; i < n; i++ {
+		go func(i int) { work(int64(i)); wg.Done() }(i)
+	}
+	wg.Wait()
+}
+
+func pool(n, workers, buffer int) {
+	var wg sync.WaitGroup
+	tasks := make(chan int, buffer)
+	wg.Add(workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := range tasks {
+				work(int64(i))
+			}
+			wg.Done()
+		}()
+	}
+	for i := 0; i < n; i++ {
+		tasks <- i
+	}
+	close(tasks)
+	wg.Wait()
+}
+
+func pingPong(n int) {
+	ping, pong := make(chan int), make(chan int)
+	go func() {
+		for v := range ping {
+			pong <- v
+		}
+		close(pong)
+	}()
+	for i := 0; i < n; i++ {
+		ping <- i
+		<-pong
+	}
+	close(ping)
+}
+
+func main() {
+	mode := flag.String("mode", "pertask", "pertask, pool or pingpong")
+	n := flag.Int("n", 200000, "tasks (round trips for pingpong)")
+	workers := flag.Int("workers", 4, "pool: worker goroutines")
+	buffer := flag.Int("buffer", 64, "pool: channel slots")
+	flag.Parse()
+	runtime.GC()
+	start := now()
+	switch *mode {
+	case "pertask":
+		perTask(*n)
+	case "pool":
+		pool(*n, *workers, *buffer)
+	default:
+		pingPong(*n)
+	}
+	took := start.since()
+	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"mode": *mode, "n": *n, "workers": *workers, "buffer": *buffer,
+		"gomaxprocs":      runtime.GOMAXPROCS(0),
+		"ns_per_task":     float64(took.wall) / float64(*n),
+		"cpu_ns_per_task": float64(took.cpu) / float64(*n),
+	})
+}

@@ -1,0 +1,140 @@
+"""Goroutines that spawn, talk over channels, wait on WaitGroups and yield, in the model."""
+
+import numpy as np
+import pytest
+
+from razorlab.errors import ValidationError
+from razorlab.goruntime import SchedulerConfig, SchedulerInvariantError, simulate
+from razorlab.goruntime.costs import OpCosts
+from razorlab.goruntime.processor import GFREE_MAX_LOCAL
+from razorlab.goruntime.programs import per_task, ping_pong, spawn_blocked, worker_pool
+from razorlab.goruntime.workload import (
+    GO,
+    GOSCHED,
+    NONE,
+    RANGE,
+    SEND,
+    SPAWNED,
+    Workload,
+)
+
+FREE = OpCosts(go_s=0, go_fresh_s=0, exit_s=0, chan_s=0, ready_s=0, wake_s=0, wg_s=0)
+
+
+def program(goroutines, channels=(), waitgroups=0):
+    """goroutines: lists of (cpu, kind, arg, jump) phases; goroutine 0 is main."""
+    sizes = [len(g) for g in goroutines]
+    ptr = np.r_[0, np.cumsum(sizes)]
+    flat = [ph for g in goroutines for ph in g]
+    n = len(goroutines)
+    return Workload(
+        "t",
+        np.zeros(n),
+        np.r_[0, np.full(n - 1, SPAWNED)],
+        ptr,
+        np.array([f[0] for f in flat], dtype=float),
+        np.array([f[1] for f in flat], dtype=np.int8),
+        np.zeros(len(flat)),
+        op_arg=np.array([f[2] for f in flat]),
+        op_jump=np.array([f[3] for f in flat]),
+        channels=channels,
+        waitgroups=waitgroups,
+    )
+
+
+def conserved(run):
+    assert run.completed == run.goroutines
+    assert run.cpu_executed_s == pytest.approx(run.charged_cpu_s, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    "wl",
+    [per_task(3000), worker_pool(3000, workers=3, buffer=4), ping_pong(500), spawn_blocked(800)],
+    ids=lambda w: w.name,
+)
+@pytest.mark.parametrize("procs", [1, 2, 4])
+def test_programs_finish_with_work_conserved(wl, procs):
+    conserved(simulate(wl, SchedulerConfig(gomaxprocs=procs)))
+
+
+def test_send_to_a_parked_receiver_hands_off_into_runnext():
+    # main: go receiver; yield until it has parked on the channel; send; 1 ms; exit.
+    # (The first Gosched comes straight back: schedtick 0 checks the global queue.)
+    yields = [(0, GOSCHED, 0, 0)] * 2
+    wl = program(
+        [
+            [(0, GO, 1, 0), *yields, (1e-6, SEND, 0, 0), (1e-3, NONE, 0, 0)],
+            [(0, RANGE, 0, 6), (0, NONE, 0, 0)],
+        ],
+        channels=(0,),
+    )
+    run = simulate(wl, SchedulerConfig(gomaxprocs=1, switch_s=0, costs=FREE))
+    # the receiver waits in runnext while main burns its last 1 ms: it runs right after
+    assert run.waits_of(1)[-1] == pytest.approx(1e-3)
+    assert run.completed == 2
+
+
+def test_a_full_buffered_channel_parks_the_sender():
+    sends = [(0, SEND, 0, 0)] * 5
+    wl = program([[*sends, (0, NONE, 0, 0)]], channels=(3,))
+    with pytest.raises(SchedulerInvariantError, match="lost"):
+        simulate(wl, SchedulerConfig(gomaxprocs=1, costs=FREE))
+
+
+def test_gosched_sends_the_g_through_the_global_queue():
+    wl = program([[(0, GOSCHED, 0, 0), (0, NONE, 0, 0)]])
+    run = simulate(wl, SchedulerConfig(gomaxprocs=1, switch_s=1e-7, costs=FREE))
+    assert run.waits_s.size == 2, "dispatched twice: at the start and after the Gosched"
+
+
+def test_dead_gs_are_reused_from_the_free_lists():
+    run = simulate(per_task(20_000), SchedulerConfig(gomaxprocs=1))
+    assert run.reused_gs > run.fresh_gs > 0
+    assert run.fresh_gs <= run.max_live_goroutines, "a G is fresh only when none is free"
+
+
+def test_free_list_spills_at_64_and_refills_by_32():
+    run = simulate(spawn_blocked(GFREE_MAX_LOCAL), SchedulerConfig(gomaxprocs=1))
+    assert (run.fresh_gs, run.reused_gs) == (GFREE_MAX_LOCAL, 0)
+
+
+def test_the_spawner_is_a_g_that_pays_and_gets_preempted():
+    cfg = SchedulerConfig(gomaxprocs=1)
+    run = simulate(per_task(40_000), cfg)
+    assert run.preemptions > 0, "sysmon preempts the spawning loop after 10 ms"
+    assert run.runtime_cpu_s > 40_000 * cfg.costs.go_s
+    assert run.max_live_goroutines < 40_000, "children ran while the loop was preempted"
+
+
+def test_more_ps_wake_idle_ps_and_pay_for_it():
+    run = simulate(per_task(5000), SchedulerConfig(gomaxprocs=2))
+    assert run.go_wakeups > 0 and run.wakeups >= run.go_wakeups
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(op_arg=np.array([5, 0, 0, 0])),  # GO of a goroutine that does not exist
+        dict(channels=()),  # SEND on an unknown channel
+        dict(op_jump=None),
+    ],
+)
+def test_bad_operations_are_rejected(bad):
+    spec = dict(op_arg=np.array([1, 0, 0, 0]), op_jump=np.zeros(4, int), channels=(0,))
+    spec.update(bad)
+    with pytest.raises(ValidationError):
+        Workload(
+            "bad",
+            np.zeros(2),
+            np.array([0, SPAWNED]),
+            np.array([0, 3, 4]),
+            np.zeros(4),
+            np.array([GO, SEND, NONE, NONE], dtype=np.int8),
+            np.zeros(4),
+            **spec,
+        )
+
+
+def test_op_costs_must_be_finite_and_non_negative():
+    with pytest.raises(ValidationError, match="chan_s"):
+        OpCosts(chan_s=-1e-9)
