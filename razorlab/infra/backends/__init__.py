@@ -14,7 +14,9 @@ state in Redis (``make services`` starts one on a loopback port) behind the same
   ``RAZORLAB_REDIS_URL``); with neither, the embedded engine, exactly as before.
 
 The double-entry ledger on PostgreSQL is :class:`~razorlab.infra.backends.postgres_ledger.PostgresLedger`
-(import it from its module: it needs ``asyncpg``, from the same extra).
+(import it from its module: it needs ``asyncpg``, from the same extra). Payments sharded by
+merchant over N PostgreSQL databases, with online merchant moves when a shard is added, are
+:class:`ShardedPayments` (``asyncpg`` is imported only when it connects).
 
 An unreachable server raises :class:`BackendUnavailable` (HTTP 503). The ``redis`` client comes
 with ``pip install 'razorlab[services]'`` and is imported only when a Redis backend is built.
@@ -23,6 +25,7 @@ with ``pip install 'razorlab[services]'`` and is imported only when a Redis back
 from __future__ import annotations
 
 from razorlab.clock import Clock
+from razorlab.infra.backends.postgres_shards import MerchantMoving, ShardedPayments
 from razorlab.infra.backends.redis_breaker import RedisCircuitBreaker
 from razorlab.infra.backends.redis_cache import RedisL2
 from razorlab.infra.backends.redis_conn import (
@@ -40,9 +43,11 @@ __all__ = [
     "REDIS_URL_ENV",
     "BackendUnavailable",
     "LuaScript",
+    "MerchantMoving",
     "RedisCircuitBreaker",
     "RedisL2",
     "RedisRateLimiter",
+    "ShardedPayments",
     "circuit_breaker",
     "l2_store",
     "rate_limiter",
