@@ -391,7 +391,8 @@ def test_every_numeric_question_of_every_set_is_covered():
         _mod(name)
     numeric = {k for k, q in QUESTIONS.items() if k[0] in {s for s, _ in CASES}}
     not_numeric = {
-        ("payment_gateway", "q7"), ("settlement", "q5"), ("start_here", "q3"),
+        ("payment_gateway", "q7"), ("payment_gateway", "q11"), ("payment_gateway", "q12"),
+        ("payment_gateway", "q13"), ("settlement", "q5"), ("start_here", "q3"),
         ("messaging", "q2"), ("messaging", "q3"), ("messaging", "q4"), ("timelines", "q1"),
         ("timelines", "q3"), ("timelines", "q4"), ("ticketing", "q3"), ("upi", "q1"),
         ("fraud_detection", "q1"), ("fraud_detection", "q2"), ("fraud_detection", "q6"),

@@ -8,23 +8,28 @@ The notebook imports this module, so it holds only the questions' inputs and the
 for those inputs (``qN_expected``), never a function with an answer's signature that a
 learner could hand in; the hidden tests compare with the instructor's solution instead.
 q7's labels are stored as salted SHA-256 digests per scenario: the check can still say
-how many are off and which idea to revisit, without the labels being importable.
+how many are off and which idea to revisit, without the labels being importable; q12's and
+q13's answers for their own inputs are stored the same way. q11's expected verdicts come
+from the gateway's own signer, as Razorpay's SDK would decide them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 from razorlab.clock import ManualClock
 from razorlab.grading import near, question
-from razorlab.grading.selfcheck import answer_digest
+from razorlab.grading.selfcheck import answer_digest, call_answer
 from razorlab.infra.breaker import BreakerConfig, BreakerState, CircuitBreaker
 from razorlab.infra.latency import LatencyBudget, Step, fanout_quantile
 from razorlab.infra.ratelimit import RateLimiter
 from razorlab.infra.sharding import hash_keys, merchant_ids, rebalance_stats
 from razorlab.ops.capacity import Requirements, plan
+from razorlab.payments.orders import checkout_signature
 
 SET = "payment_gateway"
 
@@ -63,6 +68,44 @@ Q7_SCENARIOS = (
     "same_key_after_validation_error_with_fixed_body",
     "same_key_same_body_after_25_hours",
 )
+#: q11: what a merchant's server receives after checkout, and its key secret.
+Q11_SECRET = "EnLs21M47BllR3X8PSFtjtbd"
+_Q11_ORDER, _Q11_PAYMENT = "order_9A33XWu170gUtm", "pay_29QQoUBi66xm2f"
+#: q11 cases: (order_id, payment_id, razorpay_signature, key_secret), from the engine's signer.
+Q11_CASES = (
+    (_Q11_ORDER, _Q11_PAYMENT, checkout_signature(_Q11_ORDER, _Q11_PAYMENT, Q11_SECRET), Q11_SECRET),
+    # signed with another merchant's secret
+    (_Q11_ORDER, _Q11_PAYMENT, checkout_signature(_Q11_ORDER, _Q11_PAYMENT, "not-this-one-1"), Q11_SECRET),
+    # a genuine signature of another order, replayed with this payment
+    (_Q11_ORDER, _Q11_PAYMENT, checkout_signature("order_X", _Q11_PAYMENT, Q11_SECRET), Q11_SECRET),
+    # the two ids in the other order
+    (_Q11_ORDER, _Q11_PAYMENT, checkout_signature(_Q11_PAYMENT, _Q11_ORDER, Q11_SECRET), Q11_SECRET),
+    # a plain SHA-256 of the message: anybody can compute it, no secret involved
+    (_Q11_ORDER, _Q11_PAYMENT, hashlib.sha256(f"{_Q11_ORDER}|{_Q11_PAYMENT}".encode()).hexdigest(),
+     Q11_SECRET),
+    (_Q11_ORDER, _Q11_PAYMENT, "", Q11_SECRET),  # the browser sent nothing
+)  # fmt: skip
+#: q12: a captured payment's amount and its refunds, each an amount and the bank's replies
+#: to it in order ("timeout": no answer yet, the gateway will ask again with the same refund id).
+Q12_CAPTURED_PAISE = 100_000
+Q12_REFUNDS = (
+    (30_000, ("processed",)),
+    (20_000, ("timeout", "timeout")),
+    (25_000, ("failed",)),
+    (10_000, ("timeout", "processed", "failed")),
+)
+#: q13: X-Refund-Idempotency requests on one captured payment, in arrival order: (key, amount).
+Q13_CAPTURED_PAISE = 50_000
+Q13_REQUESTS = (
+    ("rfd-1", 20_000),
+    ("rfd-1", 20_000),  # the merchant's retry after a lost reply
+    ("rfd-2", 40_000),
+    ("rfd-1", 25_000),
+    ("rfd-3", 30_000),
+    ("rfd-3", 30_000),
+)
+#: q13 outcome labels.
+Q13_CHOICES = ("new_refund", "same_refund", "key_reused_400", "exceeds_400")
 _Q7_HINTS = {
     "same_key_same_body_after_decline": "what Stripe stores once execution starts (errors too?)",
     "same_key_after_validation_error_with_fixed_body": "what is saved when validation fails",
@@ -153,6 +196,48 @@ _Q7_DIGESTS = {
     "same_key_after_validation_error_with_fixed_body": "b579570a83ad3dd5c9d4033fecaec91f",
     "same_key_same_body_after_25_hours": "5043c3e356e588f2f09d3975428f4954",
 }
+
+
+def q11_expected() -> list[bool]:
+    """Which q11 signatures Razorpay's SDK (utility.verify_payment_signature) would accept."""
+    return [
+        hmac.compare_digest(checkout_signature(order, payment, secret), signature)
+        for order, payment, signature, secret in Q11_CASES
+    ]
+
+
+def _digest(qid: str, *parts: object) -> str:
+    return answer_digest(SET, qid, *parts)
+
+
+#: q12's right answer for its own inputs, as digests (refund i's status; then the totals).
+_Q12_STATUS_DIGESTS = (
+    "8a93084ab867464ae934f893c2624d71",
+    "b90a3c61fc734b9740d6acea42375f74",
+    "8d7a070b33e4a8a5c2ae9104e3e483ef",
+    "d366b050a9ecad6f71e04192dabdd964",
+)
+_Q12_TOTAL_DIGESTS = {
+    "amount_refunded": "c88c65d458d2f5ca8e6ad326c4ace333",
+    "refund_status": "cf4389b0d8c0c7889398e05a947e54ab",
+}
+#: q13's right label per request, as digests.
+_Q13_DIGESTS = (
+    "08994e8fbbfbade8843e00cbae4992cc",
+    "5e15ef7d7b30f366ce621c4d6a0759ba",
+    "b4241465ee3904d967ecb1f7dd737b0e",
+    "13092951fdb6014de45b05a29d796ea3",
+    "f54553958778e407f3e4044f7da6f7e4",
+    "c012ec2a4b341bf0d2d535275ab8bbdb",
+)
+_Q13_HINTS = (
+    "the first request with a key",
+    "the merchant's plain retry after a lost reply",
+    "how much is still refundable — and what a refused request leaves behind",
+    "a key used again for a different amount",
+    "whether a refused request used up its key or the money",
+    "the plain retry after a lost reply",
+)
 
 
 # ---- the checks -----------------------------------------------------------------------
@@ -257,3 +342,63 @@ def _q7(answer: object) -> str | None:
     return (
         f"{len(wrong)} of {len(Q7_SCENARIOS)} scenarios are off; think about {_Q7_HINTS[wrong[0]]}."
     )
+
+
+@question(SET, "q11", covers="other ids, secrets and forged signatures (wrong key, swapped ids)")
+def _q11(answer: object) -> str | None:
+    results = []
+    for case in Q11_CASES:
+        result, problem = call_answer(answer, *case)
+        if problem:
+            return problem
+        if not isinstance(result, bool):
+            return f"answer True or False; got {result!r}."
+        results.append(result)
+    forged = [i for i, (got, want) in enumerate(zip(results, q11_expected(), strict=True))
+              if got and not want]  # fmt: skip
+    if forged:
+        return (
+            f"you accept a forged signature (case {forged[0] + 1} of Q11_CASES): only an HMAC of "
+            "'order_id|payment_id' under this merchant's secret is genuine."
+        )
+    if results != q11_expected():
+        return "you refuse the genuine signature: which message is signed, with which key, as hex?"
+    return None
+
+
+@question(SET, "q12", covers="other refund sequences, including refunds beyond what is left")
+def _q12(answer: object) -> str | None:
+    result, problem = call_answer(answer, Q12_CAPTURED_PAISE, Q12_REFUNDS)
+    if problem:
+        return problem
+    if not isinstance(result, Mapping) or set(result) != set(_Q12_TOTAL_DIGESTS) | {"statuses"}:
+        return "answer a dict with the keys 'statuses', 'amount_refunded' and 'refund_status'."
+    statuses = result["statuses"]
+    if not isinstance(statuses, Sequence) or len(statuses) != len(Q12_REFUNDS):
+        return "'statuses' needs one status per refund in Q12_REFUNDS."
+    for i, status in enumerate(statuses):
+        if _digest("q12", i, status) != _Q12_STATUS_DIGESTS[i]:
+            return (
+                f"refund {i + 1}'s status is off: which bank reply decides, and what does a "
+                "timeout leave it as?"
+            )
+    for key, want in _Q12_TOTAL_DIGESTS.items():
+        if _digest("q12", key, result[key]) != want:
+            return f"'{key}' is off: does a pending refund hold money? does a failed one?"
+    return None
+
+
+@question(SET, "q13", covers="other request sequences: retries, reused keys, refused amounts")
+def _q13(answer: object) -> str | None:
+    result, problem = call_answer(answer, Q13_CAPTURED_PAISE, Q13_REQUESTS)
+    if problem:
+        return problem
+    if not isinstance(result, Sequence) or len(result) != len(Q13_REQUESTS):
+        return "answer one label per request in Q13_REQUESTS."
+    bad = sorted(str(label) for label in result if label not in Q13_CHOICES)
+    if bad:
+        return f"use only the labels in Q13_CHOICES, not {bad[0]!r}."
+    wrong = [i for i, label in enumerate(result) if _digest("q13", i, label) != _Q13_DIGESTS[i]]
+    if not wrong:
+        return None
+    return f"{len(wrong)} of {len(Q13_REQUESTS)} are off; think about {_Q13_HINTS[wrong[0]]}."
