@@ -100,11 +100,11 @@ class FraudScorer:
         forced = max((ACTION_LEVEL[f.action] for f in fired), default=0)
         level = max(self.thresholds.band(model_score + rule_score), forced)
         contrib = self.model.contributions_one(x) if level else None
-        return self._decision(
+        return self.decision(
             t.txn_id, level, model_score, rule_score, forced, fired, x, contrib, degraded
         )
 
-    def _decision(
+    def decision(
         self, txn_id, level, model_score, rule_score, forced, fired, x, contrib, degraded
     ) -> Decision:
         """Assemble a decision and its reasons (shared by both paths, so they agree)."""
@@ -168,5 +168,5 @@ class FraudScorer:
             named = dict(zip(self.features, x, strict=True))
             hits = self.rules.evaluate(named) if any_fired[i] else []
             c = contrib[i].tolist() if lvl else None
-            rows.append(self._decision(txn_id, lvl, m, r, f, hits, x, c, False))
+            rows.append(self.decision(txn_id, lvl, m, r, f, hits, x, c, False))
         return pd.DataFrame(rows, columns=Decision._fields)
