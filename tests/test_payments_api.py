@@ -207,3 +207,28 @@ async def test_open_breaker_is_503_and_saves_no_key(api, clock):
     clock.advance(61)
     retry = await client.post("/v1/payments", json=UPI, headers=headers)
     assert retry.status == 201  # the key was free to use once the bank recovered
+
+
+async def test_public_key_ids_are_remembered_unknown_ones_are_not(api):
+    client, gw, acme, _ = api
+    key_id = base64.b64decode(acme["Authorization"].split()[1]).decode().partition(":")[0]
+    lookups: list[str] = []
+    real = gw.store.merchant_by_key_id
+
+    async def counting(looked_up: str):
+        lookups.append(looked_up)
+        return await real(looked_up)
+
+    gw.store.merchant_by_key_id = counting
+    for _ in range(2):  # checkout authenticates with the key id alone
+        resp = await client.post("/v1/checkout/order_none/pay", json={},
+                                 headers=basic_auth(key_id, ""))  # fmt: skip
+        assert resp.status == 400  # past auth: the order is unknown
+    assert lookups == [key_id]  # merchants never change: asked once
+    for _ in range(2):
+        resp = await client.post("/v1/checkout/order_none/pay", json={},
+                                 headers=basic_auth("rzp_test_nobody", ""))  # fmt: skip
+        assert resp.status == 401
+    assert lookups == [key_id, "rzp_test_nobody", "rzp_test_nobody"]  # a miss is asked again
+    resp = await client.get("/v1/payments", headers=basic_auth(key_id, ""))
+    assert resp.status == 401  # a remembered public key id does not open the secret routes

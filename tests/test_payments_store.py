@@ -52,3 +52,44 @@ async def test_conditional_update_refuses_a_stale_writer():
             await store.update_payment_tx(tx, created, done)  # still thinks it is 'created'
     assert (await store.payment("pay_1")).status.value == "authorized"
     await store.close()
+
+
+async def test_reads_do_not_queue_behind_the_write_lock():
+    store = await PaymentStore.open()
+    async with store.transaction() as tx:
+        await tx.execute(MERCHANT, ("m", "k"))
+    async with store._lock:  # as the group committer holds it while writes keep coming
+        assert await store.fetchall("SELECT id FROM merchants") == [("m",)]
+    await store.close()
+
+
+async def test_a_read_waits_for_an_open_interactive_transaction():
+    store = await PaymentStore.open()
+    async with store.interactive_transaction() as db:
+        await db.execute(MERCHANT, ("m", "k"))  # not committed yet
+        read = asyncio.create_task(store.fetchall("SELECT id FROM merchants"))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not read.done()  # it would otherwise see the uncommitted row
+    assert await read == [("m",)]  # ... and now sees the committed one
+    await store.close()
+
+
+async def test_signing_keys_are_remembered_after_the_first_read():
+    store = await PaymentStore.open()
+    assert await store.key_secret("m") is None  # unknown: not remembered
+    async with store.transaction() as tx:
+        await tx.execute(MERCHANT, ("m", "k"))
+        await tx.execute("INSERT INTO signing_keys VALUES ('m', 'secret')")
+    assert await store.key_secret("m") == "secret"
+    reads: list[str] = []
+    real = store.fetchall
+
+    async def counting(sql: str, params: tuple = ()) -> list[tuple]:
+        reads.append(sql)
+        return await real(sql, params)
+
+    store.fetchall = counting
+    assert await store.key_secret("m") == "secret"
+    assert reads == []  # the row never changes: no second read
+    await store.close()

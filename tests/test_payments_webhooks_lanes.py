@@ -17,8 +17,10 @@ from razorlab.payments.sdk import call as sdk_call
 from razorlab.payments.sdk import checkout_pay, checkout_step, sdk_client
 from razorlab.payments.webhooks import (
     EVENT_ID_HEADER,
+    LANE_CONCURRENCY,
     SIGNATURE_HEADER,
     HttpTransport,
+    RecordingEndpoint,
     WebhookDispatcher,
 )
 
@@ -95,6 +97,20 @@ async def receivers():
     client.session.close()
 
 
+@pytest.fixture
+async def http():
+    """``http(**options)`` → an :class:`HttpTransport`; every one is closed after the test."""
+    made: list[HttpTransport] = []
+
+    def make(**options) -> HttpTransport:
+        made.append(HttpTransport(**options))
+        return made[-1]
+
+    yield make
+    for transport in made:
+        await transport.close()
+
+
 async def merchant_for(gateway, rx: Receiver, name: str):
     merchant, _ = await gateway.create_merchant(name, webhook_url=rx.url)
     rx.secret = merchant.webhook_secret
@@ -102,13 +118,13 @@ async def merchant_for(gateway, rx: Receiver, name: str):
 
 
 async def test_bodies_and_headers_are_razorpays_and_the_sdk_verifies_them(
-    gateway, clock, receivers
+    gateway, clock, receivers, http
 ):
     rx = await receivers()
     merchant = await merchant_for(gateway, rx, "Acme")
     pid = (await gateway.create_payment(merchant.id, {**UPI, "auto_capture": True})).body["id"]
     await gateway.refund(merchant.id, pid, 5_000)
-    report = await WebhookDispatcher(gateway.store, clock, HttpTransport()).deliver_due()
+    report = await WebhookDispatcher(gateway.store, clock, http()).deliver_due()
     assert (report.delivered, rx.rejected, rx.duplicates) == (4, 0, [])
     by_event = {body["event"]: body for _, body in rx.processed}
     assert set(by_event) == {
@@ -130,7 +146,7 @@ async def test_bodies_and_headers_are_razorpays_and_the_sdk_verifies_them(
 
 
 async def test_a_slow_merchant_holds_up_only_its_own_lane_and_retries_keep_the_id(
-    gateway, clock, receivers
+    gateway, clock, receivers, http
 ):
     slow_rx, fast_rx = await receivers(), await receivers()
     slow_rx.slow = True
@@ -139,10 +155,10 @@ async def test_a_slow_merchant_holds_up_only_its_own_lane_and_retries_keep_the_i
     await gateway.create_payment(slow.id, UPI)  # the slow merchant's event is first in line
     await gateway.create_payment(fast.id, UPI)
     finished: list[tuple[str, int]] = []  # (receiver url, status) as deliveries complete
-    http = HttpTransport(timeout_s=2.0)
+    pooled = http(timeout_s=2.0)
 
     async def transport(url: str, body: bytes, headers: dict[str, str]) -> int:
-        status = await http(url, body, headers)
+        status = await pooled(url, body, headers)
         finished.append((url, status))
         return status
 
@@ -210,3 +226,59 @@ async def test_only_the_payment_that_completes_a_partial_order_announces_it(sdk_
     assert payload["payment"]["entity"]["id"] == last["id"]
     order = payload["order"]["entity"]
     assert (order["amount_paid"], order["amount_due"], order["status"]) == (10_000, 0, "paid")
+
+
+async def test_one_pooled_connection_carries_many_deliveries(gateway, clock, http):
+    peers: list[object] = []  # the client's (host, port) as the receiver saw each delivery
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/hook", handle)
+    runner, url = await start_server(app, "127.0.0.1", 0)
+    try:
+        merchant, _ = await gateway.create_merchant("Acme", webhook_url=url + "/hook")
+        for _ in range(3):
+            await gateway.create_payment(merchant.id, {**UPI, "auto_capture": True})
+        transport = http()
+        report = await WebhookDispatcher(gateway.store, clock, transport).deliver_due()
+        assert report.delivered == len(peers) == 6
+        assert len(set(peers)) <= LANE_CONCURRENCY  # reused connections, not one per event
+        await transport.close()  # a later delivery opens a new session
+        assert await transport(url + "/hook", b"{}", {"Content-Type": "application/json"}) == 200
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_lane_delivers_every_due_row_not_one_batch_per_poll(gateway, clock):
+    merchant, _ = await gateway.create_merchant("Busy", webhook_url="https://busy.test/hook")
+    for _ in range(4):
+        await gateway.create_payment(merchant.id, {**UPI, "auto_capture": True})
+    endpoint = RecordingEndpoint(fail_first=1)
+    report = await WebhookDispatcher(gateway.store, clock, endpoint).deliver_due(limit=3)
+    assert (report.delivered, report.retrying) == (7, 1)  # 8 rows, batches of 3, one round
+    states = await gateway.store.fetchall(
+        "SELECT state, attempts, COUNT(*) FROM outbox GROUP BY state, attempts ORDER BY state"
+    )
+    assert states == [("delivered", 1, 7), ("pending", 1, 1)]  # every outcome committed
+
+
+async def test_stopping_run_closes_the_transport_it_made(gateway, clock):
+    closed: list[str] = []
+
+    class Tracked(HttpTransport):
+        async def close(self) -> None:
+            closed.append("closed")
+            await super().close()
+
+    dispatcher = WebhookDispatcher(gateway.store, clock)
+    assert isinstance(dispatcher.transport, HttpTransport)
+    dispatcher.transport = dispatcher._own_transport = Tracked()
+    running = asyncio.create_task(dispatcher.run())  # waits on the manual clock after a poll
+    await asyncio.sleep(0)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    assert closed == ["closed"]

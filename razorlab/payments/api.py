@@ -101,11 +101,23 @@ def _error(err: RazorlabError) -> web.Response:
 
 
 class _Credentials:
-    """Basic-auth checks, remembering verified pairs so the hot path skips the database."""
+    """Basic-auth checks, remembering verified pairs so the hot path skips the database.
+
+    Merchants and their keys never change once created, so a remembered answer cannot go
+    stale. Public (key id only) lookups are remembered too, under ``(key_id, None)`` —
+    never equal to a verified ``(key_id, secret)`` pair, as a secret is a string.
+    Unknown keys are not remembered: a merchant created a moment later must get in.
+    """
 
     def __init__(self, gateway: Gateway):
         self.gateway = gateway
-        self._known: OrderedDict[tuple[str, str], Merchant] = OrderedDict()
+        self._known: OrderedDict[tuple[str, str | None], Merchant] = OrderedDict()
+
+    def _remember(self, pair: tuple[str, str | None], merchant: Merchant) -> Merchant:
+        self._known[pair] = merchant
+        if len(self._known) > AUTH_CACHE_SIZE:
+            self._known.popitem(last=False)
+        return merchant
 
     async def merchant(self, header: str | None, *, key_id_only: bool = False) -> Merchant:
         """The merchant the header names; ``key_id_only``: the public key id suffices."""
@@ -118,21 +130,19 @@ class _Credentials:
             )
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("malformed Basic credentials") from None
+        pair = (key_id, None) if key_id_only else (key_id, secret)
+        cached = self._known.get(pair)
+        if cached is not None:
+            return cached
         if key_id_only:
             public = await self.gateway.store.merchant_by_key_id(key_id)
             if public is None:
                 raise Unauthorized("the key id is wrong")
-            return public
-        cached = self._known.get((key_id, secret))
-        if cached is not None:
-            return cached
+            return self._remember(pair, public)
         merchant = await self.gateway.store.authenticate(key_id, secret)
         if merchant is None:
             raise Unauthorized("the key id or secret is wrong")
-        self._known[(key_id, secret)] = merchant
-        if len(self._known) > AUTH_CACHE_SIZE:
-            self._known.popitem(last=False)
-        return merchant
+        return self._remember(pair, merchant)
 
 
 async def _body(request: web.Request, *, required: bool = True) -> object:

@@ -214,13 +214,21 @@ class SimulatedBank:
             u -= rate
         return BankOutcome.SUCCESS, None
 
+    def draw_latency(self) -> float:
+        """The next reply latency in seconds from the seeded lognormal (0 with no median).
+
+        A benchmark's baseline handler waits these same draws, so both sides see one
+        distribution.
+        """
+        if self.profile.latency_median_s <= 0:
+            return 0.0
+        z = float(self._latency.standard_normal())
+        return self.profile.latency_median_s * math.exp(self.profile.latency_sigma * z)
+
     async def charge(self, payment_id: str, amount: Money, method: PaymentMethod) -> BankReply:
         """Ask the bank to authorize ``amount``. Sleeps the drawn latency on the clock."""
         self.calls["charge"] += 1
-        latency = 0.0
-        if self.profile.latency_median_s > 0:
-            z = float(self._latency.standard_normal())
-            latency = self.profile.latency_median_s * math.exp(self.profile.latency_sigma * z)
+        latency = self.draw_latency()
         outcome, reason = self._decide(amount, method)
         if outcome is BankOutcome.TIMEOUT:
             latency = self.profile.timeout_s

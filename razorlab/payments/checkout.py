@@ -77,11 +77,11 @@ class Checkout:
         """The customer submits the payment form for ``order_id``."""
         gw = self.gateway
         try:
-            order = await gw.get_order(merchant_id, order_id)
-            request = parse_payment_request(_payment_body(order, body), now=gw.clock.now())
-            async with gw.order_queue(order.id):
+            async with gw.order_queue(order_id):  # read the order once, in its queue
+                order = await gw.get_order(merchant_id, order_id)
+                request = parse_payment_request(_payment_body(order, body), now=gw.clock.now())
                 payment = await gw.start_payment(
-                    merchant_id, request, auto_capture=order.payment_capture
+                    merchant_id, request, auto_capture=order.payment_capture, order=order
                 )
         except RazorlabError as err:
             return Response.error(err)

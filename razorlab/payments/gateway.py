@@ -264,11 +264,12 @@ class Gateway:
 
     async def start_payment(
         self, merchant_id: str, request: PaymentRequest, key: str | None = None,
-        fingerprint: str = "", *, auto_capture: bool | None = None,
+        fingerprint: str = "", *, auto_capture: bool | None = None, order: Order | None = None,
     ) -> Payment | Response:  # fmt: skip
         """Up to the committed intent: the ``created`` payment, or a replayed answer.
 
-        The caller holds the order's queue (``order_queue``) if the request names one.
+        The caller holds the order's queue (``order_queue``) if the request names one;
+        ``order`` is that order if the caller has read it in the queue (else it is read).
         """
         if self.limiter is not None:
             self._step("rate-limit", self.limiter.acquire, merchant_id)
@@ -282,7 +283,8 @@ class Gateway:
             raise NotFoundError(f"no merchant {merchant_id}", field="merchant_id")
         self.trace.append("cache: merchant config")
         if request.order_id is not None:
-            order = await self.get_order(merchant_id, request.order_id, field="order_id")
+            if order is None or order.id != request.order_id:
+                order = await self.get_order(merchant_id, request.order_id, field="order_id")
             order.check_payable(request.amount.paise, request.amount.currency)
         payment = Payment(
             id=self.ids.new("pay"), merchant_id=merchant_id, amount=request.amount,

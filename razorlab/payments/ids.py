@@ -19,6 +19,7 @@ __all__ = ["IdFactory"]
 ALPHABET = string.digits + string.ascii_letters  # base62
 ID_LENGTH = 14
 SECRET_LENGTH = 24
+POOL_BYTES = 1024  # CSPRNG bytes read at once (about 70 ids)
 
 
 class IdFactory:
@@ -27,6 +28,7 @@ class IdFactory:
     def __init__(self, seed: int | None = None, stream: str = "payment-ids"):
         self._seed = seed
         self._random = py_random(seed, stream) if seed is not None else None
+        self._pool = b""  # unseeded: CSPRNG bytes fetched ahead, POOL_BYTES at a time
 
     def stream(self, name: str) -> IdFactory:
         """A factory on its own named stream (same seed), so its draws shift no other ids."""
@@ -36,7 +38,7 @@ class IdFactory:
         # one draw of enough random bits, written in base 62 (one urandom call, not n)
         bits = 6 * n + 32  # 62**n < 2**(6n); 32 spare bits make the modulo bias < 2**-32
         if self._random is None:
-            value = secrets.randbits(bits)
+            value = self._randbits(bits)
         else:
             value = self._random.getrandbits(bits)
         chars = []
@@ -44,6 +46,20 @@ class IdFactory:
             value, digit = divmod(value, len(ALPHABET))
             chars.append(ALPHABET[digit])
         return "".join(chars)
+
+    def _randbits(self, bits: int) -> int:
+        """``bits`` random bits from the OS CSPRNG, read ahead in blocks.
+
+        ``secrets.randbits`` per id costs a system call per id, during which the event
+        loop's thread gives up the GIL and may wait to get it back from another thread
+        (the database's); one read per POOL_BYTES serves dozens of ids. The bytes are
+        the same CSPRNG output, only fetched earlier.
+        """
+        n = (bits + 7) // 8
+        if len(self._pool) < n:
+            self._pool += secrets.token_bytes(POOL_BYTES)
+        chunk, self._pool = self._pool[:n], self._pool[n:]
+        return int.from_bytes(chunk, "big") >> (8 * n - bits)
 
     def new(self, prefix: str) -> str:
         """``new("pay")`` → ``"pay_" + 14 base62 characters``."""

@@ -37,6 +37,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -130,6 +131,9 @@ _UPDATE_SQL = (
 )
 
 
+KEY_SECRET_MEMO = 10_000  # merchants' signing keys remembered in-process
+
+
 class ConcurrentUpdate(ConflictError):
     """Someone else changed the payment between our read and our write; retry the request."""
 
@@ -213,6 +217,8 @@ class PaymentStore:
         self.db = db
         self._lock = asyncio.Lock()
         self.committer = GroupCommitter(db, self._lock)
+        self._interactive = False  # an interactive transaction is open (reads must wait)
+        self._key_secrets: OrderedDict[str, str] = OrderedDict()  # rows never change: memo
 
     @classmethod
     async def open(cls, path: str = ":memory:") -> PaymentStore:
@@ -254,21 +260,36 @@ class PaymentStore:
         :mod:`razorlab.payments.seedcheck` to show what that costs.
         """
         async with self._lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+            self._interactive = True
             try:
-                yield self.db
-            except BaseException:
-                await self.db.execute("ROLLBACK")
-                raise
-            await self.db.execute("COMMIT")
+                await self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.db
+                except BaseException:
+                    await self.db.execute("ROLLBACK")
+                    raise
+                await self.db.execute("COMMIT")
+            finally:
+                self._interactive = False
 
     async def fetchone(self, sql: str, params: tuple = ()) -> tuple | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: tuple = ()) -> list[tuple]:
-        async with self._lock:
-            return list(await self.db.execute_fetchall(sql, params))
+        """Rows of one read, committed data only.
+
+        A read takes no lock: the connection's thread runs calls in the order they were
+        queued, and a group commit is one call, so a read lands before or after a group,
+        never inside it. Holding the write lock instead would queue every read behind
+        the committer, which keeps the lock while writes keep coming, and run reads one
+        thread hop at a time. Only an interactive transaction spans several calls; while
+        one is open, reads wait for it (else they would see its uncommitted rows).
+        """
+        if self._interactive:
+            async with self._lock:
+                return list(await self.db.execute_fetchall(sql, params))
+        return list(await self.db.execute_fetchall(sql, params))
 
     # ----- merchants ---------------------------------------------------------------------
     async def add_merchant(self, merchant: Merchant, key_secret: str, now: float) -> None:
@@ -309,11 +330,23 @@ class PaymentStore:
         return Merchant(*row) if row else None
 
     async def key_secret(self, merchant_id: str) -> str | None:
-        """The merchant's key secret as issued (``None`` for merchants from older files)."""
-        row = await self.fetchone(
-            "SELECT key_secret FROM signing_keys WHERE merchant_id = ?", (merchant_id,)
-        )
-        return row[0] if row else None
+        """The merchant's key secret as issued (``None`` for merchants from older files).
+
+        Remembered in-process (at most :data:`KEY_SECRET_MEMO` merchants): a signing key
+        row is written once with its merchant and never changed, so checkout signs
+        without a database read per payment.
+        """
+        secret = self._key_secrets.get(merchant_id)
+        if secret is None:
+            row = await self.fetchone(
+                "SELECT key_secret FROM signing_keys WHERE merchant_id = ?", (merchant_id,)
+            )
+            if row is None:
+                return None
+            secret = self._key_secrets[merchant_id] = row[0]
+            if len(self._key_secrets) > KEY_SECRET_MEMO:
+                self._key_secrets.popitem(last=False)
+        return secret
 
     # ----- payments (the *_tx methods run inside a caller's transaction) ------------------
     @staticmethod
