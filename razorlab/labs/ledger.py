@@ -88,6 +88,7 @@ __all__ = [
     "LedgerFinal",
     "LedgerLab",
     "LedgerWorld",
+    "RoundTripWorld",
     "RoundTripStore",
     "TransferResult",
     "generate",
@@ -291,14 +292,19 @@ class RoundTripStore(Store):
         return await self._reply(await super().compare_and_set(key, expected, new))
 
 
-class LedgerWorld(World):
-    """The shared harness with three changes: the service is built as ``Impl(store, accounts)``,
-    over a :class:`RoundTripStore` whose latencies come from the plan's seed; and a ``wait``
-    operation is a client thinking before it resolves its pending (virtual time passes)."""
+class RoundTripWorld(World):
+    """The shared harness building the service as ``Impl(store, *lab_args)`` over a
+    :class:`RoundTripStore` whose latencies come from the plan's seed (``store_salt``)."""
+
+    store_salt = "labs/ledger/store"
+
+    def lab_args(self) -> tuple[tuple[Any, ...], str]:
+        """What the learner's constructor gets after the store, and how to name it."""
+        raise NotImplementedError
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.store_net = py_random(self.plan.seed, "labs/ledger/store")
+        self.store_net = py_random(self.plan.seed, self.store_salt)
 
     def start(self) -> Process | None:
         process = Process(len(self.processes) + 1, self._on_effect)
@@ -306,14 +312,24 @@ class LedgerWorld(World):
         ctx = self._context(process)
         latency = lambda: self.store_net.randint(*STORE_MS) / 1000  # noqa: E731
         store = RoundTripStore(self.disk, process, latency, self.clock)
+        args, signature = self.lab_args()
         try:
-            inner = ctx.run(self.impl, store, dict(ACCOUNTS))
+            inner = ctx.run(self.impl, store, *args)
         except Exception as exc:  # the learner's constructor
-            self._raised(f"{getattr(self.impl, '__name__', 'service')}(store, accounts)", exc)
+            self._raised(f"{getattr(self.impl, '__name__', 'service')}({signature})", exc)
             return None
         self.services[process.number] = LedgerService(inner)
         self.process = process
         return process
+
+
+class LedgerWorld(RoundTripWorld):
+    """The shared harness with three changes: the service is built as ``Impl(store, accounts)``,
+    over a :class:`RoundTripStore` whose latencies come from the plan's seed; and a ``wait``
+    operation is a client thinking before it resolves its pending (virtual time passes)."""
+
+    def lab_args(self) -> tuple[tuple[Any, ...], str]:
+        return (dict(ACCOUNTS),), "store, accounts"
 
     async def _call(self, lane: str, op: Op, attempt: int) -> str:
         if op.method != "wait":

@@ -50,9 +50,8 @@ from types import MappingProxyType
 from typing import Any
 
 from razorlab.labs.harness import World
-from razorlab.labs.ledger import STORE_MS, LedgerService, RoundTripStore
+from razorlab.labs.ledger import RoundTripWorld
 from razorlab.labs.plan import Fault, Op, Plan
-from razorlab.labs.process import Process
 from razorlab.rand import py_random
 
 __all__ = [
@@ -207,31 +206,17 @@ def describe_deliveries(deliveries: tuple[Delivery, ...]) -> str:
     return "got " + ", ".join(map(str, deliveries)) if deliveries else "nothing new"
 
 
-class MessagingWorld(World):
+class MessagingWorld(RoundTripWorld):
     """The shared harness with three changes: the service is built as ``Impl(store,
     directory)`` over a :class:`~razorlab.labs.ledger.RoundTripStore`; a ``wait`` op is a
     device staying offline (the client sleeps on virtual time); and an ``ack`` op without an
     ``upto`` acknowledges, per chat, the newest message of the device's last fetch answer
     (skipped if that answer had none), so acks carry only what the device really received."""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.store_net = py_random(self.plan.seed, "labs/messaging/store")
+    store_salt = "labs/messaging/store"
 
-    def start(self) -> Process | None:
-        process = Process(len(self.processes) + 1, self._on_effect)
-        self.processes.append(process)
-        ctx = self._context(process)
-        latency = lambda: self.store_net.randint(*STORE_MS) / 1000  # noqa: E731
-        store = RoundTripStore(self.disk, process, latency, self.clock)
-        try:
-            inner = ctx.run(self.impl, store, DIRECTORY)
-        except Exception as exc:  # the learner's constructor
-            self._raised(f"{getattr(self.impl, '__name__', 'service')}(store, directory)", exc)
-            return None
-        self.services[process.number] = LedgerService(inner)
-        self.process = process
-        return process
+    def lab_args(self) -> tuple[tuple[Any, ...], str]:
+        return (DIRECTORY,), "store, directory"
 
     def _answer_to(self, op: Op) -> Any:
         for event in reversed(self.recorder.events):
