@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from razorlab.fraud import (
     FEATURES,
@@ -15,6 +14,7 @@ from razorlab.fraud import (
     simulate,
 )
 from razorlab.fraud.transaction import TXN_FIELDS, Transaction
+from tests.fraud_support import frame_of, payment_rows
 
 
 @pytest.fixture(scope="module")
@@ -35,40 +35,13 @@ def test_streaming_features_equal_batch_features_exactly(df):
     assert not mismatch, f"streaming and batch differ on {mismatch}"
 
 
-payments = st.lists(
-    st.tuples(
-        st.integers(0, 200),  # seconds since the previous payment
-        st.integers(0, 3),  # card (customer = card)
-        st.integers(0, 2),  # ip
-        st.integers(0, 2),  # merchant
-        st.integers(1, 2_000_000),  # amount
-        st.booleans(),  # refund?
-        st.integers(0, 11),  # city
-    ),
-    min_size=1,
-    max_size=60,
-)
+payments = payment_rows(max_gap_s=200, max_size=60)
 
 
 @settings(max_examples=60, deadline=None)
 @given(payments)
 def test_streaming_equals_batch_on_any_stream_with_ties_and_bursts(rows):
-    ts = 1_767_225_600 + np.cumsum([r[0] for r in rows])
-    frame = pd.DataFrame(
-        {
-            "txn_id": np.arange(len(rows)),
-            "ts": ts,
-            "customer_id": [r[1] for r in rows],
-            "card_id": [r[1] for r in rows],
-            "device_id": [r[2] for r in rows],
-            "ip_id": [r[2] for r in rows],
-            "merchant_id": [r[3] for r in rows],
-            "city": [r[6] for r in rows],
-            "amount_paise": [r[4] for r in rows],
-            "currency": "INR",
-            "kind": ["refund" if r[5] else "purchase" for r in rows],
-        }
-    )
+    frame = frame_of(rows)
     assert np.array_equal(stream(frame), batch_features(frame).to_numpy())
 
 

@@ -26,6 +26,7 @@ from razorlab.fraud.online import (
     stream_columns,
 )
 from razorlab.fraud.store import FeatureStore
+from tests.fraud_support import frame_of, payment_rows
 
 FRESH_SEED = 2028  # not the seed any notebook or default uses
 
@@ -76,40 +77,13 @@ def test_batches_cut_through_same_second_ties(run):
     )
 
 
-payments = st.lists(
-    st.tuples(
-        st.integers(0, 90),  # seconds since the previous payment (0: a tie)
-        st.integers(0, 3),  # card (customer = card): few keys, so bursts share them
-        st.integers(0, 2),  # ip and device
-        st.integers(0, 2),  # merchant
-        st.integers(1, 2_000_000),  # amount
-        st.booleans(),  # refund?
-        st.integers(0, 11),  # city
-    ),
-    min_size=1,
-    max_size=80,
-)
+payments = payment_rows(max_gap_s=90, max_size=80)
 
 
 @settings(max_examples=80, deadline=None)
 @given(payments, st.lists(st.integers(1, 79), max_size=6))
 def test_online_features_equal_batch_features_on_any_stream_and_any_cuts(rows, cuts):
-    ts = 1_767_225_600 + np.cumsum([r[0] for r in rows])
-    frame = pd.DataFrame(
-        {
-            "txn_id": np.arange(len(rows)),
-            "ts": ts,
-            "customer_id": [r[1] for r in rows],
-            "card_id": [r[1] for r in rows],
-            "device_id": [r[2] for r in rows],
-            "ip_id": [r[2] for r in rows],
-            "merchant_id": [r[3] for r in rows],
-            "city": [r[6] for r in rows],
-            "amount_paise": [r[4] for r in rows],
-            "currency": "INR",
-            "kind": ["refund" if r[5] else "purchase" for r in rows],
-        }
-    )
+    frame = frame_of(rows)
     bounds = np.unique([0, *(c for c in cuts if c < len(rows)), len(rows)])
     fx = BatchFeatures()
     online = np.vstack([fx.update(b) for b in cut(stream_columns(frame), bounds)])
