@@ -214,6 +214,13 @@ class World:
     def fail_interface(self, operation: str, message: str) -> None:
         self.fail(LabError("interface", operation, message))
 
+    def _answer_to(self, op: Op) -> Any:
+        """The answer this op's client last received (``None`` if it never got one)."""
+        for event in reversed(self.recorder.events):
+            if event.op == op.id and event.kind == "ok":
+                return event.get("result")
+        return None
+
     def _raised(self, operation: str, exc: BaseException) -> None:
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         detail = "".join(lines[-6:]).rstrip()

@@ -218,12 +218,6 @@ class MessagingWorld(RoundTripWorld):
     def lab_args(self) -> tuple[tuple[Any, ...], str]:
         return (DIRECTORY,), "store, directory"
 
-    def _answer_to(self, op: Op) -> Any:
-        for event in reversed(self.recorder.events):
-            if event.op == op.id and event.kind == "ok":
-                return event.get("result")
-        return None
-
     async def _client(self, number: int, ops: list[Op]) -> None:
         lane = f"client {number}"
         last: dict[str, int] = {}

@@ -63,13 +63,6 @@ class SeatsWorld(World):
     ) -> Any:
         return await super().guarded(process, label.replace("reconcile()", "expire()"), call)
 
-    def _answer_to(self, op: Op) -> Any:
-        """The answer this op's client last received (``None`` if it never got one)."""
-        for event in reversed(self.recorder.events):
-            if event.op == op.id and event.kind == "ok":
-                return event.get("result")
-        return None
-
     async def _client(self, number: int, ops: list[Op]) -> None:
         lane = f"client {number}"
         token: str | None = None
