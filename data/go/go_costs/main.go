@@ -32,40 +32,13 @@ import (
 	"os"
 	"runtime"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
+
+	"razorlab/measure/cpuclock"
 )
 
-var sink atomic.Int64
-
-// clock reads wall time and the process's CPU time (user + system, all threads).
-// At GOMAXPROCS 1 CPU time is what the program would take on a core of its own: on
-// a shared machine wall time also counts the time other processes held the core.
-type clock struct{ wall, cpu int64 }
-
-func now() clock {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return clock{time.Now().UnixNano(), ru.Utime.Nano() + ru.Stime.Nano()}
-}
-
-func (c clock) since() clock {
-	t := now()
-	return clock{t.wall - c.wall, t.cpu - c.cpu}
-}
-
-//go:noinline
-func work(seed int64) {
-	x := seed
-	for i := 0; i < 64; i++ {
-		x = x*31 + int64(i)
-	}
-	sink.Add(x)
-}
-
-func perOp(n int, start clock) float64 {
-	return float64(start.since().cpu) / float64(n)
+func perOp(n int, start cpuclock.Clock) float64 {
+	return float64(start.Since().CPU) / float64(n)
 }
 
 // spawnRounds times n go statements in batches of blocked children: ns per go statement
@@ -78,13 +51,13 @@ func spawnRounds(n, batch, procs int) (first, later, wake float64) {
 		runtime.GOMAXPROCS(procs)
 		stop := make(chan struct{})
 		wg.Add(batch)
-		start := now()
+		start := cpuclock.Now()
 		for i := 0; i < batch; i++ {
 			go func() { <-stop; wg.Done() }()
 		}
-		took := start.since().cpu
+		took := start.Since().CPU
 		if procs > 1 {
-			took = start.since().wall
+			took = start.Since().Wall
 		}
 		if r == 0 {
 			first = float64(took) / float64(batch)
@@ -93,10 +66,10 @@ func spawnRounds(n, batch, procs int) (first, later, wake float64) {
 		}
 		runtime.GOMAXPROCS(1)
 		time.Sleep(5 * time.Millisecond) // every child has parked on stop
-		start = now()
+		start = cpuclock.Now()
 		close(stop)
 		wg.Wait()
-		wakeNs += start.since().cpu
+		wakeNs += start.Since().CPU
 	}
 	later = float64(spawnNs) / float64((rounds-1)*batch)
 	return first, later, float64(wakeNs) / float64(rounds*batch)
@@ -117,7 +90,7 @@ func ringHop(n int) float64 {
 			close(out)
 		}(links[i-1], links[i])
 	}
-	start := now()
+	start := cpuclock.Now()
 	for i := 0; i < n/size; i++ {
 		links[0] <- i
 		<-links[size-1]
@@ -135,25 +108,25 @@ func main() {
 	flag.Parse()
 	out := map[string]any{"n": *n, "batch": *batch}
 	runtime.GOMAXPROCS(1)
-	start := now()
+	start := cpuclock.Now()
 	for i := 0; i < *n; i++ {
-		work(int64(i))
+		cpuclock.Work(int64(i))
 	}
 	out["work_ns"] = perOp(*n, start)
-	start = now()
+	start = cpuclock.Now()
 	for i := 0; i < *n; i++ {
 		runtime.Gosched()
 	}
 	out["gosched_ns"] = perOp(*n, start)
 	ch := make(chan int, 1)
-	start = now()
+	start = cpuclock.Now()
 	for i := 0; i < *n; i++ {
 		ch <- i
 		<-ch
 	}
 	out["chan_pair_ns"] = perOp(*n, start)
 	var wg sync.WaitGroup
-	start = now()
+	start = cpuclock.Now()
 	for i := 0; i < *n; i++ {
 		wg.Add(1)
 		wg.Done()

@@ -17,43 +17,15 @@ import (
 	"os"
 	"runtime"
 	"sync"
-	"sync/atomic"
-	"syscall"
-	"time"
+
+	"razorlab/measure/cpuclock"
 )
-
-var sink atomic.Int64
-
-// clock reads wall time and the process's CPU time (user + system, all threads).
-// At GOMAXPROCS 1 CPU time is what the program would take on a core of its own: on
-// a shared machine wall time also counts the time other processes held the core.
-type clock struct{ wall, cpu int64 }
-
-func now() clock {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return clock{time.Now().UnixNano(), ru.Utime.Nano() + ru.Stime.Nano()}
-}
-
-func (c clock) since() clock {
-	t := now()
-	return clock{t.wall - c.wall, t.cpu - c.cpu}
-}
-
-//go:noinline
-func work(seed int64) {
-	x := seed
-	for i := 0; i < 64; i++ {
-		x = x*31 + int64(i)
-	}
-	sink.Add(x)
-}
 
 func perTask(n int) {
 	var wg sync.WaitGroup
 	wg.Add(n)
 	for i := 0; i < n; i++ {
-		go func(i int) { work(int64(i)); wg.Done() }(i)
+		go func(i int) { cpuclock.Work(int64(i)); wg.Done() }(i)
 	}
 	wg.Wait()
 }
@@ -65,7 +37,7 @@ func pool(n, workers, buffer int) {
 	for w := 0; w < workers; w++ {
 		go func() {
 			for i := range tasks {
-				work(int64(i))
+				cpuclock.Work(int64(i))
 			}
 			wg.Done()
 		}()
@@ -99,7 +71,7 @@ func main() {
 	buffer := flag.Int("buffer", 64, "pool: channel slots")
 	flag.Parse()
 	runtime.GC()
-	start := now()
+	start := cpuclock.Now()
 	switch *mode {
 	case "pertask":
 		perTask(*n)
@@ -108,11 +80,11 @@ func main() {
 	default:
 		pingPong(*n)
 	}
-	took := start.since()
+	took := start.Since()
 	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"mode": *mode, "n": *n, "workers": *workers, "buffer": *buffer,
 		"gomaxprocs":      runtime.GOMAXPROCS(0),
-		"ns_per_task":     float64(took.wall) / float64(*n),
-		"cpu_ns_per_task": float64(took.cpu) / float64(*n),
+		"ns_per_task":     float64(took.Wall) / float64(*n),
+		"cpu_ns_per_task": float64(took.CPU) / float64(*n),
 	})
 }
