@@ -14,6 +14,7 @@ EXPECTED = {
     "Handle", "WeakInterner", "interner_growth", "MAX_STACK_BYTES", "StackOverflowError",
     "ThreadExhaustionError", "g_bookkeeping_bytes", "stack_after_gcs",
     "OpCosts", "per_task", "ping_pong", "worker_pool",
+    "TracedRun", "gctrace", "schedtrace", "trace_scheduler",
 }  # fmt: skip
 
 

@@ -2,7 +2,8 @@
 
 Learners work in Python, so these are *models* of the Go runtime they can run and
 poke, each calibrated against a real Go runtime (``data/go/measurements.json``,
-see ``calibration``). Figures live in ``razorlab.goruntime.plots``.
+see ``calibration``). Figures live in ``razorlab.goruntime.plots``; Go's own views
+(``GODEBUG=schedtrace``/``gctrace`` lines) in ``razorlab.goruntime.traces``.
 """
 
 from razorlab.goruntime.calibration import load_measurements
@@ -53,6 +54,7 @@ from razorlab.goruntime.scheduler import (
     ThreadExhaustionError,
     simulate,
 )
+from razorlab.goruntime.traces import TracedRun, gctrace, schedtrace, trace_scheduler
 from razorlab.goruntime.tricolor import BARRIERS, Write, lost_object_scenario, mark
 from razorlab.goruntime.workload import (
     Workload,
@@ -84,12 +86,14 @@ __all__ = [
     "SyncPool",
     "ThreadExhaustionError",
     "WeakInterner",
+    "TracedRun",
     "Workload",
     "Write",
     "address_space_ceiling",
     "compare_strategies",
     "cpu_bound",
     "format_bytes",
+    "gctrace",
     "g_bookkeeping_bytes",
     "goroutine_bytes",
     "heap_goal",
@@ -106,6 +110,7 @@ __all__ = [
     "per_task",
     "ping_pong",
     "run_strategy",
+    "schedtrace",
     "seed_claim",
     "shrunk_stack",
     "simulate",
@@ -118,5 +123,6 @@ __all__ = [
     "stack_size_for",
     "steady",
     "sync_pool_survival",
+    "trace_scheduler",
     "worker_pool",
 ]

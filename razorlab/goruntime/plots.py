@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from razorlab.goruntime.gc import MIB, GCRun
+from razorlab.goruntime.gc import MIB, GCConfig, GCRun, simulate_gc, steady
 from razorlab.goruntime.metrics import SchedulerRun
+from razorlab.goruntime.traces import TracedRun
 from razorlab.goruntime.tricolor import MarkResult
 
 __all__ = [
@@ -23,11 +24,15 @@ __all__ = [
     "stack_figure",
     "latency_calibration_figure",
     "pacer_figure",
+    "gc_guide_figure",
+    "timeline_figure",
     "tricolor_figure",
     "pools_figure",
 ]
 
 MAX_POINTS = 400
+MAX_SPANS = 2_000  # bars in a timeline figure
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#F0E442", "#CC79A7")
 
 
 def _thin(df: pd.DataFrame, n: int = MAX_POINTS) -> pd.DataFrame:
@@ -138,6 +143,93 @@ def pacer_figure(run: GCRun, title: str = "GC pacer") -> go.Figure:
         yaxis_title="MiB",
         yaxis2=dict(title="GC CPU %", overlaying="y", side="right", range=[0, 100]),
     )
+    return fig
+
+
+def gc_guide_figure(
+    gogc: object = 100,
+    limit_mib: int = 0,
+    live_mib: int = 64,
+    *,
+    alloc_mib_per_s: float = 400,
+    gomaxprocs: int = 4,
+) -> go.Figure:
+    """The GC guide's picture for one setting: live and new heap stacked, goal, GC CPU.
+
+    A steady service (``live_mib`` live, ``alloc_mib_per_s`` of garbage) for 2 s on the
+    pacer model; ``limit_mib`` 0 means no GOMEMLIMIT. Widget callback for the GC chapter.
+    """
+    limit = limit_mib * MIB or None
+    run = simulate_gc(
+        steady(live_mib, alloc_mib_per_s),
+        GCConfig(gogc=gogc, memory_limit_bytes=limit, gomaxprocs=gomaxprocs),
+    )
+    df = _thin(run.series)
+    t = (df["t_s"] * 1e3).round(1)
+    live = (df["live_b"] / MIB).round(1)
+    fig = go.Figure()
+    fig.add_scatter(x=t, y=live, name="live heap", stackgroup="heap", line=dict(width=0))
+    new = ((df["heap_b"] - df["live_b"]).clip(lower=0) / MIB).round(1)
+    fig.add_scatter(x=t, y=new, name="new heap", stackgroup="heap", line=dict(width=0))
+    goal = (df["goal_b"].replace(np.inf, np.nan) / MIB).round(1)  # GOGC=off, no limit: none
+    fig.add_scatter(x=t, y=goal, name="heap goal", mode="lines", line=dict(dash="dash"))
+    gc_cpu = (100 * df["gc_cpu_share"]).round(1)
+    fig.add_scatter(x=t, y=gc_cpu, name="GC CPU %", yaxis="y2", mode="lines", line=dict(width=1))
+    if limit:
+        fig.add_hline(y=limit_mib, line_dash="dot", annotation_text="GOMEMLIMIT")
+    s = run.summary()
+    fig.update_layout(
+        title=(
+            f"GOGC={gogc}, {f'GOMEMLIMIT={limit_mib} MiB' if limit else 'no limit'}, "
+            f"{live_mib} MiB live: {s['gc_cycles']} cycles, peak {s['peak_heap_mib']:.0f} MiB, "
+            f"GC CPU {s['gc_cpu_percent']:.1f} %"
+        ),
+        xaxis_title="time (ms)",
+        yaxis_title="MiB",
+        yaxis2=dict(title="GC CPU %", overlaying="y", side="right", range=[0, 100]),
+    )
+    return fig
+
+
+def timeline_figure(
+    traced: TracedRun,
+    title: str = "Goroutines on Ps",
+    *,
+    window_s: tuple[float, float] = (0.0, float("inf")),
+) -> go.Figure:
+    """``go tool trace``'s Procs view: one lane per P, a bar per G run, STWs marked.
+
+    Shows the runs inside ``window_s`` (at most ``MAX_SPANS`` of them, the first ones).
+    """
+    lo, hi = window_s
+    spans = [s for s in traced.spans if s.end_s >= lo and s.start_s <= hi][:MAX_SPANS]
+    colors = [PALETTE[s.g % len(PALETTE)] for s in spans]
+    fig = go.Figure(
+        go.Bar(
+            y=[f"P{s.p}" for s in spans],
+            base=[round(s.start_s * 1e3, 4) for s in spans],
+            x=[round((s.end_s - s.start_s) * 1e3, 4) for s in spans],
+            orientation="h",
+            marker=dict(color=colors, line=dict(width=0.5, color="white")),
+            hovertext=[f"G{s.g}" for s in spans],
+            name="G running",
+        )
+    )
+    end = max((s.end_s for s in spans), default=lo)
+    stws = [t for t in traced.stw_s if lo <= t <= end]
+    for t in stws:
+        fig.add_vline(x=round(t * 1e3, 4), line_dash="dot", line_color="#D55E00")
+    procs = traced.run.config.gomaxprocs
+    note = ", dotted: GC stop-the-world" if stws else ""
+    fig.update_layout(
+        title=f"{title} ({len(spans)} runs{note})",
+        xaxis_title="time (ms)",
+        yaxis=dict(categoryorder="array", categoryarray=[f"P{i}" for i in range(procs)][::-1]),
+        height=160 + 40 * procs,
+        showlegend=False,
+    )
+    if hi < float("inf"):
+        fig.update_xaxes(range=[round(lo * 1e3, 4), round(hi * 1e3, 4)])
     return fig
 
 
