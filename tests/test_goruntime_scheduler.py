@@ -129,9 +129,9 @@ def test_random_mixed_workloads_never_lose_or_duplicate_goroutines(n, procs, sha
 
 def test_the_invariant_guard_refuses_a_goroutine_made_runnable_twice():
     from razorlab.goruntime.processor import SchedulerInvariantError
-    from razorlab.goruntime.scheduler import _Simulation
+    from razorlab.goruntime.scheduler import Simulation
 
-    sim = _Simulation(cpu_bound(2), SchedulerConfig(gomaxprocs=1))
+    sim = Simulation(cpu_bound(2), SchedulerConfig(gomaxprocs=1))
     sim.make_runnable(0, 0.0)
     with pytest.raises(SchedulerInvariantError, match="runnable twice"):
         sim.make_runnable(0, 0.0)

@@ -1,7 +1,7 @@
 """Goroutines that talk: ``go``, channels, WaitGroup and ``Gosched`` in the scheduler model.
 
 A goroutine's phase may end in one of these operations (kinds in ``workload.py``);
-this mixin of ``_Simulation`` carries them out the way Go 1.19's runtime does
+this mixin of ``Simulation`` carries them out the way Go 1.19's runtime does
 (function names from ``src/runtime/proc.go`` and ``src/runtime/chan.go``, read for
 facts only):
 

@@ -91,6 +91,7 @@ from razorlab.rand import py_random
 __all__ = [
     "SchedulerConfig",
     "SchedulerInvariantError",
+    "Simulation",
     "ThreadExhaustionError",
     "simulate",
     "steal_count",
@@ -104,10 +105,18 @@ def steal_count(victim_len: int) -> int:
 
 def simulate(workload: Workload, config: SchedulerConfig | None = None) -> SchedulerRun:
     """Run ``workload`` to completion on the model and return its metrics."""
-    return _Simulation(workload, config or SchedulerConfig()).run()
+    return Simulation(workload, config or SchedulerConfig()).run()
 
 
-class _Simulation(SysmonMixin, SyncMixin):
+class Simulation(SysmonMixin, SyncMixin):
+    """One run of the model (``simulate`` builds one and calls :meth:`run`).
+
+    Observers subclass it and extend the hooks where the runtime would print or trace —
+    ``on_sysmon`` (each sysmon round), ``stop_running`` (a G leaves its P) and
+    ``stop_the_world`` — calling ``super()``, so a traced run is the same run
+    (:mod:`~razorlab.goruntime.traces` does this for ``schedtrace`` and the timeline).
+    """
+
     def __init__(self, wl: Workload, cfg: SchedulerConfig):
         self.cfg, self.wl = cfg, wl
         n, procs = wl.n, cfg.gomaxprocs

@@ -11,7 +11,7 @@ A G returning from a syscall keeps its P if sysmon has not taken it
 (``exitsyscallfast``), else takes an idle P, else goes to the global queue while
 its M parks (``exitsyscall0``).
 
-Design note: a mixin of ``_Simulation`` (``scheduler.py``), split out so each file
+Design note: a mixin of ``Simulation`` (``scheduler.py``), split out so each file
 holds one part of the runtime; it uses the simulation's queues and event heap.
 """
 

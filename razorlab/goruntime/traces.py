@@ -34,9 +34,9 @@ of ``scheddetail`` are left out. gctrace's two stop-the-world phases have no len
 pacer model, so they print ``0`` clock and cpu (real Go: tens of microseconds); the GC roots
 (``GCConfig.roots_bytes``) print as stacks and globals as 0.
 
-Design note: the scheduler model has no observer API, so ``trace_scheduler`` runs a
-subclass of its (private) simulation that records on the way (sysmon rounds, a G leaving
-its P, stop-the-world) and never decides anything: its ``SchedulerRun`` equals
+Design note: ``trace_scheduler`` runs a subclass of the scheduler's
+:class:`~razorlab.goruntime.scheduler.Simulation` that extends its hooks to record on the
+way (sysmon rounds, a G leaving its P, stop-the-world) and never decides anything: its ``SchedulerRun`` equals
 ``simulate``'s (tested). A G that keeps its P across a non-blocking operation stays one
 bar, as in ``go tool trace``. GC cycles are read back from ``GCRun.series``: a cycle
 starts where marking switches on, or where goal/trigger are reset while marking goes
@@ -58,7 +58,7 @@ from razorlab.goruntime.gc import GCRun
 from razorlab.goruntime.metrics import SchedulerRun
 from razorlab.goruntime.pacer import mark_workers
 from razorlab.goruntime.processor import IDLE, RUNTIME_THREADS, SYSCALL, WAKING, SchedulerConfig
-from razorlab.goruntime.scheduler import _Simulation
+from razorlab.goruntime.scheduler import Simulation
 from razorlab.goruntime.workload import Workload
 
 __all__ = [
@@ -299,7 +299,7 @@ class TracedRun:
     stw_s: list[float] = field(default_factory=list)
 
 
-class _Traced(_Simulation):
+class _Traced(Simulation):
     """The simulation, observed: records at sysmon rounds, G switches and STWs only."""
 
     def __init__(self, wl: Workload, cfg: SchedulerConfig, every_s: float, spans_until_s: float):
