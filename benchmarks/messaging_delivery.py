@@ -8,7 +8,9 @@ same size, :data:`WINDOW` requests in flight per sender. The echo server only se
 back to its sender; the chat server authenticates, validates, commits each message with its
 receipt and inbox rows to a WAL SQLite file (group commit), answers the sender, pushes the
 message to the receiver, takes the receiver's (cumulative) acknowledgement and sends the sender
-its receipts. The ratio is the price of durability, fan-out and receipts. Delivery latency is
+its receipts. The chat client opts in to ``batch`` envelopes (frames the server queued for
+one device together travel in one WebSocket frame); the echo answers frame by frame. The ratio
+is the price of durability, fan-out and receipts. Delivery latency is
 send → shown on the receiver, for every message of the loaded run.
 """
 

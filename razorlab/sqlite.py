@@ -23,7 +23,7 @@ import aiosqlite
 
 from razorlab.batching import Coalescer, Outcome
 
-__all__ = ["open_database", "write_transaction", "GroupCommitter", "Work"]
+__all__ = ["open_database", "write_transaction", "GroupCommitter", "GroupReader", "Work"]
 
 _T = TypeVar("_T")
 #: One transaction's work: runs on the database thread, so it cannot await anything.
@@ -89,7 +89,40 @@ def _apply_group(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outco
     return results
 
 
-class GroupCommitter(Coalescer[Work[Any], Any]):
+def _apply_each(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
+    """Run many reads one after another (database thread); each failure is its own."""
+    results: list[Outcome] = []
+    for work in works:
+        try:
+            results.append((True, work(conn)))
+        except Exception as exc:  # noqa: BLE001 - this read's caller gets it
+            results.append((False, exc))
+    return results
+
+
+class _ThreadHop(Coalescer[Work[Any], Any]):
+    """Works queued while a batch runs go to the database thread together, in one call."""
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        apply: Callable[[sqlite3.Connection, list[Work[Any]]], list[Outcome]],
+        lock: asyncio.Lock | None = None,
+    ):
+        super().__init__(self._hop, lock=lock)
+        self.db, self._apply = db, apply
+
+    async def run(self, work: Work[_T]) -> _T:
+        """Run ``work`` in the next batch; returns its result or raises its error."""
+        return await self.submit(work)
+
+    async def _hop(self, works: list[Work[Any]]) -> list[Outcome]:
+        # aiosqlite runs each call as a function on its worker thread; we hand it one
+        # function for the whole batch (its internal _execute).
+        return await self.db._execute(self._apply, self.db._conn, works)
+
+
+class GroupCommitter(_ThreadHop):
     """Group commit: concurrent write transactions share one ``COMMIT``.
 
     Each caller hands :meth:`run` its transaction as a plain function of a ``sqlite3``
@@ -103,14 +136,17 @@ class GroupCommitter(Coalescer[Work[Any], Any]):
     """
 
     def __init__(self, db: aiosqlite.Connection, lock: asyncio.Lock):
-        super().__init__(self._write, lock=lock)
-        self.db = db
+        super().__init__(db, _apply_group, lock)
 
-    async def run(self, work: Work[_T]) -> _T:
-        """Commit ``work``'s writes (with others'); returns its result or raises its error."""
-        return await self.submit(work)
 
-    async def _write(self, works: list[Work[Any]]) -> list[Outcome]:
-        # aiosqlite runs each call as a function on its worker thread; we hand it one
-        # function for the whole group (its internal _execute).
-        return await self.db._execute(_apply_group, self.db._conn, works)
+class GroupReader(_ThreadHop):
+    """Concurrent reads share one hop to the database thread (no transaction, no lock).
+
+    Each read is a plain function of a ``sqlite3`` connection, as for
+    :class:`GroupCommitter`; reads that arrive while a batch runs go out together in the
+    next. A hop costs a thread handoff (and the GIL back) however small the query, so a
+    server that wakes many readers at once pays once instead of once per reader.
+    """
+
+    def __init__(self, db: aiosqlite.Connection):
+        super().__init__(db, _apply_each)

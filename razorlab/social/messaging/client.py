@@ -13,9 +13,11 @@ Usage (inside ``async`` code or a notebook)::
     await asha.send(chat["chat"], "hi Ben")
     await asha.close()
 
-Design note: one reader task receives every frame; replies are matched to requests by
-``ref``; pushed messages update :attr:`messages` and :attr:`receipts`. Waiting uses real time
-(``timeout`` seconds) because it waits for a network, not for simulated domain time.
+Design note: one reader task receives every frame (and unpacks the ``batch`` envelopes the
+client opts in to: frames the server had queued together arrive in one WebSocket frame);
+replies are matched to requests by ``ref``; pushed messages update :attr:`messages` and
+:attr:`receipts`. Waiting uses real time (``timeout`` seconds) because it waits for a
+network, not for simulated domain time.
 """
 
 from __future__ import annotations
@@ -92,8 +94,8 @@ class ChatClient:
         self._reader = asyncio.ensure_future(self._read_forever(self._ws))
         try:
             device = {} if self.device is None else {"device": self.device}
-            welcome = await self.request(
-                "auth", token=self.token, receipts_after=self.receipt_cursor, **device
+            welcome = await self.request(  # batch: frames queued together come in one
+                "auth", token=self.token, receipts_after=self.receipt_cursor, batch=True, **device
             )
         except BaseException:
             await self._drop()
@@ -252,7 +254,9 @@ class ChatClient:
             async for msg in ws:
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     break
-                await self._handle(ws, json.loads(msg.data))
+                frame = json.loads(msg.data)
+                for one in frame["frames"] if frame.get("op") == "batch" else (frame,):
+                    await self._handle(ws, one)
         finally:
             self.close_code = ws.close_code
             for reply in self._replies.values():

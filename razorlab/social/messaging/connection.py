@@ -17,7 +17,13 @@ writer reads the inbox once more after it; a message both read there and offered
 written once, because :meth:`Connection.write` drops a ``msg`` whose ``seq`` this device
 already has (each chat reaches a device in ``seq`` order). No lock is shared with senders, so
 sends keep sharing group commits while devices connect. One writer task per connection sends every outbound frame, so
-frames never interleave and a stalled socket stalls only its own writer.
+frames never interleave and a stalled socket stalls only its own writer. The writer takes
+everything queued at once and writes it as one batch under one deadline: a busy device costs
+one timer per batch, not one per frame, and the frames still leave in queue order. A device
+that said ``batch`` when it authenticated gets a batch as ``{"op": "batch", "frames": [...]}``
+envelopes of at most :data:`ENVELOPE_BYTES` (one WebSocket frame, one socket write, instead of
+one per frame: on loopback a socket write costs more than encoding the frame); any other
+device gets the frames one by one, as before.
 
 A phone that stops reading (but keeps its TCP connection open) must not pin the server's
 memory. Every write has a deadline (:data:`SEND_TIMEOUT_S`): a write that cannot finish in
@@ -54,6 +60,7 @@ __all__ = [
     "SEND_TIMEOUT_S",
     "CLOSE_TIMEOUT_S",
     "RECEIPTS_DUE",
+    "ENVELOPE_BYTES",
     "close_within",
 ]
 
@@ -64,8 +71,9 @@ CLOSE_REPLACED = 4009  # the same device connected again; the newer connection w
 CLOSE_AUTH_TIMEOUT = 4001  # the socket did not authenticate in time
 CLOSE_TOO_MANY_DEVICES = 4010  # a new device of a user who already has the most allowed
 CLOSE_UNLINKED = 4011  # the device was unlinked (logged out) by its user
-SEND_TIMEOUT_S = 10.0  # real seconds one frame may take to write before the device is dropped
+SEND_TIMEOUT_S = 10.0  # real seconds one write (a frame or a batch) may take, else dropped
 CLOSE_TIMEOUT_S = 2.0  # real seconds the close handshake may take before the socket is aborted
+ENVELOPE_BYTES = 64 * 1024  # a "batch" envelope holds frames up to about this many characters
 RECEIPTS_DUE = "_receipts"  # op of the queue marker "the user's receipt feed has news"
 
 
@@ -102,11 +110,14 @@ class Connection:
         receipt_cursor: int = 0,
         device: str = DEFAULT_DEVICE,
         heard_at: float = 0.0,
+        batch: bool = False,
     ):
         if buffer < 1:
             raise ValueError(f"buffer must be >= 1 frame, got {buffer}")
         self.user, self.device, self.heard_at = user, device, heard_at
         self.ws = ws
+        self.batch = batch  # the device takes several frames in one "batch" envelope
+        self.envelopes = 0  # "batch" envelopes written (their frames are counted in sent)
         self.send_timeout_s = send_timeout_s
         self.close_timeout_s = close_timeout_s
         self.receipt_cursor = receipt_cursor  # last receipt_id of the feed sent to this device
@@ -164,27 +175,54 @@ class Connection:
         """The writer is about to read the feed; later receipts wake it again."""
         self._receipts_due = False
 
-    async def write(self, frame: dict[str, object]) -> None:
-        """Send one frame now (only the writer task calls this); slow writes kick the device."""
-        if frame.get("op") == "msg":  # counted before the bytes leave: the ack may race back
-            chat, seq = str(frame["chat"]), int(frame["seq"])  # type: ignore[call-overload]
-            if seq <= self.delivered.get(chat, 0):
-                return  # already written (read from the inbox and offered live): once only
-            self.delivered[chat] = seq
-        data = json.dumps(frame, separators=(",", ":"))
-        try:
-            await asyncio.wait_for(self.ws.send_str(data), self.send_timeout_s)
-        except asyncio.TimeoutError:
+    async def write(self, *frames: dict[str, object]) -> None:
+        """Send ``frames`` now, in order (only the writer task calls this), under one deadline:
+        a batch that cannot be written within ``send_timeout_s`` kicks the device."""
+        payloads: list[str] = []
+        frame_ops: list[str] = []
+        for frame in frames:
+            if frame.get("op") == "msg":  # counted before the bytes leave: the ack may race back
+                chat, seq = str(frame["chat"]), int(frame["seq"])  # type: ignore[call-overload]
+                if seq <= self.delivered.get(chat, 0):
+                    continue  # already written (read from the inbox and offered live): once only
+                self.delivered[chat] = seq
+            frame_ops.append(str(frame.get("op")))
+            payloads.append(json.dumps(frame, separators=(",", ":")))
+        if not payloads:
+            return
+        try:  # one timer for the batch (wait_for would make a task per frame)
+            async with asyncio.timeout(self.send_timeout_s):
+                for data in self._envelopes(payloads) if self.batch else payloads:
+                    await self.ws.send_str(data)
+            self.sent.update(frame_ops)
+        except TimeoutError:
             self.kick(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume from your last ack")
             raise ConnectionError(
-                f"{self.user}: a frame took over {self.send_timeout_s:g} s"
+                f"{self.user}: {len(payloads)} frame(s) took over {self.send_timeout_s:g} s"
             ) from None
-        self.sent[str(frame.get("op"))] += 1
 
-    async def flush_queued(self) -> None:
-        """Send whatever is already queued, without waiting for more."""
+    def _envelopes(self, payloads: list[str]) -> list[str]:
+        """``payloads`` (encoded frames) packed into ``batch`` envelopes of bounded size; a
+        lone frame goes as itself."""
+        if len(payloads) == 1:
+            return payloads
+        envelopes, part, size = [], [], 0
+        for data in payloads:
+            if part and size + len(data) > ENVELOPE_BYTES:
+                envelopes.append(part)
+                part, size = [], 0
+            part.append(data)
+            size += len(data) + 1
+        envelopes.append(part)
+        self.envelopes += len(envelopes)
+        return ['{"op":"batch","frames":[' + ",".join(part) + "]}" for part in envelopes]
+
+    def take_queued(self) -> list[dict[str, object]]:
+        """Everything queued right now, oldest first (the writer sends it as one batch)."""
+        frames = []
         while not self.queue.empty():
-            await self.write(self.queue.get_nowait())
+            frames.append(self.queue.get_nowait())
+        return frames
 
     async def closed(self) -> None:
         """Wait for a kick's close handshake to finish (no-op if never kicked)."""

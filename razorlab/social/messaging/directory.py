@@ -91,6 +91,8 @@ CREATE TABLE IF NOT EXISTS receipts (
     updated_at REAL NOT NULL,
     PRIMARY KEY (chat_id, seq, user_id)
 ) WITHOUT ROWID;
+-- an ack or read moves the receipts still behind it: found without scanning the chat's past
+CREATE INDEX IF NOT EXISTS receipts_behind ON receipts (chat_id, user_id, status, seq);
 CREATE TABLE IF NOT EXISTS inbox (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id TEXT NOT NULL,

@@ -9,7 +9,8 @@ client → server           reply / effect
 ========================  ==================================================================
 ``auth`` token            ``welcome`` (then receipts after ``receipts_after``, then this
 [device]                  device's offline inbox, in order); required first, within
-[receipts_after]          :data:`AUTH_TIMEOUT_S`; ``device`` defaults to ``"primary"``
+[receipts_after]          :data:`AUTH_TIMEOUT_S`; ``device`` defaults to ``"primary"``;
+[batch]                   ``batch: true`` opts in to ``batch`` envelopes (below)
 ``send`` chat client_id   ``sent`` with the chat's ``seq`` (a retry gets the same ``seq``,
 text                      ``duplicate: true``); recipients' devices and the sender's other
                           devices get ``msg``
@@ -25,6 +26,13 @@ text                      ``duplicate: true``); recipients' devices and the send
 ``unlink`` device         ``unlinked``: log one of your devices out (closed with
                           :data:`CLOSE_UNLINKED` if connected; never your only device)
 ========================  ==================================================================
+
+Server → client frames are ``welcome``, the replies above, ``msg``, ``receipt`` and
+``error``. A device that authenticated with ``batch: true`` may also get ``{"op": "batch",
+"frames": [...]}``: frames that were queued together, in order, in one WebSocket frame (see
+``connection``); it handles each as if it had come alone. Without it every frame comes alone,
+so a client that predates batching keeps working. Frame counts (``frames_sent``) count the
+frames inside an envelope, not the envelope.
 
 Anything wrong — not JSON, nested too deep, larger than :data:`MAX_FRAME_BYTES`, not an
 object, unknown op, missing field or wrong type, not authenticated, not a member — gets
@@ -389,6 +397,8 @@ class ChatServer:
                 field="receipts_after",
             )
         device = validate_device_id(_field(frame, "device", str, DEFAULT_DEVICE))
+        if not isinstance(batch := frame.get("batch", False), bool):
+            raise ValidationError(f"batch must be true or false, got {batch!r}", field="batch")
         user = await self.store.authenticate(frame.get("token"))
         await self.store.link_device(user, device)  # TooManyDevicesError for a 6th device
         devices = self.devices.setdefault(user, {})
@@ -404,6 +414,7 @@ class ChatServer:
             receipt_cursor=after,  # type: ignore[arg-type]
             device=device,
             heard_at=self.clock.now(),
+            batch=batch,
         )
         devices[device] = conn
         self.presence.beat(user)
@@ -435,8 +446,8 @@ class ChatServer:
             # was not; send it first (write() drops what both paths deliver)
             while await self._write_page(conn, flush=False) == CATCH_UP_PAGE:
                 pass
-            while True:
-                await self._emit(conn, await conn.queue.get())
+            while True:  # one batch: the frame awaited and whatever queued behind it
+                await self._emit(conn, [await conn.queue.get(), *conn.take_queued()])
 
     async def _write_page(self, conn: Connection, *, flush: bool) -> int:
         """Write the device's next inbox page (with queued frames between its messages if
@@ -449,15 +460,20 @@ class ChatServer:
                 await self._flush(conn)
         return len(page)
 
-    async def _emit(self, conn: Connection, frame: dict[str, object]) -> None:
-        if frame.get("op") == RECEIPTS_DUE:
-            await self._write_receipts(conn)
-        else:
-            await conn.write(frame)
+    async def _emit(self, conn: Connection, frames: list[dict[str, object]]) -> None:
+        """Write ``frames`` in order, batched; a receipts marker sends the receipt feed there."""
+        batch: list[dict[str, object]] = []
+        for frame in frames:
+            if frame.get("op") == RECEIPTS_DUE:
+                await conn.write(*batch)
+                batch = []
+                await self._write_receipts(conn)
+            else:
+                batch.append(frame)
+        await conn.write(*batch)
 
     async def _flush(self, conn: Connection) -> None:
-        while not conn.queue.empty():
-            await self._emit(conn, conn.queue.get_nowait())
+        await self._emit(conn, conn.take_queued())
 
     async def _write_receipts(self, conn: Connection) -> None:
         """Send the user's receipt feed after the device's cursor, in ``receipt_id`` order.
@@ -468,9 +484,9 @@ class ChatServer:
         conn.take_receipts_due()
         while True:
             page = await self.store.receipts_for(conn.user, conn.receipt_cursor, CATCH_UP_PAGE)
-            for receipt in page:
-                await conn.write({"op": "receipt", **receipt.to_dict()})
-                conn.receipt_cursor = receipt.receipt_id
+            await conn.write(*({"op": "receipt", **receipt.to_dict()} for receipt in page))
+            if page:
+                conn.receipt_cursor = page[-1].receipt_id
             if len(page) < CATCH_UP_PAGE:
                 return
 

@@ -40,7 +40,11 @@ never unlinked — it owns the inbox.
 Sends and acks are plain functions run on the database thread through
 :class:`~razorlab.sqlite.GroupCommitter`: every send or ack that arrives while a commit is
 being written joins the next one, each still atomic on its own (a savepoint), so a busy
-server pays one commit for many messages instead of one per message.
+server pays one commit for many messages instead of one per message. Each send and each ack
+is four statements in the common case (see ``_send_tx``, ``_advance_tx``), and an ack finds
+the receipts still behind it through an index instead of scanning the chat's past. Receipt
+feeds read at the same time (every sender one ack batch woke) share one hop to the database
+thread (:class:`~razorlab.sqlite.GroupReader`).
 """
 
 from __future__ import annotations
@@ -52,6 +56,9 @@ from functools import partial
 from itertools import groupby
 from typing import NoReturn
 
+import aiosqlite
+
+from razorlab.clock import Clock
 from razorlab.errors import ConflictError, ValidationError
 from razorlab.social.messaging.directory import SCHEMA, ChatDirectory
 from razorlab.social.messaging.models import (
@@ -68,6 +75,7 @@ from razorlab.social.messaging.models import (
     validate_seq,
     validate_text,
 )
+from razorlab.sqlite import GroupReader
 
 __all__ = ["ChatStore", "Receipt", "SendResult", "HistoryPage", "SCHEMA", "HISTORY_PAGE"]
 
@@ -149,51 +157,55 @@ def _send_tx(
 
     Recipients are ``None`` for a retry of an already stored ``client_id``. ``synced``: the
     sender has other devices, so the message was queued in her own inbox for them as well.
+    Four statements in the common case: the message takes the chat's next ``seq`` (unless it
+    is a retry or the sender is no member: then nothing is written and we find out which),
+    the chat's ``last_seq`` follows, and one statement each fills the inboxes and receipts.
     """
+    inserted = _rows(
+        conn,
+        f"INSERT INTO messages ({_MESSAGE_COLUMNS}, device_id) "
+        "SELECT chat_id, last_seq + 1, ?, ?, ?, ?, ? FROM chats WHERE chat_id = ? AND EXISTS "
+        "(SELECT 1 FROM members WHERE chat_id = ? AND user_id = ?) "
+        "ON CONFLICT (chat_id, sender, client_id) DO NOTHING RETURNING seq",
+        (sender, client_id, text, now, device, chat_id, chat_id, sender),
+    )
+    if not inserted:
+        return _stored_send(sender, chat_id, client_id, text, conn)
+    seq = inserted[0][0]
+    conn.execute("UPDATE chats SET last_seq = ? WHERE chat_id = ?", (seq, chat_id))
+    queued = _rows(  # the other members, and the sender herself if she has another device
+        conn,
+        "INSERT INTO inbox (user_id, chat_id, seq) SELECT user_id, chat_id, ? FROM members "
+        "WHERE chat_id = ? AND (user_id != ? OR EXISTS (SELECT 1 FROM devices "
+        "WHERE user_id = ? AND device_id != ?)) ORDER BY user_id RETURNING user_id",
+        (seq, chat_id, sender, sender, device),
+    )
+    conn.execute(
+        "INSERT INTO receipts (chat_id, seq, user_id, status, updated_at) "
+        "SELECT chat_id, ?, user_id, ?, ? FROM members WHERE chat_id = ? AND user_id != ?",
+        (seq, int(Status.SENT), now, chat_id, sender),
+    )
+    recipients = tuple(sorted(user for (user,) in queued if user != sender))
+    return seq, recipients, len(recipients) < len(queued)
+
+
+def _stored_send(
+    sender: str, chat_id: str, client_id: str, text: str, conn: sqlite3.Connection
+) -> tuple[int, None, bool]:
+    """A send that wrote nothing: a retry of ``client_id`` (its ``seq``), else not a member."""
     stored = _rows(
         conn,
         "SELECT seq, text FROM messages WHERE chat_id = ? AND sender = ? AND client_id = ?",
         (chat_id, sender, client_id),
     )
-    if stored:
-        if stored[0][1] != text:
-            raise ConflictError(
-                f"client_id {client_id!r} was already used for a different message",
-                field="client_id",
-            )
-        return stored[0][0], None, False
-    bumped = _rows(
-        conn,
-        "UPDATE chats SET last_seq = last_seq + 1 WHERE chat_id = ? AND EXISTS "
-        "(SELECT 1 FROM members WHERE chat_id = ? AND user_id = ?) RETURNING last_seq",
-        (chat_id, chat_id, sender),
-    )
-    if not bumped:
+    if not stored:
         raise _NotAMember
-    seq = bumped[0][0]
-    conn.execute(
-        f"INSERT INTO messages ({_MESSAGE_COLUMNS}, device_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (chat_id, seq, sender, client_id, text, now, device),
-    )
-    synced = _rows(
-        conn,
-        "INSERT INTO inbox (user_id, chat_id, seq) SELECT ?, ?, ? WHERE EXISTS "
-        "(SELECT 1 FROM devices WHERE user_id = ? AND device_id != ?) RETURNING id",
-        (sender, chat_id, seq, sender, device),
-    )
-    others = "FROM members WHERE chat_id = ? AND user_id != ?"
-    queued = _rows(
-        conn,
-        f"INSERT INTO inbox (user_id, chat_id, seq) SELECT user_id, chat_id, ? {others} "
-        "ORDER BY user_id RETURNING user_id",
-        (seq, chat_id, sender),
-    )
-    conn.execute(
-        "INSERT INTO receipts (chat_id, seq, user_id, status, updated_at) "
-        f"SELECT chat_id, ?, user_id, ?, ? {others}",
-        (seq, int(Status.SENT), now, chat_id, sender),
-    )
-    return seq, tuple(sorted(user for (user,) in queued)), bool(synced)
+    if stored[0][1] != text:
+        raise ConflictError(
+            f"client_id {client_id!r} was already used for a different message",
+            field="client_id",
+        )
+    return stored[0][0], None, False
 
 
 def _advance_tx(
@@ -209,8 +221,56 @@ def _advance_tx(
     and move receipts forward (database thread).
 
     Returns ``(seq, sender, message_status, receipt_id)`` per receipt moved, each also
-    appended to its sender's receipt feed in this same transaction.
+    appended to its sender's receipt feed in this same transaction. Four statements in the
+    common case: the cursor (only if the ack is valid; otherwise nothing is written and we
+    find out why), the dequeue, the feed rows (each with the message's status as it will
+    be), and the receipts themselves.
     """
+    moved_cursor = _rows(
+        conn,
+        "INSERT INTO device_acks (user_id, device_id, chat_id, acked_seq) "
+        "SELECT ?, ?, chat_id, ? FROM chats c WHERE c.chat_id = ? AND c.last_seq >= ? AND EXISTS "
+        "(SELECT 1 FROM members m WHERE m.chat_id = c.chat_id AND m.user_id = ?) "
+        "ON CONFLICT DO UPDATE SET acked_seq = MAX(acked_seq, excluded.acked_seq) RETURNING 1",
+        (user, device, upto, chat_id, upto, user),
+    )
+    if not moved_cursor:
+        _refuse_advance(user, chat_id, upto, conn)
+    conn.execute(
+        "DELETE FROM inbox AS i WHERE i.user_id = ? AND i.chat_id = ? AND i.seq <= ? AND NOT "
+        f"EXISTS (SELECT 1 FROM devices d WHERE d.user_id = i.user_id AND {_OWED})",
+        (user, chat_id, upto),
+    )
+    behind = "r.chat_id = ? AND r.user_id = ? AND r.status < ? AND r.seq <= ?"
+    feed = _rows(
+        conn,
+        "INSERT INTO receipt_feed (sender, chat_id, seq, user_id, status, message_status) "
+        "SELECT m.sender, r.chat_id, r.seq, r.user_id, ?, (SELECT MIN(CASE WHEN o.user_id = "
+        "r.user_id THEN ? ELSE o.status END) FROM receipts o WHERE o.chat_id = r.chat_id "
+        "AND o.seq = r.seq) FROM receipts r INDEXED BY receipts_behind JOIN messages m "
+        f"ON m.chat_id = r.chat_id AND m.seq = r.seq WHERE {behind} ORDER BY r.seq "
+        "RETURNING seq, sender, message_status, id",
+        (status, status, chat_id, user, status, upto),
+    )
+    if feed:
+        conn.execute(
+            f"UPDATE receipts AS r SET status = ?, updated_at = ? WHERE {behind}",
+            (status, now, chat_id, user, status, upto),
+        )
+    return sorted(feed, key=lambda row: row[3])  # feed order is receipt_id order
+
+
+def _feed_page(sender: str, after: int, limit: int, conn: sqlite3.Connection) -> list[tuple]:
+    return _rows(
+        conn,
+        "SELECT id, chat_id, seq, user_id, status, message_status FROM receipt_feed "
+        "WHERE sender = ? AND id > ? ORDER BY id LIMIT ?",
+        (sender, after, limit),
+    )
+
+
+def _refuse_advance(user: str, chat_id: str, upto: int, conn: sqlite3.Connection) -> NoReturn:
+    """Why an ack or read wrote nothing: not a member, or ``upto`` is beyond the chat."""
     row = _rows(
         conn,
         "SELECT c.last_seq, EXISTS (SELECT 1 FROM members m WHERE m.chat_id = c.chat_id "
@@ -219,52 +279,21 @@ def _advance_tx(
     )
     if not row or not row[0][1]:
         raise _NotAMember
-    last = row[0][0]
-    if upto > last:
-        raise ValidationError(
-            f"chat {chat_id!r} has no message {upto} yet (last is {last})", field="seq"
-        )
-    conn.execute(
-        "INSERT INTO device_acks (user_id, device_id, chat_id, acked_seq) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT DO UPDATE SET acked_seq = MAX(acked_seq, excluded.acked_seq)",
-        (user, device, chat_id, upto),
+    raise ValidationError(
+        f"chat {chat_id!r} has no message {upto} yet (last is {row[0][0]})", field="seq"
     )
-    conn.execute(
-        "DELETE FROM inbox AS i WHERE i.user_id = ? AND i.chat_id = ? AND i.seq <= ? AND NOT "
-        f"EXISTS (SELECT 1 FROM devices d WHERE d.user_id = i.user_id AND {_OWED})",
-        (user, chat_id, upto),
-    )
-    moved = _rows(
-        conn,
-        "UPDATE receipts SET status = ?, updated_at = ? "
-        "WHERE chat_id = ? AND user_id = ? AND seq <= ? AND status < ? RETURNING seq",
-        (status, now, chat_id, user, upto, status),
-    )
-    if not moved:
-        return []
-    seqs = {seq for (seq,) in moved}
-    overall = _rows(
-        conn,
-        "SELECT r.seq, m.sender, MIN(r.status) FROM receipts r "
-        "JOIN messages m ON m.chat_id = r.chat_id AND m.seq = r.seq "
-        "WHERE r.chat_id = ? AND r.seq BETWEEN ? AND ? GROUP BY r.seq ORDER BY r.seq",
-        (chat_id, min(seqs), max(seqs)),
-    )
-    changes = []
-    for seq, sender, low in overall:
-        if seq in seqs:
-            (receipt_id,) = _rows(
-                conn,
-                "INSERT INTO receipt_feed (sender, chat_id, seq, user_id, status, message_status) "
-                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                (sender, chat_id, seq, user, status, low),
-            )[0]
-            changes.append((seq, sender, low, receipt_id))
-    return changes
 
 
 class ChatStore(ChatDirectory):
     """The whole durable state of the chat service: ``store = await ChatStore.open(path)``."""
+
+    def __init__(self, db: aiosqlite.Connection, clock: Clock):
+        super().__init__(db, clock)
+        self._reads = GroupReader(db)  # receipt feeds woken together are read together
+
+    async def close(self) -> None:
+        await self._reads.drain()
+        await super().close()
 
     async def send(
         self, sender: str, chat_id: str, client_id: str, text: str, device: str = DEFAULT_DEVICE
@@ -413,12 +442,9 @@ class ChatStore(ChatDirectory):
         return [(user, device) for _, user, device in sorted(idle)]
 
     async def receipts_for(self, sender: str, after: int = 0, limit: int = 100) -> list[Receipt]:
-        """The sender's receipt feed after ``receipt_id`` ``after``, oldest first."""
-        rows = await self._all(
-            "SELECT id, chat_id, seq, user_id, status, message_status FROM receipt_feed "
-            "WHERE sender = ? AND id > ? ORDER BY id LIMIT ?",
-            (sender, after, limit),
-        )
+        """The sender's receipt feed after ``receipt_id`` ``after``, oldest first (feeds read
+        at the same time, e.g. every sender an ack batch woke, share one database hop)."""
+        rows = await self._reads.run(partial(_feed_page, sender, after, limit))
         return [
             Receipt(chat, seq, sender, user, Status(status), Status(overall), receipt_id)
             for receipt_id, chat, seq, user, status, overall in rows
