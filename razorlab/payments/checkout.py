@@ -132,7 +132,7 @@ class Checkout:
                     return await gw.decline(payment, "ORDER_ALREADY_PAID")
                 if not approved:
                     return await gw.decline(payment, "UPI_COLLECT_DECLINED")
-                response = await gw.finish_payment(payment, waiting[0])
+                response = await gw.finish_payment(payment, waiting[0], order=order)
         except RazorlabError as err:
             return Response.error(err)
         status = response.body.get("status")

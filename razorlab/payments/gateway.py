@@ -303,9 +303,14 @@ class Gateway:
         return payment
 
     async def finish_payment(
-        self, payment: Payment, request: PaymentRequest, key: str | None = None
-    ) -> Response:
-        """From the committed intent to the committed result: breaker, bank, persist."""
+        self, payment: Payment, request: PaymentRequest, key: str | None = None, *,
+        order: Order | None = None,
+    ) -> Response:  # fmt: skip
+        """From the committed intent to the committed result: breaker, bank, persist.
+
+        ``order`` is the payment's order if the caller read it in the order's queue (which
+        it holds): the capture's ``order.paid`` event is then built without reading it again.
+        """
         try:
             self._step(
                 "breaker " + request.method.route, self.breakers.get(request.method.route).allow
@@ -314,7 +319,7 @@ class Gateway:
             await self._forget_intent(payment, key)
             raise
         reply = await self._call_bank(payment, request)
-        return await self._persist_result(payment, reply, key)
+        return await self._persist_result(payment, reply, key, order)
 
     def order_queue(self, order_id: str | None) -> contextlib.AbstractAsyncContextManager[None]:
         """Queue behind other work on ``order_id`` in this process (no-op without one)."""
@@ -386,14 +391,14 @@ class Gateway:
         return lifecycle.fail(payment, code=code, description=_DECLINE_TEXT.get(code, code))
 
     async def _persist_result(
-        self, payment: Payment, reply: BankReply, key: str | None
+        self, payment: Payment, reply: BankReply, key: str | None, order: Order | None = None
     ) -> Response:
         if reply.outcome in (BankOutcome.TIMEOUT, BankOutcome.PENDING):
             new = payment  # unknown: leave it to reconciliation
         else:
             new = self.resolve(payment, reply.outcome, reply.reference, reply.reason)
         response = self.response_for(new)
-        paid = await self._paid_order(payment, new)
+        paid = await self._paid_order(payment, new, order)
         async with self.store.transaction() as db:
             if new is not payment:
                 await self._move_tx(db, payment, new, self._events_for(new), paid)
@@ -420,11 +425,19 @@ class Gateway:
             return ["payment.authorized", "payment.captured"]  # auto-capture: both at once
         return [f"payment.{p.status.value}"]
 
-    async def _paid_order(self, before: Payment, after: Payment) -> Order | None:
-        """The order ``after``'s capture adds to, as it reads once paid in full (else None)."""
+    async def _paid_order(
+        self, before: Payment, after: Payment, order: Order | None = None
+    ) -> Order | None:
+        """The order ``after``'s capture adds to, as it reads once paid in full (else None).
+
+        ``order`` is used if it is that order (read by a caller holding its queue), else
+        the order is read. In-process nothing changes an order while its queue is held
+        (payments, captures and notes edits all queue), so the copy is as fresh as a read.
+        """
         if after.order_id is None or not after.captured_at or before.captured_at:
             return None
-        order = await self.store.order(after.order_id)
+        if order is None or order.id != after.order_id:
+            order = await self.store.order(after.order_id)
         return replace(order, status=OrderStatus.PAID, amount_paid=order.amount.paise)
 
     async def _move_tx(
