@@ -7,24 +7,12 @@ time is scheduling logic rather than event plumbing.
 
 from __future__ import annotations
 
-import heapq
 import time
 
+from benchmarks._heap import bare_heap
 from razorlab.goruntime import SchedulerConfig, cpu_bound, simulate, spawn_burst
 
 N = 1_000_000
-
-
-def _bare_heap(events: int) -> float:
-    start = time.perf_counter()
-    heap: list[tuple[float, int]] = []
-    for i in range(events):
-        heapq.heappush(heap, (i * 1e-6, i))
-        if len(heap) > 8:
-            heapq.heappop(heap)
-    while heap:
-        heapq.heappop(heap)
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -37,7 +25,7 @@ def main() -> None:
         run = simulate(wl, SchedulerConfig(gomaxprocs=8))
         took = time.perf_counter() - start
         assert run.completed == N
-        base = _bare_heap(run.events)
+        base = bare_heap(run.events)
         rows.append((name, run.events, took, run.events / took, run.events / base))
     print(
         "| workload (1,000,000 goroutines, GOMAXPROCS 8) | events | time (s) | model events/s "

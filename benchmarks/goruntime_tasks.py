@@ -8,26 +8,14 @@ the bare event queue (``heapq`` push + pop of as many events as the run handled)
 
 from __future__ import annotations
 
-import heapq
 import resource
 import time
 
+from benchmarks._heap import bare_heap
 from razorlab.goruntime import SchedulerConfig, per_task, simulate
 from razorlab.goruntime.calibration import op_costs, task_patterns_vs_model
 
 N = 200_000
-
-
-def _bare_heap(events: int) -> float:
-    start = time.perf_counter()
-    heap: list[tuple[float, int]] = []
-    for i in range(events):
-        heapq.heappush(heap, (i * 1e-6, i))
-        if len(heap) > 8:
-            heapq.heappop(heap)
-    while heap:
-        heapq.heappop(heap)
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -47,7 +35,7 @@ def main() -> None:
     run = simulate(wl, SchedulerConfig(gomaxprocs=1, switch_s=switch, costs=costs))
     took = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    base = _bare_heap(run.events)
+    base = bare_heap(run.events)
     print(
         f"\nper_task({N:,}) at GOMAXPROCS 1: {took:.1f} s, {run.events:,} events "
         f"({run.events / took:,.0f}/s; bare heapq {run.events / base:,.0f}/s), "
