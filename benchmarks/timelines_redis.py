@@ -1,22 +1,37 @@
 """Push vs hybrid writes and pull vs hybrid reads on real Redis sorted sets, in one run.
 
-The chapter's default graph (``curriculum/more_scenarios/03_timelines.ipynb``):
-``make_workload(10_000, posts=2_000, reads=2_000, seed=42)`` — 10,000 users, about 20
-followees each, 20% of follows by Zipf-like popularity, 40% of users active — with the
-hybrid's celebrity threshold at 1,000 followers and timelines capped at 800 (Twitter's cap).
+Two graphs, chosen on the command line (``python -m benchmarks.timelines_redis [100k]``):
+
+- ``chapter`` (default), the graph of ``curriculum/more_scenarios/03_timelines.ipynb``:
+  ``make_workload(10_000, posts=2_000, reads=2_000, seed=42)`` — 10,000 users, about 20
+  followees each, 20% of follows by Zipf-like popularity, 40% of users active;
+- ``100k``, the graph of ``benchmarks/timelines_strategies.py``: 100,000 users, about 50
+  followees each, 20,000 posts and as many reads.
+
+Both with the hybrid's celebrity threshold at 1,000 followers (a follower count, as Twitter's
+was; the benchmark prints how many accounts it makes celebrities) and timelines capped at 800
+(Twitter's cap). Before replaying, it prints what the graph itself allows
+(:func:`~razorlab.social.timelines.workload.threshold_costs`): the hybrid still pushes each
+ordinary author's post to that author's active followers, so push/hybrid writes cannot exceed
+the graph's ratio whatever the store.
 The same day is replayed through push, pull and hybrid, each on its own namespace of the
 Redis that ``make services`` started (or ``RAZORLAB_REDIS_URL``); without one it prints how
 to start it and skips.
 
 Writes are counted (timeline inserts, Redis commands and round trips per post) and timed per
 post. Reads are timed per call of the timeline service (``home_ids``: tweet ids, no
-hydration), for active users, the reads a cache is for. Reads by users back after 30 days,
+hydration), for active users, the reads a cache is for, with the Redis commands each sent
+(all in one pipeline: one round trip). Reads by users back after 30 days,
 whose timelines the hybrid rebuilds, are reported on their own line. Times are wall-clock
-on a loopback Redis, so the ratios (measured in the same minute) are what to compare.
+on a loopback Redis, so the ratios (measured in the same minute) are what to compare. On one
+server a pull read's lists are one pipeline, so its read ratio weighs pull's extra commands
+against one round trip, which dominates a hybrid read; a cache sharded over many nodes would
+spread those lists over as many requests.
 """
 
 import gc
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -24,11 +39,13 @@ import numpy as np
 
 from razorlab.infra.services import recorded_redis_url
 from razorlab.social.timelines.redis_strategies import build_redis_service
-from razorlab.social.timelines.workload import make_workload
+from razorlab.social.timelines.workload import make_workload, threshold_costs
 
-N_USERS = 10_000
-EVENTS = 2_000  # posts, and as many reads
-SEED = 42
+# name -> make_workload arguments; "chapter" is the notebook's day, "100k" the in-process bench's
+GRAPHS = {
+    "chapter": {"n_users": 10_000, "posts": 2_000, "reads": 2_000, "seed": 42},
+    "100k": {"n_users": 100_000, "mean_followees": 50, "posts": 20_000, "reads": 20_000},
+}
 CELEBRITY_FOLLOWERS = 1_000
 READ_K = 20
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +72,7 @@ def _replay(service, workload) -> dict[str, object]:
     clock = service.strategy.clock
     start = clock.now()
     post_s, read_s, returning_s = [], [], []
-    read_trips = post_commands = 0
+    read_trips = read_commands = post_commands = 0
     counters = service.strategy.counters
     for t, kind, user in workload.events.itertuples(index=False):
         clock.set(start + t)
@@ -66,12 +83,13 @@ def _replay(service, workload) -> dict[str, object]:
             post_s.append(time.perf_counter() - tick)
             post_commands += counters.commands - commands
             continue
-        trips = counters.round_trips
+        trips, commands = counters.round_trips, counters.commands
         service.home_ids(int(user), READ_K)
         elapsed = time.perf_counter() - tick
         if workload.active[user]:
             read_s.append(elapsed)
             read_trips += counters.round_trips - trips
+            read_commands += counters.commands - commands
         else:
             returning_s.append(elapsed)
     posts = max(len(post_s), 1)
@@ -81,6 +99,7 @@ def _replay(service, workload) -> dict[str, object]:
         "post_s": np.array(post_s),
         "read_s": np.array(read_s),
         "read_trips": read_trips / max(len(read_s), 1),
+        "read_commands": read_commands / max(len(read_s), 1),
         "returning_s": np.array(returning_s),
         "stored_entries": service.strategy.stored_entries,
     }
@@ -94,11 +113,28 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.1f}x" if b else "n/a"
 
 
-def main() -> None:
+def _graph_limits(name: str, workload) -> None:
+    """What the graph allows at the threshold, before any store is involved."""
+    args = GRAPHS[name]
+    (row,) = threshold_costs(workload, [CELEBRITY_FOLLOWERS]).itertuples(index=False)
+    print(f"loopback Redis; {name} graph: {workload.n_users:,} users, "
+          f"{len(workload.follower):,} follows, {args['posts']:,} posts and {args['reads']:,} "
+          f"reads; celebrity threshold {CELEBRITY_FOLLOWERS:,} followers "
+          f"({CELEBRITY_FOLLOWERS / workload.n_users:.0%} of users: {row.celebrities} "
+          f"celebrities), cap 800, pages of {READ_K}")  # fmt: skip
+    print(f"from the graph: push/hybrid writes "
+          f"{_ratio(row.push_writes_per_post, row.hybrid_writes_per_post)}, pull/hybrid lists "
+          f"per read {_ratio(row.pull_lists_per_read, row.hybrid_lists_per_read)}\n")  # fmt: skip
+
+
+def main(graph: str = "chapter") -> None:
+    if graph not in GRAPHS:
+        raise SystemExit(f"graph must be one of {sorted(GRAPHS)}, got {graph!r}")
     url = _redis_url()
     if url is None:
         return
-    workload = make_workload(N_USERS, posts=EVENTS, reads=EVENTS, seed=SEED)
+    args = dict(GRAPHS[graph])
+    workload = make_workload(args.pop("n_users"), **args)
     results = {}
     for name in ("push", "pull", "hybrid"):
         service = build_redis_service(
@@ -116,10 +152,8 @@ def main() -> None:
             gc.unfreeze()
             service.clear()
             service.close()
+    _graph_limits(graph, workload)
     push, pull, hybrid = results["push"], results["pull"], results["hybrid"]
-    print(f"loopback Redis; chapter graph: {N_USERS:,} users, {len(workload.follower):,} follows,")
-    print(f"{EVENTS:,} posts and {EVENTS:,} reads (seed {SEED}), celebrity threshold "
-          f"{CELEBRITY_FOLLOWERS:,}, cap 800, pages of {READ_K}\n")  # fmt: skip
     print("| metric | push | pull | hybrid | ratio |")
     print("|---|---|---|---|---|")
     w = {k: r["writes_per_post"] for k, r in results.items()}
@@ -138,6 +172,9 @@ def main() -> None:
               f"{us['hybrid']:.0f} | pull/hybrid = {_ratio(us['pull'], us['hybrid'])} |")  # fmt: skip
     print(f"| round trips per active read | {push['read_trips']:.2f} | {pull['read_trips']:.2f} | "
           f"{hybrid['read_trips']:.2f} | |")  # fmt: skip
+    r = {k: v["read_commands"] for k, v in results.items()}
+    print(f"| Redis commands per active read | {r['push']:.1f} | {r['pull']:.1f} | "
+          f"{r['hybrid']:.1f} | pull/hybrid = {_ratio(r['pull'], r['hybrid'])} |")  # fmt: skip
     us = {k: _pct(r["returning_s"], 50) for k, r in results.items()}
     print(f"| returning-user read p50, µs | {us['push']:.0f} | {us['pull']:.0f} | "
           f"{us['hybrid']:.0f} | hybrid rebuilds these |")  # fmt: skip
@@ -147,4 +184,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])
