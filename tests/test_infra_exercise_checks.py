@@ -1,5 +1,8 @@
 """payment_gateway self-checks: right answers pass, wrong ones fail without the answer."""
 
+import hashlib
+import hmac
+
 import pytest
 
 from razorlab.grading import Checker
@@ -19,6 +22,38 @@ IDEMPOTENCY = {
     "same_key_same_body_after_25_hours": "execute",
 }
 
+
+def verify(order_id, payment_id, signature, secret):
+    mac = hmac.new(secret.encode(), f"{order_id}|{payment_id}".encode(), hashlib.sha256)
+    return hmac.compare_digest(mac.hexdigest(), signature)
+
+
+def refund_states(captured, refunds):
+    statuses, held = [], 0
+    for amount, replies in refunds:
+        if amount > captured - held:
+            statuses.append("rejected")
+            continue
+        final = next((r for r in replies if r in ("processed", "failed")), "pending")
+        statuses.append(final)
+        held += amount if final != "failed" else 0
+    status = None if held == 0 else "full" if held == captured else "partial"
+    return {"statuses": statuses, "amount_refunded": held, "refund_status": status}
+
+
+def refund_outcomes(captured, requests):
+    stored, refunded, labels = {}, 0, []
+    for key, amount in requests:
+        if key in stored:
+            labels.append("same_refund" if stored[key] == amount else "key_reused_400")
+        elif amount > captured - refunded:
+            labels.append("exceeds_400")
+        else:
+            stored[key], refunded = amount, refunded + amount
+            labels.append("new_refund")
+    return labels
+
+
 RIGHT = {
     "q1": pg.Q1_AVG_TPS * 86_400 * pg.Q1_PAYLOAD_BYTES / 2**30,
     "q2": 451,  # 1 + (500 - 1) * (1 - 50 * 1 / 500), rounded up
@@ -27,6 +62,9 @@ RIGHT = {
     "q5": LatencyBudget(pg.Q5_STEPS, n=100_000, seed=123).report().p99_ms,  # another seed
     "q6": pg.Q6_STEP.quantile(0.99 ** (1 / pg.Q6_FANOUT)),
     "q7": IDEMPOTENCY,
+    "q11": verify,
+    "q12": refund_states,
+    "q13": refund_outcomes,
 }
 
 WRONG = {
@@ -40,6 +78,23 @@ WRONG = {
         {**IDEMPOTENCY, "same_key_same_body_after_decline": "execute"},
         {**IDEMPOTENCY, "same_key_while_first_in_flight": "wait"},
         {"same_key_same_body_after_success": "replay"},
+    ],
+    "q11": [
+        lambda o, p, sig, k: hashlib.sha256(f"{o}|{p}".encode()).hexdigest() == sig,  # no key
+        lambda o, p, sig, k: verify(p, o, sig, k),  # ids swapped
+        lambda o, p, sig, k: "yes",
+    ],
+    "q12": [
+        lambda c, r: {**refund_states(c, r), "amount_refunded": 40_000},  # pending not held
+        lambda c, r: {
+            **refund_states(c, r),
+            "statuses": ["processed", "failed", "failed", "failed"],
+        },  # fmt: skip
+        lambda c, r: refund_states(c, r)["statuses"],
+    ],
+    "q13": [
+        lambda c, r: ["new_refund"] * len(r),
+        lambda c, r: [*refund_outcomes(c, r)[:4], "exceeds_400", "same_refund"],  # key burned
     ],
 }
 
@@ -71,6 +126,9 @@ def test_wrong_answer_fails_without_revealing_the_value(qid, answer):
         "q5": ["212"],
         "q6": ["19.4", "19.5"],
         "q7": ["replay", "execute", "conflict_409", "reject_422"],
+        "q11": ["hmac.new", "compare_digest"],
+        "q12": ["60000", "60_000", "60,000"],
+        "q13": ["new_refund", "same_refund", "key_reused_400", "exceeds_400"],
     }[qid]
     for secret in secrets:
         if secret.strip() in repr(answer):
