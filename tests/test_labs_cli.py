@@ -66,6 +66,7 @@ def test_bad_input_exits_2(tmp_path):
     )
     ran = lab("payments", str(broken), "--runs", "1")
     assert ran.returncode == 2 and "ValueError: no" in ran.stdout
+    assert "During handling" not in ran.stdout, "the learner's error alone, not our plumbing"
     syntax = tmp_path / "syntax.py"
     syntax.write_text("class (:\n")
     assert lab("payments", str(syntax)).returncode == 2

@@ -171,6 +171,10 @@ def check(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        in_a_loop = False  # run outside this handler: a learner's error must not chain to it
+    else:
+        in_a_loop = True
+    if not in_a_loop:
         return _check(*args)
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(_check, *args).result()
