@@ -3,8 +3,17 @@
 import numpy as np
 import pytest
 
+from benchmarks.fraud_models import lightgbm_matched, score_on_test
 from razorlab.errors import NotFoundError, ValidationError
-from razorlab.fraud import BoostedTrees, LogisticRegression, ModelRegistry, average_precision
+from razorlab.fraud import (
+    BoostedTrees,
+    LogisticRegression,
+    ModelRegistry,
+    SynthConfig,
+    average_precision,
+    simulate,
+)
+from razorlab.fraud.trainer import prepare
 from razorlab.rand import rng
 
 NAMES = ("a", "b", "noise")
@@ -73,3 +82,26 @@ def test_registry_refuses_unknown_names_and_versions():
         registry.load("nope")
     with pytest.raises(ValidationError):
         registry.register("not a name", LogisticRegression(NAMES))
+
+
+LIGHTGBM_TOLERANCE = 0.03  # AUPRC, issue 20's target: within 3 points of the anchor
+
+
+def test_trees_stay_within_three_auprc_points_of_lightgbm():
+    """razorlab's trees against LightGBM with matched settings (``lightgbm_matched``: same
+    number of trees, learning rate, depth/leaves, bins, L2 and min hessian) on the same 20
+    features of the chapter's default world (2,000 customers, 30 days, seed 3: 95 frauds
+    in the test period), time split with the label-delay gap. Tolerance: our test AUPRC
+    >= LightGBM's - 0.03, the target issue 20 sets. Both fits are seeded and LightGBM runs
+    single-threaded and deterministic, so the figures repeat. On seeds 1, 2, 3 of this
+    world LightGBM minus ours was -1.9, +0.9 and -0.3 points: the bound has >= 2 points
+    of room, so it fails when the trees regress, not on noise. The benchmark
+    (``benchmarks/fraud_models.py``) holds the same comparison over seeds and worlds.
+    """
+    frame, _, features, masks = prepare(simulate(SynthConfig(seed=3)))
+    X, y = features.to_numpy(), frame["is_fraud"].to_numpy()
+    test = masks["test"]
+    ours = score_on_test(BoostedTrees(list(features.columns), seed=3), X, y, masks)
+    anchor = score_on_test(lightgbm_matched(3), X, y, masks)
+    ap_ours, ap_anchor = average_precision(y[test], ours), average_precision(y[test], anchor)
+    assert ap_ours >= ap_anchor - LIGHTGBM_TOLERANCE, (ap_ours, ap_anchor)
