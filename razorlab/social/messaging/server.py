@@ -421,7 +421,6 @@ class ChatServer:
         return conn
 
     async def _disconnect(self, conn: Connection) -> None:
-        await self.store.device_seen(conn.user, conn.device)  # no-op for an unlinked one
         for op, count in conn.sent.items():
             self.stats[f"out:{op}"] += count
         if conn.close_reason is not None:
@@ -434,6 +433,8 @@ class ChatServer:
             last_seen = self.presence.leave(conn.user)
             if last_seen is not None:
                 await self.store.set_last_seen(conn.user, last_seen)
+        # last: the user's last_seen above is what readers wait for
+        await self.store.device_seen(conn.user, conn.device)  # no-op for an unlinked one
 
     async def _write_forever(self, conn: Connection) -> None:
         """The connection's only writer: inbox pages while catching up, then the live buffer."""
