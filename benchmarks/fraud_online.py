@@ -34,7 +34,13 @@ from razorlab.fraud import (
     simulate,
     train,
 )
-from razorlab.fraud.online import DeadlineBatcher, OnlineScorer, replay, stream_columns
+from razorlab.fraud.online import (
+    DeadlineBatcher,
+    OnlineScorer,
+    batch_capacity,
+    replay,
+    stream_columns,
+)
 from razorlab.fraud.transaction import TXN_FIELDS
 
 TRAIN = SynthConfig(n_customers=1_000, days=30, seed=7)
@@ -105,11 +111,7 @@ def table(rows: list[dict]) -> None:
 def capacity(run, store, cols, batch: int, n: int) -> float:
     """Closed loop: back-to-back batches of ``batch`` payments; payments per CPU second."""
     online = OnlineScorer(_scorer(run, FeatureStore(store.offline)))
-    start = time.thread_time()
-    for lo in range(0, n, batch):
-        out = online.score({k: v[lo : lo + batch] for k, v in cols.items()})
-        online.decisions(out, np.flatnonzero(out.level > 0))
-    return n / (time.thread_time() - start)
+    return batch_capacity(online, {k: v[:n] for k, v in cols.items()}, batch)
 
 
 def main(argv: Sequence[str] = ()) -> None:
