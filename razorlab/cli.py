@@ -14,9 +14,12 @@ report an unknown command.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from razorlab.errors import RazorlabError
 
@@ -42,6 +45,26 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     for name in modules:
         importlib.import_module(name).register(sub)
     return parser
+
+
+async def until_stopped() -> None:
+    """Wait for Ctrl-C or ``kill`` (SIGINT/SIGTERM), so a server's cleanup runs either way."""
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def serve_command(serve: Callable[[argparse.Namespace], Awaitable[None]]) -> Callable[..., int]:
+    """A sub-command's ``run``: ``serve(args)`` on a fresh event loop until it is stopped."""
+
+    def run(args: argparse.Namespace) -> int:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(args))  # type: ignore[arg-type]
+        return 0
+
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:

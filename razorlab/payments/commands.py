@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import signal
 from collections.abc import Awaitable, Callable
 
+from razorlab.cli import serve_command, until_stopped
 from razorlab.clock import SystemClock
 from razorlab.infra.ratelimit import RateLimiter
 from razorlab.payments.api import create_app, start_server
@@ -75,12 +74,8 @@ async def _serve(args: argparse.Namespace) -> None:
         asyncio.create_task(AutoRefundSweeper(gateway).run()),
         asyncio.create_task(WebhookDispatcher(gateway.store, clock).run()),
     ]
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly on Ctrl-C or `kill`
-        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
         for job in jobs:
             job.cancel()
@@ -89,18 +84,12 @@ async def _serve(args: argparse.Namespace) -> None:
         await gateway.close()
 
 
-def _serve_cmd(args: argparse.Namespace) -> int:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
-    return 0
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="run the payment gateway HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--db", default=DEFAULT_DB, help="SQLite file (created if missing)")
-    serve.set_defaults(run=_serve_cmd)
+    serve.set_defaults(run=serve_command(_serve))
     merchants = sub.add_parser("merchants", help="manage gateway merchants")
     msub = merchants.add_subparsers(dest="merchants_command", required=True, metavar="ACTION")
     create = msub.add_parser("create", help="create a merchant and print its API keys as JSON")

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 from pathlib import Path
 
 from aiohttp import web
 
+from razorlab.cli import serve_command, until_stopped
 from razorlab.clock import SystemClock
 from razorlab.rand import DEFAULT_SEED
 from razorlab.social.booking.api import create_app
@@ -107,12 +106,8 @@ async def _serve(args: argparse.Namespace) -> None:
             flush=True,
         )
         job = asyncio.create_task(_keep_reconciling(service, args.reconcile_every))
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly on Ctrl-C or `kill`
-            with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-                asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         try:
-            await stop.wait()
+            await until_stopped()
         finally:
             job.cancel()
             await asyncio.gather(job, return_exceptions=True)
@@ -120,12 +115,6 @@ async def _serve(args: argparse.Namespace) -> None:
     finally:
         await store.close()
         await payments.close()
-
-
-def _serve_cmd(args: argparse.Namespace) -> int:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
-    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -159,4 +148,4 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="seconds between sweep + reconcile passes",
     )
     serve.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the gateway's seed")
-    serve.set_defaults(run=_serve_cmd)
+    serve.set_defaults(run=serve_command(_serve))

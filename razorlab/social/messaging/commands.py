@@ -9,9 +9,8 @@ starting the server loses nothing.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 
+from razorlab.cli import serve_command, until_stopped
 from razorlab.clock import SystemClock
 from razorlab.errors import ValidationError
 from razorlab.social.messaging.service import start_chat_server
@@ -35,15 +34,9 @@ async def _serve(args: argparse.Namespace) -> None:
     )
     print(f"razorlab chat on {running.url}  (db: {args.db}; Ctrl-C stops)", flush=True)
     try:
-        await asyncio.Event().wait()
+        await until_stopped()
     finally:
         await running.stop()
-
-
-def _serve_cmd(args: argparse.Namespace) -> int:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
-    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,4 +47,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--user", action="append", default=[], metavar="NAME:TOKEN", help="register a user"
     )
-    serve.set_defaults(run=_serve_cmd)
+    serve.set_defaults(run=serve_command(_serve))
