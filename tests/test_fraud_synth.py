@@ -7,8 +7,8 @@ import pytest
 from razorlab.errors import ValidationError
 from razorlab.fraud import PATTERNS, SynthConfig, simulate
 from razorlab.fraud.giveaways import best_single_rule, rule_columns
-from razorlab.fraud.synth import IST_OFFSET_S
-from razorlab.fraud.trainer import prepare
+from razorlab.fraud.synth import CATEGORIES, IST_OFFSET_S, LEISURE
+from razorlab.fraud.trainer import prepare, time_split
 from razorlab.fraud.transaction import TXN_FIELDS
 
 SMALL = SynthConfig(n_customers=600, days=20, seed=11)
@@ -129,3 +129,41 @@ def test_drift_brings_a_new_attack_and_a_festive_shift(hard):
 def test_a_drift_day_outside_the_window_is_refused():
     with pytest.raises(ValueError, match="drift_day"):
         simulate(SynthConfig(n_customers=100, days=10, drift_day=10))
+
+
+@pytest.mark.parametrize("seed", [42, 2031, 7])
+def test_the_default_world_has_enough_test_incidents(seed):
+    """Issue 20: the default world's test period holds >= 50 incidents (the chapter's seed
+    42 and fresh ones), so an incident bootstrap has something to resample."""
+    frame = simulate(SynthConfig(seed=seed))
+    _, _, test = time_split(frame["ts"].to_numpy())
+    frauds = frame[test & (frame["is_fraud"] == 1)]
+    assert frauds["incident"].nunique() >= 50
+    assert 0.001 < frame["is_fraud"].mean() < 0.01
+
+
+def test_weekly_seasonality_lifts_weekend_volume_and_leisure_shopping():
+    cfg = SynthConfig(n_customers=600, days=28, seed=11, weekly=0.5)
+    frame = simulate(cfg)
+    honest = frame[frame["is_fraud"] == 0]
+    day = (honest["ts"] - cfg.start_ts + IST_OFFSET_S) // 86_400
+    weekend = (pd.Timestamp(cfg.start_ts, unit="s").dayofweek + day) % 7 >= 5
+    per_day = honest.groupby([day, weekend]).size().groupby(level=1).mean()
+    assert per_day[True] > 1.3 * per_day[False]
+    leisure = honest["category"].isin(
+        [c for (c, _), x in zip(CATEGORIES, LEISURE, strict=True) if x]
+    )
+    assert leisure[weekend].mean() > leisure[~weekend].mean() + 0.03
+    assert len(simulate(SynthConfig(n_customers=600, days=28, seed=11))) != len(frame)
+
+
+def test_a_negative_weekly_lift_is_refused():
+    with pytest.raises(ValueError, match="weekly"):
+        simulate(SynthConfig(n_customers=100, days=10, weekly=-0.1))
+
+
+def test_the_new_attack_is_absent_from_training_and_present_in_the_test_period(hard):
+    _, frame, _, masks = hard
+    card_testing = (frame["pattern"] == "card_testing").to_numpy()
+    assert not card_testing[masks["train"] | masks["valid"]].any()
+    assert card_testing[masks["test"]].sum() > 0

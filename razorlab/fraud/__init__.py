@@ -7,8 +7,8 @@ point-in-time joins (``store``), rules as data (``rules``), logistic regression 
 boosted oblivious trees in numpy (``model``, ``boosting``), a versioned model store
 (``registry``), a time-split trainer (``trainer``), cost-based thresholds (``costs``),
 a scorer with reasons on every decision (``scorer``), evaluation with incident-level
-intervals (``metrics``), the best one-line rule a world allows (``giveaways``) and
-label-free drift monitoring (``monitoring``).
+intervals (``metrics``), the best one-line rule a world allows (``giveaways``),
+label-free drift monitoring (``monitoring``) and retraining cadence (``retraining``).
 """
 
 from razorlab.fraud.boosting import BoostedTrees
@@ -42,6 +42,7 @@ from razorlab.fraud.metrics import (
 from razorlab.fraud.model import LogisticRegression, sigmoid
 from razorlab.fraud.monitoring import alert_rate, daily_psi, psi, psi_by_feature
 from razorlab.fraud.registry import ModelRegistry
+from razorlab.fraud.retraining import compare_cadences, live_scores, weekly_auprc
 from razorlab.fraud.rules import DEFAULT_RULES, Fired, Rule, RuleSet
 from razorlab.fraud.scorer import Decision, FraudScorer
 from razorlab.fraud.store import (
@@ -84,6 +85,7 @@ __all__ = [
     "batch_features",
     "bootstrap_auprc",
     "choose_thresholds",
+    "compare_cadences",
     "confusion",
     "cores_needed",
     "cost_grid",
@@ -91,6 +93,7 @@ __all__ = [
     "decide",
     "feature_matrix",
     "holdout_auprc",
+    "live_scores",
     "merchant_risk_snapshots",
     "pattern_recall",
     "percentile_interval",
@@ -108,4 +111,5 @@ __all__ = [
     "time_split",
     "total_cost",
     "train",
+    "weekly_auprc",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "cost_surface",
     "latency_histogram",
     "drift_monitor",
+    "cadence_auprc",
 ]
 
 MAX_BACKGROUND = 1_500  # legitimate payments drawn behind the frauds
@@ -140,4 +141,18 @@ def drift_monitor(
         title="Monitoring without labels: alerts and score stability by day",
         yaxis=dict(title="share of payments flagged", tickformat=".0%"),
         yaxis2=dict(title="PSI", overlaying="y", side="right", showgrid=False),
+    )
+
+
+def cadence_auprc(table: pd.DataFrame, drift_week: float | None = None) -> go.Figure:
+    """Weekly AUPRC per retraining cadence (``retraining.compare_cadences``' columns)."""
+    fig = go.Figure()
+    for name in table.columns.drop("frauds"):
+        fig.add_scatter(x=list(table.index), y=table[name].round(3).tolist(), name=name)
+    if drift_week is not None:
+        fig.add_vline(x=drift_week, line_dash="dash", annotation_text="new attack starts")
+    fig.update_xaxes(title="week", dtick=1)
+    return fig.update_layout(
+        title="Test AUPRC week by week: retrained on a schedule, or trained once",
+        yaxis=dict(title="AUPRC", range=[0, 1]),
     )
