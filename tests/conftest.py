@@ -120,3 +120,31 @@ async def open_ledger(request):
     for schema in schemas:
         await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def payment_db(request):
+    """``Gateway.open``'s database options: ``{}`` (SQLite in memory), or a PostgreSQL URL and
+    a schema of this test's own, dropped after the test (gateways it opens share it)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    import asyncpg
+
+    url = request.getfixturevalue("database_url")
+    schema = f"test_{os.getpid()}_{next(_SCHEMA_NUMBERS)}"
+    yield {"path": url, "schema": schema}
+    conn = await asyncpg.connect(url)
+    await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    await conn.close()
+
+
+@pytest.fixture
+def open_gateway(payment_db):
+    """``await open_gateway(clock=…, **options)``: ``Gateway.open`` on SQLite or PostgreSQL
+    (see ``payment_db``); tests close the gateways they open."""
+    from functools import partial
+
+    from razorlab.payments.gateway import Gateway
+
+    return partial(Gateway.open, **payment_db)

@@ -22,8 +22,8 @@ UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@raz
 
 
 @pytest.fixture
-async def gateway(clock):
-    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=7)
+async def gateway(clock, open_gateway):
+    gw = await open_gateway(clock=clock, bank=SimulatedBank(clock), seed=7)
     yield gw
     await gw.close()
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from razorlab.payments.bank import REFUND_FAIL_CARD, SimulatedBank
-from razorlab.payments.gateway import Gateway, SimulatedCrash
+from razorlab.payments.gateway import SimulatedCrash
 from razorlab.payments.payment import PaymentStatus
 from razorlab.payments.reconcile import Reconciler
 from razorlab.payments.sweeper import AUTO_REFUND_AFTER_S, AutoRefundSweeper
@@ -83,8 +83,8 @@ async def test_only_refunds_of_the_refund_failure_card_fail(sdk):
     assert (paid["amount_refunded"], paid["refund_status"]) == (900, "partial")
 
 
-async def test_refund_failed_is_announced_once_when_the_reconciler_resends(clock):
-    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=4)
+async def test_refund_failed_is_announced_once_when_the_reconciler_resends(clock, open_gateway):
+    gw = await open_gateway(clock=clock, bank=SimulatedBank(clock), seed=4)
     try:
         merchant, _ = await gw.create_merchant("Acme")
         pid = (await gw.create_payment(merchant.id, {**CARD, "auto_capture": True})).body["id"]
@@ -118,8 +118,8 @@ async def test_refund_failed_is_announced_once_when_the_reconciler_resends(clock
         await gw.close()
 
 
-async def test_the_auto_refund_of_an_uncaptured_authorization_never_fails(clock):
-    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=4)
+async def test_the_auto_refund_of_an_uncaptured_authorization_never_fails(clock, open_gateway):
+    gw = await open_gateway(clock=clock, bank=SimulatedBank(clock), seed=4)
     try:
         merchant, _ = await gw.create_merchant("Acme")
         pid = (await gw.create_payment(merchant.id, CARD)).body["id"]

@@ -13,8 +13,8 @@ REFUND_FIELDS = {"id", "entity", "amount", "currency", "payment_id", "notes", "r
 
 
 @pytest.fixture
-async def api(clock):
-    async with two_merchants(clock, seed=3) as setup:
+async def api(clock, payment_db):
+    async with two_merchants(clock, seed=3, **payment_db) as setup:
         yield setup
 
 

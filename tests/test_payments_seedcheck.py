@@ -24,8 +24,8 @@ from razorlab.payments.seedcheck import (
 BODY = {"amount": 19_900, "currency": "INR", "method": "upi", "vpa": "asha@okhdfc"}
 
 
-async def test_seed_transaction_scope_loses_the_record_of_a_charge_on_crash(clock):
-    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=1)
+async def test_seed_transaction_scope_loses_the_record_of_a_charge_on_crash(clock, open_gateway):
+    gw = await open_gateway(clock=clock, bank=SimulatedBank(clock), seed=1)
     merchant, _ = await gw.create_merchant("Seed")
     with pytest.raises(SimulatedCrash):
         await seed_style_create(gw, merchant.id, BODY, crash_after_bank=True)

@@ -6,7 +6,6 @@ import pytest
 
 from razorlab.errors import RazorlabError
 from razorlab.payments.bank import SimulatedBank
-from razorlab.payments.gateway import Gateway
 from razorlab.payments.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
@@ -35,8 +34,8 @@ def test_signature_is_hmac_sha256_hex_of_the_raw_body():
 
 
 @pytest.fixture
-async def gateway(clock):
-    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=9)
+async def gateway(clock, open_gateway):
+    gw = await open_gateway(clock=clock, bank=SimulatedBank(clock), seed=9)
     yield gw
     await gw.close()
 

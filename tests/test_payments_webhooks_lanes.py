@@ -12,7 +12,6 @@ from aiohttp import web
 
 from razorlab.payments.api import start_server
 from razorlab.payments.bank import SUCCESS_CARD, SimulatedBank
-from razorlab.payments.gateway import Gateway
 from razorlab.payments.sdk import call as sdk_call
 from razorlab.payments.sdk import checkout_pay, checkout_step, sdk_client
 from razorlab.payments.webhooks import (
@@ -69,8 +68,8 @@ class Receiver:
 
 
 @pytest.fixture
-async def gateway(clock):
-    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=21)
+async def gateway(clock, open_gateway):
+    gw = await open_gateway(clock=clock, bank=SimulatedBank(clock), seed=21)
     yield gw
     await gw.close()
 

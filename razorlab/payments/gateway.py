@@ -208,10 +208,20 @@ class Gateway:
     @classmethod
     async def open(
         cls, path: str = ":memory:", *, clock: Clock, bank: SimulatedBank | None = None,
-        seed: int | None = None, **kwargs: Any,
+        seed: int | None = None, schema: str | None = None, **kwargs: Any,
     ) -> Gateway:  # fmt: skip
-        """Open (or create) the database at ``path``; ``seed`` makes ids reproducible."""
-        store = await PaymentStore.open(path)
+        """Open (or create) the database at ``path``; ``seed`` makes ids reproducible.
+
+        ``path`` is a SQLite file (or ``:memory:``), or a ``postgresql://`` URL: then the
+        tables live in that server, in ``schema`` (default ``razorlab_payments``), and
+        several gateway processes may share them.
+        """
+        if path.startswith(("postgresql://", "postgres://")):
+            from razorlab.infra.backends.postgres_payments import PostgresPaymentStore
+
+            store: PaymentStore = await PostgresPaymentStore.open(path, schema=schema)
+        else:
+            store = await PaymentStore.open(path)
         bank = bank if bank is not None else SimulatedBank(clock)
         return cls(store, bank, clock, ids=IdFactory(seed), **kwargs)
 
@@ -736,7 +746,9 @@ class Gateway:
         done = {**refund, "status": "processed"}
         async with self.store.transaction() as db:
             await self.store.mark_refund_processed_tx(db, refund["id"])
-            await self._events_tx(db, payment, ["refund.processed"], done, ("changes() = 1", ()))
+            await self._events_tx(
+                db, payment, ["refund.processed"], done, PaymentStore.PREVIOUS_CHANGED
+            )
         return done
 
     async def _fail_refund(self, merchant_id: str, refund_id: str) -> dict[str, Any]:

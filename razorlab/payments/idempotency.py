@@ -135,10 +135,18 @@ def fingerprint_key_for(db_path: str, environ: Mapping[str, str] = os.environ) -
     ``$RAZORLAB_FINGERPRINT_KEY`` (UTF-8, at least 16 bytes) if set; else the key file
     ``<db_path>.fingerprint-key``, created once (32 bytes from the OS CSPRNG, mode 0600)
     and read on every later start, so keys stored before a restart still match after
-    it. An in-memory database gets a fresh key: nothing of it survives a restart.
+    it. An in-memory database gets a fresh key: nothing of it survives a restart. A
+    ``postgresql://`` database is shared by processes that may share no disk: it needs
+    the variable.
     """
     if environ.get(FINGERPRINT_KEY_ENV):
         return _check_secret(environ[FINGERPRINT_KEY_ENV].encode())
+    if db_path.startswith(("postgresql://", "postgres://")):
+        raise ValidationError(
+            f"a gateway on PostgreSQL needs ${FINGERPRINT_KEY_ENV} (at least 16 bytes), "
+            "the same in every process",
+            field=FINGERPRINT_KEY_ENV,
+        )
     if db_path == ":memory:":
         return secrets.token_bytes(_KEY_FILE_BYTES)
     path = f"{db_path}.fingerprint-key"

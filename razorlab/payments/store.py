@@ -28,6 +28,11 @@ The merchant's key secret is kept twice: hashed (``merchants``), to authenticate
 calls, and as issued (``signing_keys``), because checkout signs ``order_id|payment_id``
 with it (HMAC needs the key itself). Razorpay too must hold it recoverably; a real system keeps that copy in a KMS
 or HSM — the teaching database stores it plainly, a stated simplification.
+
+The same interface on PostgreSQL, for several gateway processes, is
+:mod:`razorlab.infra.backends.postgres_payments`; so the SQL here (and in the gateway,
+idempotency and webhooks modules) is portable: ``?`` placeholders, ``ON CONFLICT``, and
+the ``Batch`` flag ``only_if_previous_changed`` where SQLite alone would say ``changes()``.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -51,7 +57,7 @@ from razorlab.payments.orders import ORDER_COLUMNS, Order, OrderAlreadyPaid, ord
 from razorlab.payments.payment import Payment, PaymentStatus
 from razorlab.sqlite import GroupCommitter, open_database
 
-__all__ = ["PaymentStore", "Merchant", "Batch", "ConcurrentUpdate", "SCHEMA"]
+__all__ = ["PaymentStore", "Merchant", "Batch", "Statement", "ConcurrentUpdate", "SCHEMA"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS merchants (
@@ -140,31 +146,53 @@ class ConcurrentUpdate(ConflictError):
     code = "CONCURRENT_UPDATE"
 
 
+class Statement(NamedTuple):
+    """One queued statement of a :class:`Batch`."""
+
+    sql: str
+    params: tuple
+    expect_rows: int | None = None
+    error: Exception | None = None
+    only_if_previous_changed: bool = False
+
+    def skipped(self, previous_count: int | None) -> bool:
+        """True if this statement is not to run: the one before it (if any) changed nothing."""
+        return self.only_if_previous_changed and previous_count == 0
+
+    def check(self, count: int) -> int:
+        """``count`` if it is what the statement expects; else raise its error (rolls back)."""
+        if self.expect_rows is not None and count != self.expect_rows:
+            raise self.error or ConflictError(f"expected {self.expect_rows} rows, got {count}")
+        return count
+
+
 @dataclass
 class Batch:
     """The statements of one transaction; ``rowcounts`` is filled in after it commits."""
 
-    statements: list[tuple[str, tuple, int | None, Exception | None]] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
     rowcounts: list[int] = field(default_factory=list)
 
     async def execute(
         self, sql: str, params: tuple = (), *, expect_rows: int | None = None,
-        error: Exception | None = None,
+        error: Exception | None = None, only_if_previous_changed: bool = False,
     ) -> None:  # fmt: skip
-        """Queue ``sql``; if ``expect_rows`` is set and differs, roll back and raise ``error``."""
-        self.statements.append((sql, params, expect_rows, error))
+        """Queue ``sql``; if ``expect_rows`` is set and differs, roll back and raise ``error``.
+
+        ``only_if_previous_changed``: run it only if the statement queued just before it
+        changed a row (a skipped statement changed none) — SQLite's ``changes()``, said in a
+        way every store's runner honours.
+        """
+        self.statements.append(Statement(sql, params, expect_rows, error, only_if_previous_changed))
 
 
-def _run_statements(
-    statements: list[tuple[str, tuple, int | None, Exception | None]], conn: sqlite3.Connection
-) -> list[int]:
+def _run_statements(statements: list[Statement], conn: sqlite3.Connection) -> list[int]:
     """One batch's statements, on the database thread; a missed row count raises (rolls back)."""
-    counts = []
-    for sql, params, expect_rows, error in statements:
-        count = conn.execute(sql, params).rowcount
-        if expect_rows is not None and count != expect_rows:
-            raise error or ConflictError(f"expected {expect_rows} rows, got {count}")
-        counts.append(count)
+    counts: list[int] = []
+    for statement in statements:
+        skip = statement.skipped(counts[-1] if counts else None)
+        count = 0 if skip else conn.execute(statement.sql, statement.params).rowcount
+        counts.append(statement.check(count))
     return counts
 
 
@@ -212,6 +240,14 @@ def _payment_values(p: Payment) -> tuple:
 
 class PaymentStore:
     """All SQL of the gateway. Open with ``await PaymentStore.open(path)``; ``await close()``."""
+
+    #: ``when`` of :meth:`add_event_tx`: always write the event.
+    ALWAYS: tuple[str, tuple] = ("1", ())
+    #: ``when`` of :meth:`add_event_tx`: only if the statement queued just before changed a row.
+    PREVIOUS_CHANGED: tuple[str, tuple] = ("the previous statement changed a row", ())
+    #: Appended to the subquery of a claim (:meth:`write_returning`) that picks the rows to
+    #: take: nothing here, as SQLite has one writer; PostgreSQL's store skips locked rows.
+    CLAIM_LOCK = ""
 
     def __init__(self, db: aiosqlite.Connection):
         self.db = db
@@ -271,6 +307,15 @@ class PaymentStore:
                 await self.db.execute("COMMIT")
             finally:
                 self._interactive = False
+
+    async def write_returning(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """One write statement with a ``RETURNING`` clause, committed on its own: its rows.
+
+        A *claim* (``UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING …``) is one: it
+        runs in the next group commit, so with SQLite's single writer no other claim
+        can see the rows between its read and its write.
+        """
+        return await self.committer.run(lambda conn: conn.execute(sql, params).fetchall())
 
     async def fetchone(self, sql: str, params: tuple = ()) -> tuple | None:
         rows = await self.fetchall(sql, params)
@@ -495,9 +540,9 @@ class PaymentStore:
         """Record a ``pending`` refund; ``error`` is raised (and all rolled back) if its
         idempotency key already names another refund of the merchant."""
         await db.execute(
-            "INSERT OR IGNORE INTO refunds (id, payment_id, amount, status, created_at, "
+            "INSERT INTO refunds (id, payment_id, amount, status, created_at, "
             "merchant_id, speed, notes, receipt, idem_key, fingerprint) "
-            "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
                 refund_id, payment_id, paise, now, merchant_id, speed,
                 json.dumps(notes or {}), receipt, idem_key, fingerprint,
@@ -558,25 +603,29 @@ class PaymentStore:
         )
 
     # ----- outbox ------------------------------------------------------------------------
-    @staticmethod
+    @classmethod
     async def add_event_tx(
-        db: Batch, merchant_id: str, event_id: str, event: str, body: dict, now: float,
-        *, when: tuple[str, tuple] = ("1", ()),
+        cls, db: Batch, merchant_id: str, event_id: str, event: str, body: dict, now: float,
+        *, when: tuple[str, tuple] = ALWAYS,
     ) -> None:  # fmt: skip
         """Queue a webhook in the same transaction as the state change it announces.
 
         ``event_id`` is fixed here, once, so every retry of the row carries the same
         ``X-Razorpay-Event-Id`` and the receiver can de-duplicate by it. ``when`` is an
         SQL condition (and its parameters) checked as the row is written, after the
-        statements queued before it: the event is queued only if it holds (e.g.
-        ``changes() = 1``: the preceding update moved a row).
+        statements queued before it: the event is queued only if it holds. Two conditions
+        are not SQL: :attr:`ALWAYS` (no ``WHERE``; PostgreSQL's takes only a boolean) and
+        :attr:`PREVIOUS_CHANGED` (the statement queued just before moved a row).
         """
         condition, params = when
+        previous = when is cls.PREVIOUS_CHANGED
+        where = "" if previous or when == cls.ALWAYS else f" WHERE {condition}"
         await db.execute(
             "INSERT INTO outbox (merchant_id, event_id, event, body, created_at, "
-            f"next_attempt_at) SELECT ?, ?, ?, ?, ?, ? WHERE {condition}",
+            "next_attempt_at) SELECT ?, ?, ?, ?, ?, ?" + where,
             (
                 merchant_id, event_id, event, json.dumps(body, separators=(",", ":")), now, now,
                 *params,
             ),
+            only_if_previous_changed=previous,
         )  # fmt: skip

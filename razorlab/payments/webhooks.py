@@ -49,6 +49,17 @@ so a merchant whose endpoint hangs for the full timeout, or fails and backs off,
 up only its own lane — every other merchant's events keep flowing. All lanes share one
 HTTP client session (:class:`HttpTransport`): kept-alive connections, not a new one
 per event.
+
+Design note — several dispatchers: a lane *claims* its batch with one statement that
+leases the rows (``UPDATE outbox SET next_attempt_at = now + LEASE_S WHERE id IN (SELECT
+… LIMIT n) RETURNING …``), so they are not due for anyone else until the lease ends,
+and each outcome is written only while the row still carries that lease. On
+PostgreSQL the subquery adds ``FOR UPDATE SKIP LOCKED``: two claims at once take
+disjoint rows (the second skips rows the first has locked, and re-checks a row the
+first has just leased, which is no longer due) — the queue pattern of PostgreSQL's
+``SELECT`` docs. On SQLite one writer makes the same claim safe. Two dispatchers
+therefore never deliver one event at the same time; one that dies mid-batch leaves its
+rows leased, and they are delivered again (same event id) once the lease runs out.
 Delivery is at-least-once and may be out of order (a retry of an old event can land
 after a newer one); receivers de-duplicate by event id and read the payment's current
 status when order matters. The HTTP call happens outside any database transaction; a
@@ -70,12 +81,13 @@ from typing import Any
 import aiohttp
 
 from razorlab.clock import Clock
-from razorlab.payments.store import PaymentStore
+from razorlab.payments.store import Merchant, PaymentStore
 
 __all__ = [
     "SIGNATURE_HEADER",
     "EVENT_ID_HEADER",
     "LANE_CONCURRENCY",
+    "LEASE_S",
     "sign",
     "verify_signature",
     "event_body",
@@ -94,6 +106,9 @@ MAX_BACKOFF_S = 3600.0  # never wait more than an hour between attempts
 RETRY_FOR_S = 24 * 3600.0  # give up on an event 24 h after it was created
 DELIVERY_TIMEOUT_S = 5.0  # seconds a merchant endpoint has to answer (Razorpay's window)
 LANE_CONCURRENCY = 16  # requests one merchant's lane keeps in flight
+#: How long a claimed row is this dispatcher's: more than a batch of 100 rows takes
+#: (7 waves of 16 requests at 5 s each), so a live dispatcher's rows are never taken over.
+LEASE_S = 300.0
 
 #: ``await transport(url, body, headers)`` → the HTTP status the endpoint returned.
 Transport = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
@@ -178,11 +193,17 @@ class DeliveryReport:
     skipped: int = 0  # merchant has no webhook URL
 
 
-_LANE_SQL = (
-    "SELECT o.id, COALESCE(o.event_id, 'evt_' || o.id), o.body, o.attempts, o.created_at, "
-    "m.webhook_url, m.webhook_secret FROM outbox o JOIN merchants m ON m.id = o.merchant_id "
-    "WHERE o.merchant_id = ? AND o.state = 'pending' AND o.next_attempt_at <= ? "
-    "ORDER BY o.id LIMIT ?"
+#: Take a merchant's due rows: lease them until ``?`` (next_attempt_at), so no other dispatcher
+#: sees them due meanwhile. ``{lock}`` is the store's ``CLAIM_LOCK``.
+_CLAIM_SQL = (
+    "UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT id FROM outbox "
+    "WHERE merchant_id = ? AND state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?"
+    "{lock}) RETURNING id, COALESCE(event_id, 'evt_' || id), body, attempts, created_at"
+)
+#: An attempt's outcome, written only if the row's lease is still this dispatcher's.
+_OUTCOME_SQL = (
+    "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ? "
+    "WHERE id = ? AND state = 'pending' AND next_attempt_at = ?"
 )
 
 
@@ -253,33 +274,37 @@ class WebhookDispatcher:
         counts: Counter[str] = Counter()
         gate = asyncio.Semaphore(LANE_CONCURRENCY)
 
-        async def one(row: tuple, now: float) -> _Outcome:
+        async def one(row: tuple, merchant: Merchant | None, now: float) -> _Outcome:
             async with gate:
-                return await self._attempt(row, now)
+                return await self._attempt(row, merchant, now)
 
         while True:  # rows written meanwhile are due too: a busy merchant's lane keeps going
             now = self.clock.now()
-            rows = await self.store.fetchall(_LANE_SQL, (merchant_id, now, limit))
+            lease = now + LEASE_S
+            claim = _CLAIM_SQL.format(lock=self.store.CLAIM_LOCK)
+            rows = sorted(await self.store.write_returning(claim, (lease, merchant_id, now, limit)))
             if not rows:
                 return counts
-            outcomes = await asyncio.gather(*(one(row, now) for row in rows))
+            merchant = await self.store.merchant(merchant_id)
+            outcomes = await asyncio.gather(*(one(row, merchant, now) for row in rows))
             async with self.store.transaction() as db:  # one commit for the whole batch
                 for outcome in outcomes:
                     await db.execute(
-                        "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, "
-                        "last_error = ? WHERE id = ?",
+                        _OUTCOME_SQL,
                         (outcome.state, outcome.attempts, outcome.next_at, outcome.error,
-                         outcome.row_id),
+                         outcome.row_id, lease),
                     )  # fmt: skip
             counts.update(outcome.report for outcome in outcomes)
 
-    async def _attempt(self, row: tuple, now: float) -> _Outcome:
+    async def _attempt(self, row: tuple, merchant: Merchant | None, now: float) -> _Outcome:
         """Deliver one row (no transaction is open); the row's next state, not yet written."""
-        row_id, event_id, body, attempts, created_at, url, secret = row
+        row_id, event_id, body, attempts, created_at = row
+        url = merchant.webhook_url if merchant else None
         if not url:
             return _Outcome(row_id, "skipped", attempts, now, None, "skipped")
         raw = body.encode()
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(raw, secret),
+        headers = {"Content-Type": "application/json",
+                   SIGNATURE_HEADER: sign(raw, merchant.webhook_secret),
                    EVENT_ID_HEADER: event_id}  # fmt: skip
         status = await self.transport(url, raw, headers)
         if 200 <= status < 300:
