@@ -10,6 +10,11 @@ secret: ``$RAZORLAB_FINGERPRINT_KEY`` if set (at least 16 bytes), else the key f
 on every later one, so a retry after a restart still matches its stored key
 (:func:`~razorlab.payments.idempotency.fingerprint_key_for`). Keep the file with the
 database, and out of backups shared with anyone who should not read card numbers.
+
+``razorlab serve --workers 4 --redis redis://…`` runs four gateway processes on the one port,
+sharing the database, a fleet-wide rate limit and cache in Redis, and one simulated bank
+(:mod:`razorlab.payments.fleet` says what is shared and why). Without Redis a fleet still
+runs: each worker enforces ``1/N`` of the rate limit and caches no payment status.
 """
 
 from __future__ import annotations
@@ -17,26 +22,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 
-from razorlab.cli import serve_command, until_stopped
+from razorlab.cli import serve_command
 from razorlab.clock import SystemClock
-from razorlab.infra.ratelimit import RateLimiter
-from razorlab.payments.api import create_app, start_server
-from razorlab.payments.bank import BankProfile, SimulatedBank
+from razorlab.infra.backends.redis_conn import redis_url_from_env
+from razorlab.infra.ratelimit import DEFAULT_BURST, DEFAULT_RATE_PER_S
+from razorlab.payments.fleet import (
+    RECONCILE_EVERY_S,
+    SERVER_BANK,
+    FleetConfig,
+    bind,
+    run_fleet,
+    serve_worker,
+)
 from razorlab.payments.gateway import Gateway
 from razorlab.payments.idempotency import fingerprint_key_for
-from razorlab.payments.reconcile import Reconciler
-from razorlab.payments.sweeper import AutoRefundSweeper
-from razorlab.payments.webhooks import WebhookDispatcher
+
+__all__ = ["DEFAULT_DB", "SERVER_BANK", "RECONCILE_EVERY_S", "register"]
 
 DEFAULT_DB = "razorlab_payments.db"
-SERVER_BANK = BankProfile(latency_median_s=0.02, decline_rate=0.02)  # 20 ms median, 2% declines
-RECONCILE_EVERY_S = 30.0
 
 
 async def _create_merchant(args: argparse.Namespace) -> dict[str, str]:
-    gateway = await Gateway.open(args.db, clock=SystemClock())
+    gateway = await Gateway.open(args.db, clock=SystemClock(), schema=args.schema)
     try:
         merchant, secret = await gateway.create_merchant(args.name, webhook_url=args.webhook_url)
     finally:
@@ -54,46 +62,60 @@ def _merchants_create(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _periodic(every_s: float, job: Callable[[], Awaitable[object]]) -> None:
-    while True:
-        await asyncio.sleep(every_s)
-        await job()
+def _config(args: argparse.Namespace) -> FleetConfig:
+    return FleetConfig(args.db, args.host, args.port, args.workers,
+                       args.redis or redis_url_from_env(), args.rate_limit, args.burst,
+                       schema=args.schema)  # fmt: skip
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    clock = SystemClock()
-    bank = SimulatedBank(clock, SERVER_BANK)
-    gateway = await Gateway.open(
-        args.db, clock=clock, bank=bank, limiter=RateLimiter(clock),
-        fingerprint_key=fingerprint_key_for(args.db),
-    )  # fmt: skip
-    runner, url = await start_server(create_app(gateway), args.host, args.port)
-    print(f"razorlab payment gateway on {url}  (db: {args.db}; Ctrl-C stops)", flush=True)
-    jobs = [
-        asyncio.create_task(_periodic(RECONCILE_EVERY_S, Reconciler(gateway).run_once)),
-        asyncio.create_task(AutoRefundSweeper(gateway).run()),
-        asyncio.create_task(WebhookDispatcher(gateway.store, clock).run()),
-    ]
-    try:
-        await until_stopped()
-    finally:
-        for job in jobs:
-            job.cancel()
-        await asyncio.gather(*jobs, return_exceptions=True)
-        await runner.cleanup()
-        await gateway.close()
+def _banner(config: FleetConfig, port: int) -> str:
+    fleet = f"{config.workers} workers, " if config.workers > 1 else ""
+    shared = f"redis: {config.redis_url}; " if config.redis_url else ""
+    url = f"http://{config.host}:{port}"
+    return f"razorlab payment gateway on {url}  ({fleet}{shared}db: {config.db}; Ctrl-C stops)"
+
+
+async def _serve_one(args: argparse.Namespace) -> None:
+    config = _config(args)
+    sock = bind(config.host, config.port)
+    print(_banner(config, sock.getsockname()[1]), flush=True)
+    await serve_worker(config, 0, sock, fingerprint_key_for(config.db))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """One worker: today's server in this process; more: a supervised fleet."""
+    config = _config(args)
+    if config.workers == 1:
+        return serve_command(_serve_one)(args)
+    key = fingerprint_key_for(config.db)  # created once, before the workers read it
+    sock = bind(config.host, config.port)
+    print(_banner(config, sock.getsockname()[1]), flush=True)
+    with sock:
+        return run_fleet(config, sock, key)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="run the payment gateway HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--db", default=DEFAULT_DB, help="SQLite file (created if missing)")
-    serve.set_defaults(run=serve_command(_serve))
+    serve.add_argument("--port", type=int, default=8000, help="0: a free port")
+    serve.add_argument("--db", default=DEFAULT_DB,
+                       help="SQLite file (created if missing) or postgresql:// URL")  # fmt: skip
+    serve.add_argument("--schema", default=None, help="PostgreSQL schema (a postgresql:// --db)")
+    serve.add_argument("--workers", type=int, default=1, help="gateway processes on the port")
+    serve.add_argument("--redis", default=None,
+                       help="Redis URL for the fleet's rate limit and cache "
+                            "(default: $RAZORLAB_REDIS_URL, else none)")  # fmt: skip
+    serve.add_argument("--rate-limit", type=float, default=DEFAULT_RATE_PER_S,
+                       help="payments per second per merchant, for the whole fleet")  # fmt: skip
+    serve.add_argument("--burst", type=float, default=DEFAULT_BURST,
+                       help="payments a merchant may make at once, for the whole fleet")  # fmt: skip
+    serve.set_defaults(run=_serve)
     merchants = sub.add_parser("merchants", help="manage gateway merchants")
     msub = merchants.add_subparsers(dest="merchants_command", required=True, metavar="ACTION")
     create = msub.add_parser("create", help="create a merchant and print its API keys as JSON")
     create.add_argument("--name", required=True)
-    create.add_argument("--db", default=DEFAULT_DB, help="SQLite file (created if missing)")
+    create.add_argument("--db", default=DEFAULT_DB,
+                        help="SQLite file (created if missing) or postgresql:// URL")  # fmt: skip
+    create.add_argument("--schema", default=None, help="PostgreSQL schema (a postgresql:// --db)")
     create.add_argument("--webhook-url", default=None, help="where to POST signed webhooks")
     create.set_defaults(run=_merchants_create)

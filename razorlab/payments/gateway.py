@@ -188,6 +188,7 @@ class Gateway:
         ids: IdFactory | None = None,
         idempotency_ttl_s: float | None = None,
         fingerprint_key: bytes | None = None,
+        cache: Callable[..., MultiLevelCache] = MultiLevelCache,  # (loader, clock): a fleet's
     ):
         self.store = store
         self.bank = bank
@@ -200,7 +201,7 @@ class Gateway:
         if fingerprint_key is None:  # seeded ids: a reproducible key; else the OS CSPRNG
             fingerprint_key = self.ids.stream("fingerprint-key").secret().encode()
         self.keys = IdempotencyKeys(store, clock, secret=fingerprint_key, **kwargs)
-        self.cache = MultiLevelCache(self._load, clock)
+        self.cache = cache(self._load, clock)  # shared L2: razorlab.payments.fleet
         self.fault: Callable[[str], None] | None = None  # crash injection for tests
         self.trace: list[str] = []  # the steps the last create_payment went through
         self._queues: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # refunds per payment
