@@ -79,9 +79,10 @@ class SdkServer:
 
 
 @pytest.fixture
-async def sdk_server(clock):
-    """A razorlab server on a free 127.0.0.1 port with one merchant, stopped afterwards."""
-    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=11)
+async def sdk_server(clock, payment_db):
+    """A razorlab server on a free 127.0.0.1 port with one merchant, stopped afterwards;
+    once on SQLite and once on PostgreSQL (``payment_db``)."""
+    gw = await Gateway.open(clock=clock, bank=SimulatedBank(clock), seed=11, **payment_db)
     merchant, secret = await gw.create_merchant("Acme")
     runner, url = await start_server(create_app(gw), "127.0.0.1", 0)
     served = SdkServer(gw, url, merchant.key_id, secret)
