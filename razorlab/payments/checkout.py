@@ -76,6 +76,7 @@ class Checkout:
     async def pay(self, merchant_id: str, order_id: str, body: object) -> Response:
         """The customer submits the payment form for ``order_id``."""
         gw = self.gateway
+        gw.trace = []  # a payment starts: its steps, as create_payment's (else it grows forever)
         try:
             async with gw.order_queue(order_id):  # read the order once, in its queue
                 order = await gw.get_order(merchant_id, order_id)

@@ -473,9 +473,10 @@ class Gateway:
         when: tuple[str, tuple] = ("1", ()),
     ) -> None:  # fmt: skip
         """Outbox rows announcing ``events`` about ``p``, in the caller's transaction."""
+        entity = p.to_json()  # one payment, one entity: auto-capture announces it twice
         for event in events:
             payload: dict[str, Any] = {"refund": {"entity": refund}} if refund else {}
-            payload["payment"] = {"entity": p.to_json()}  # Razorpay: refund first, then payment
+            payload["payment"] = {"entity": entity}  # Razorpay: refund first, then payment
             await self._event_tx(db, p.merchant_id, event, payload, when)
 
     async def _event_tx(
