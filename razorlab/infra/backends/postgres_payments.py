@@ -210,8 +210,12 @@ class PostgresPaymentStore(PaymentStore):
         batch = Batch()
         yield batch
         if batch.statements:
-            async with self._connection() as conn, conn.transaction():
-                batch.rowcounts = await _run(conn, batch.statements)
+            async with self._connection() as conn:
+                if len(batch.statements) == 1:  # one statement is its own transaction:
+                    batch.rowcounts = await _run(conn, batch.statements)  # no BEGIN/COMMIT trips
+                    return
+                async with conn.transaction():
+                    batch.rowcounts = await _run(conn, batch.statements)
 
     @asynccontextmanager
     async def interactive_transaction(self) -> AsyncIterator[_Interactive]:  # type: ignore[override]
