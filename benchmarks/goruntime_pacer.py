@@ -1,4 +1,4 @@
-"""GC pacer model vs real Go: peak heap, GC cycles and GC CPU per configuration.
+"""GC pacer model vs real Go: peak heap, GC cycles, GC CPU and assists per configuration.
 
 Not a speed benchmark: it prints the comparison the tests hold to +-15 %
 (``tests/test_goruntime_pacer.py``), from the committed Go 1.19 measurements of
@@ -32,15 +32,16 @@ def main() -> None:
     print(f"{machine['go_version']}, {machine['logical_cpus']} CPUs; model time {took:.1f} s")
     print(
         "| GOGC | GOMEMLIMIT | mutators | peak MiB, Go / model | GC cycles | GC CPU share "
-        "| GC CPU, forced-GC marking speed |"
+        "| GC CPU, forced-GC marking speed | assist ms per cycle |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for ((gogc, limit, mutators), r), (_, f) in zip(df.iterrows(), forced.iterrows(), strict=True):
         peak = _cell(r.measured_peak_MiB, r.model_peak_MiB, r.peak_error, ".0f")
         cycles = _cell(r.measured_cycles, r.model_cycles, r.cycles_error, ".0f")
         cpu = _cell(r.measured_gc_cpu, r.model_gc_cpu, r.cpu_error, ".2f")
         alt = _cell(f.measured_gc_cpu, f.model_gc_cpu, f.cpu_error, ".2f")
-        print(f"| {gogc} | {limit} | {mutators} | {peak} | {cycles} | {cpu} | {alt} |")
+        assist = _cell(r.measured_assist_ms, r.model_assist_ms, r.assist_error, ".1f")
+        print(f"| {gogc} | {limit} | {mutators} | {peak} | {cycles} | {cpu} | {alt} | {assist} |")
     print(f"✗: outside ±{BAND:.0%}")
 
 

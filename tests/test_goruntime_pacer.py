@@ -12,6 +12,7 @@ from razorlab.goruntime import MIB, GCConfig, heap_goal, simulate_gc, steady
 from razorlab.goruntime.calibration import load_measurements, pacer_vs_model
 from razorlab.goruntime.pacer import (
     ConsMark,
+    FractionalSlices,
     assist_work_per_byte,
     cons_mark_sample,
     limit_headroom,
@@ -19,6 +20,7 @@ from razorlab.goruntime.pacer import (
     runway_bytes,
     trigger_point,
 )
+from razorlab.goruntime.traces import gc_cycles
 
 BAND = 0.15
 
@@ -114,7 +116,11 @@ def test_an_idle_p_marks_for_free_and_gc_cpu_fraction_leaves_it_out():
     assert one.idle_cpu_fraction > 0
     both = simulate_gc(wl, GCConfig(gomaxprocs=2, mutators=2, scan_bytes_per_cpu_s=300 * MIB))
     assert both.idle_cpu_fraction == 0
-    assert one.mean_mark_s < both.mean_mark_s, "the idle P shortens marking"
+    # from the same trigger (the first cycle), the idle P shortens marking; later cycles
+    # start where each run's own cons/mark puts them, so their lengths are not comparable
+    first_one, first_both = gc_cycles(one)[0], gc_cycles(both)[0]
+    assert first_one.heap0 == first_both.heap0
+    assert first_one.mark_s < first_both.mark_s, "the idle P shortens marking"
 
 
 def test_a_fixed_allocation_stops_the_run():
@@ -145,12 +151,30 @@ def test_gc_cycles_within_15_percent_of_go_in_every_configuration(table):
 
 def test_gc_cpu_within_15_percent_of_go_in_three_of_the_four_gogc_configurations(table):
     """GOGC 50/100/200 with one mutator and GOGC=100 with two (all four are within 15 %
-    today). The three GOMEMLIMIT runs are 16-33 % low: there Go's idle worker marks less
-    of each cycle than the model's idle P does, which the model does not explain; the
-    bound below only keeps them from getting worse."""
+    today). Of the three GOMEMLIMIT runs, GOGC=100 + 160 MiB is 22 % low (its assists
+    are half of Go's); the bound below only keeps them from getting worse."""
     gogc_only = table.xs("-", level="GOMEMLIMIT")
     assert (gogc_only["cpu_error"].abs() <= BAND).sum() >= 3, gogc_only["cpu_error"]
-    assert table["cpu_error"].abs().max() <= 0.35, table["cpu_error"]
+    assert table["cpu_error"].abs().max() <= 0.25, table["cpu_error"]
+
+
+def test_assists_per_cycle_near_go_under_gogc_and_low_under_a_memory_limit(table):
+    """gctrace's assist CPU per cycle: within 20 % for the four GOGC-only runs (+3, +10,
+    -18, -18 % today). Under a memory limit the model assists 23-49 % less than Go: a
+    known gap (Go's assists vary a lot from cycle to cycle, which a fluid model lacks)."""
+    gogc_only = table.xs("-", level="GOMEMLIMIT")
+    assert gogc_only["assist_error"].abs().max() <= 0.2, gogc_only["assist_error"]
+    assert table["assist_error"].between(-0.5, 0.2).all(), table["assist_error"]
+
+
+def test_a_fractional_worker_waits_for_sysmon_then_runs_to_1_2_times_its_goal():
+    p = FractionalSlices(0.25, start_s=0.0)
+    assert p.take(0.0, 0.0199) == 0, "the mutator keeps its P until sysmon preempts it"
+    burst = p.take(0.0199, 0.01)
+    assert burst == pytest.approx(0.3 * 0.02 / 0.7)  # (w + x) / (t + x) = 1.2 x 0.25
+    worked = burst + sum(p.take(0.0299 + i * 1e-3, 1e-3) for i in range(970))
+    assert worked / 1.0 == pytest.approx(0.3, abs=0.02), "long run: 1.2 x the goal"
+    assert FractionalSlices(0.0, 0.0).take(0.0, 1.0) == 0
 
 
 def test_the_independent_marking_speed_keeps_peaks_and_cycles_near_go():

@@ -32,6 +32,7 @@ from razorlab.goruntime.memory import G_BOOKKEEPING_BYTES, MIN_STACK_BYTES, stac
 from razorlab.goruntime.pacer import mark_workers
 from razorlab.goruntime.programs import per_task, ping_pong, spawn_blocked, worker_pool
 from razorlab.goruntime.scheduler import SchedulerConfig, simulate
+from razorlab.goruntime.traces import gc_cycles
 from razorlab.goruntime.workload import sleep_probe
 
 __all__ = [
@@ -187,8 +188,27 @@ def _marking_slowdown(row: dict) -> float:
     return row["marking_mutator_mib_per_s"] / (row["mutator_mib_per_s"] * share)
 
 
+def _idle_worker_share(row: dict) -> float:
+    """An idle P's idle-worker time over its time not taken by the fractional worker.
+
+    From the run's GC CPU with and without idle marking (per cycle) over its median mark
+    phase; 1.0 when every P has a mutator (no idle P to measure).
+    """
+    busy = min(row["mutators"], PACER_PROCS)
+    idle_ps = mark_workers(PACER_PROCS).shares(PACER_PROCS, busy)[2]
+    if idle_ps == 0:
+        return 1.0
+    share = row["gc_cpu_share_with_idle"] - row["gc_cpu_share"]
+    idle_s = share * row["wall_s"] * PACER_PROCS / row["gc_cycles"]
+    return min(idle_s / (row["mark_clock_ms"] / 1e3 * idle_ps), 1.0)
+
+
 def pacer_config(
-    row: dict, *, marking: str = "phase", mutator_speed: float | None = None
+    row: dict,
+    *,
+    marking: str = "phase",
+    mutator_speed: float | None = None,
+    idle_share: float | None = None,
 ) -> tuple[AllocWorkload, GCConfig, float]:
     """The model's inputs for one ``gc_pointer_heap`` configuration (its medians).
 
@@ -199,8 +219,9 @@ def pacer_config(
     the garbage phase took, with ``"forced"`` that of a ``runtime.GC()`` on the live set
     alone before the phase (an independent figure, but on a shared machine marking next
     to a mutator is 10-40 % slower). ``mutator_speed`` is the mutators' speed while
-    marking as a share of full speed (default: this row's own gctrace figure);
-    ``pacer_vs_model`` passes one machine-wide median. Everything the pacer decides
+    marking as a share of full speed, ``idle_share`` the share of an idle P's time its
+    idle worker marks (both default to this row's own gctrace figures);
+    ``pacer_vs_model`` passes one machine-wide median of each. Everything the pacer decides
     comes from Go's constants. Returns the workload, the config and the bytes allocated.
     """
     limit = row["gomemlimit"]
@@ -221,6 +242,7 @@ def pacer_config(
         non_heap_bytes=int(row["non_heap_bytes"]),
         scan_bytes_per_cpu_s=row["live_heap_bytes"] / mark_cpu_s,
         marking_mutator_speed=min(slow, 1.0),
+        idle_worker_share=_idle_worker_share(row) if idle_share is None else idle_share,
     )
     # long enough for any slowdown; the run stops once ``total`` is allocated
     wl = steady(row["live_heap_bytes"] / MIB, rate / MIB, PACER_SLACK * total / rate, 1e-3)
@@ -235,15 +257,22 @@ def pacer_vs_model(m: dict | None = None, *, marking: str = "phase") -> pd.DataF
     is Go's ``GCCPUFraction`` definition (idle marking left out), over the garbage phase.
     The mutators' speed while marking is one figure for the machine: the median over the
     configurations of what gctrace showed in cycles with few assists (in tight settings
-    every cycle has assists, and their own figure would count the assists twice).
+    every cycle has assists, and their own figure would count the assists twice). So is
+    the share of an idle P its idle worker marks. Assists are CPU ms per cycle (gctrace's
+    assist column over the phase's cycles; Go: median of the three runs).
     """
     m = m or load_measurements()
     rows = []
     summary = m["gc_pointer_heap"]["summary"]
+    runs = m["gc_pointer_heap"]["runs"]
     speed = float(np.median([_marking_slowdown(r) for r in summary]))
+    idle = float(np.median([_idle_worker_share(r) for r in summary if r["mutators"] == 1]))
     for r in summary:
-        wl, cfg, total = pacer_config(r, marking=marking, mutator_speed=speed)
+        wl, cfg, total = pacer_config(r, marking=marking, mutator_speed=speed, idle_share=idle)
         run = simulate_gc(wl, cfg, until_allocated_bytes=total)
+        key = (r["gogc"], r["gomemlimit"], r["mutators"])
+        reps = [x for x in runs if (x["gogc"], x["gomemlimit"], x["mutators"]) == key]
+        assists = [c.assist_cpu_s for c in gc_cycles(run)]
         rows.append(
             {
                 "GOGC": r["gogc"],
@@ -259,10 +288,13 @@ def pacer_vs_model(m: dict | None = None, *, marking: str = "phase") -> pd.DataF
                 "model_trigger_goal": run.trigger_goal_ratio,
                 "measured_mark_ms": r["mark_clock_ms"],
                 "model_mark_ms": 1e3 * run.mean_mark_s,
+                "measured_assist_ms": np.median([x["assist_ms"] / x["trace_cycles"] for x in reps]),
+                "model_assist_ms": 1e3 * np.mean(assists) if assists else 0.0,
             }
         )
     df = pd.DataFrame(rows).set_index(["GOGC", "GOMEMLIMIT", "mutators"])
-    for name, what in (("peak", "peak_MiB"), ("cycles", "cycles"), ("cpu", "gc_cpu")):
+    pairs = (("peak", "peak_MiB"), ("cycles", "cycles"), ("cpu", "gc_cpu"), ("assist", "assist_ms"))
+    for name, what in pairs:
         df[f"{name}_error"] = df[f"model_{what}"] / df[f"measured_{what}"] - 1
     return df.round(3)
 

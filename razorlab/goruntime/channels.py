@@ -52,6 +52,8 @@ from __future__ import annotations
 
 from collections import deque
 
+import numpy as np
+
 from razorlab.goruntime.gc import heap_goal
 from razorlab.goruntime.memory import G_BOOKKEEPING_BYTES, MIN_STACK_BYTES
 from razorlab.goruntime.processor import (
@@ -62,6 +64,7 @@ from razorlab.goruntime.processor import (
     RUNNING,
     Processor,
     SchedulerInvariantError,
+    compact,
 )
 from razorlab.goruntime.workload import (
     CLOSE,
@@ -101,11 +104,11 @@ class SyncMixin:
     def init_sync(self) -> None:
         wl, costs = self.wl, self.cfg.costs
         n_phases = len(wl.cpu_s)
-        self.arg = wl.op_arg.tolist() if wl.op_arg is not None else [0] * n_phases
-        self.jump = wl.op_jump.tolist() if wl.op_jump is not None else [0] * n_phases
+        self.arg = compact(wl.op_arg) if wl.op_arg is not None else [0] * n_phases
+        self.jump = compact(wl.op_jump) if wl.op_jump is not None else [0] * n_phases
         self.spawned = (wl.spawn_p == SPAWNED).tolist()
         cost = costs.by_kind()
-        self.op_cost = [cost.get(k, 0.0) for k in self.kind]
+        self.op_cost = [cost.get(k, 0.0) for k in self.kind]  # shared float objects
         self.chans = [_Channel(c) for c in wl.channels]
         self.wg_count = [0] * wl.waitgroups
         self.wg_waiters: list[list[int]] = [[] for _ in range(wl.waitgroups)]
@@ -123,6 +126,20 @@ class SyncMixin:
         self.m.runtime_cpu_s += cost
         self.m.charged_cpu_s += self.cpu[ph] + cost
         return self.cpu[ph] + cost
+
+    def first_phase_cpu(self) -> np.ndarray:
+        """``phase_cpu`` of every goroutine's first phase at once (the same accounting)."""
+        wl, first = self.wl, self.wl.phase_ptr[:-1]
+        table = np.zeros(max(LOOP, int(wl.block_kind.max())) + 1)
+        for kind, c in self.cfg.costs.by_kind().items():
+            table[kind] = c
+        cost = table[wl.block_kind[first].astype(np.int64)]
+        exits = (wl.block_kind[first] == NONE) & (wl.spawn_p == SPAWNED)
+        cost = np.where(exits, self.cfg.costs.exit_s, cost)
+        cpu = wl.cpu_s[first] + cost
+        self.m.runtime_cpu_s += float(cost.sum())
+        self.m.charged_cpu_s += float(cpu.sum())
+        return cpu
 
     def charge(self, g: int, cost: float) -> None:
         """Extra CPU for ``g``'s current phase, decided only as the operation ran."""

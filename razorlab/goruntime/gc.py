@@ -15,7 +15,9 @@ routine each step restates, is ``razorlab.goruntime.pacer``):
   Go 1.19-1.20; from 1.21, 3 % of limit - non-heap, at least 1 MiB; ``go_version``
   picks), but never below the live heap: it is a *soft* limit;
 * marking runs on background workers worth 25 % of GOMAXPROCS (dedicated and
-  fractional, ``startCycle``) plus idle workers on Ps that have no goroutine to run;
+  fractional, ``startCycle``) plus idle workers on Ps that have no goroutine to run; on
+  a P running a CPU-bound mutator the fractional worker gets the P only when sysmon
+  preempts the mutator, in bursts (``pacer.FractionalSlices``);
 * mark assists are proportional from the trigger on: each allocated byte owes
   (remaining scan work / heap left before the goal) bytes of scanning, paid from the
   background workers' credit first (``revise``, ``gcAssistAlloc`` in ``mgcmark.go``);
@@ -57,6 +59,7 @@ from razorlab.errors import ValidationError
 from razorlab.goruntime.pacer import (
     HEAP_MINIMUM_BYTES,
     ConsMark,
+    FractionalSlices,
     assist_work_per_byte,
     cons_mark_sample,
     go_minor,
@@ -152,12 +155,20 @@ class GCConfig:
     cycle_cpu_s: float = 0.5e-3  # CPU a cycle costs beyond scanning (calibrated, Go 1.19)
     cpu_limiter: bool = True
     forced_gc_every_s: float | None = None  # a runtime.GC() call this often (None: never)
-    mutators: int | None = None  # allocating goroutines (None: one per P, no idle Ps)
+    # Allocating goroutines. None: enough on every P, and they reach the scheduler often
+    # (I/O, channels), so a fractional worker gets its share of each P at once. An int:
+    # that many CPU-bound goroutines that never block, so the fractional worker on their
+    # P waits for sysmon to preempt them (``pacer.FractionalSlices``).
+    mutators: int | None = None
     go_version: str = "1.19"  # the memory-limit headroom and cons/mark smoothing
     # A mutator's speed while marking is on, as a share of its full speed on the same P
     # time: write barriers, allocate-black and cores shared with the mark workers. 1.0
     # ignores them; ``calibration.pacer_config`` measures it from gctrace.
     marking_mutator_speed: float = 1.0
+    # The share of an idle P's time its idle worker marks (1.0: all of it). Go's marks
+    # less: it stops when any goroutine is runnable and sleeps when no gray work is on the
+    # global list; ``calibration.pacer_config`` measures it from gctrace (0.80-0.82).
+    idle_worker_share: float = 1.0
 
     def __post_init__(self) -> None:
         parse_gogc(self.gogc)
@@ -184,6 +195,8 @@ class GCConfig:
             raise ValidationError(
                 "marking_mutator_speed must be in (0, 1]", field="marking_mutator_speed"
             )
+        if not 0 < self.idle_worker_share <= 1:
+            raise ValidationError("idle_worker_share must be in (0, 1]", field="idle_worker_share")
         if not 0 <= self.scan_share <= 1 or self.scan_bytes_per_cpu_s <= 0:
             raise ValidationError("scan_share in [0, 1], scan speed > 0", field="scan_share")
 
@@ -247,7 +260,7 @@ class GCRun:
     """Time series (one row per step) and headline numbers of a simulated run."""
 
     config: GCConfig
-    series: pd.DataFrame  # t_s, heap/goal/live bytes, gc_cpu_share, marking, limiter_on
+    series: pd.DataFrame  # t_s, heap/goal/live/trigger bytes, marking, limiter_on, CPU shares
     cycles: int
     pauses: int
     peak_heap_bytes: float
@@ -284,6 +297,7 @@ class _Cycle:
     assist_s: float = 0.0
     idle_s: float = 0.0
     floating: float = 0.0  # allocated black during marking
+    slices: FractionalSlices | None = None  # a mutator's P and its fractional worker
 
     def __post_init__(self) -> None:
         self.scan_left = self.work
@@ -296,24 +310,38 @@ def _mark_step(
     cyc: _Cycle,
     cfg: GCConfig,
     *,
+    now: float,
     dt: float,
     heap: float,
     goal: float,
     rate: float,
     assists_on: bool,
-) -> tuple[float, float, float]:
-    """One step of marking: (bytes allocated, GC CPU-seconds, idle-worker CPU-seconds).
+) -> tuple[float, float, float, float]:
+    """One step of marking: (bytes allocated, GC, idle-worker and assist CPU-seconds).
 
-    ``rate`` is bytes per mutator CPU-second. Workers take their share of the Ps until
-    the work runs out; the mutators get the rest of their Ps and split it between
-    allocating and assisting so the debt (assist ratio x bytes) is paid (``gcAssistAlloc``).
+    ``rate`` is bytes per mutator CPU-second. Workers take their Ps until the work runs
+    out: dedicated ones and those on idle Ps as shares of the step, the fractional worker
+    on a mutator's P in bursts (``FractionalSlices``). The mutators get the rest of their
+    Ps and split it between allocating and assisting so the debt (assist ratio x bytes)
+    is paid, background credit first (``gcAssistAlloc``).
     """
     procs = cfg.gomaxprocs
     busy = min(procs if cfg.mutators is None else cfg.mutators, procs)
-    _, bg_share, idle_share = mark_workers(procs).shares(procs, busy)
+    workers = mark_workers(procs)
+    free = procs - workers.dedicated
+    on_mutators = min(busy, free)  # Ps shared by a mutator and the fractional worker
+    idle_ps = free - on_mutators
+    if cyc.slices is None:
+        cyc.slices = FractionalSlices(workers.fractional, now)
+    if cfg.mutators is None:  # goroutines that yield often: the worker gets its share
+        on_mutators_s = workers.fractional * dt
+    else:  # CPU-bound goroutines: the worker waits for sysmon's preemption
+        on_mutators_s = cyc.slices.take(now, dt)
+    bg_share = workers.dedicated + workers.fractional * idle_ps
+    idle_share = (1 - workers.fractional) * idle_ps * cfg.idle_worker_share
     speed = cfg.scan_bytes_per_cpu_s
     need = cyc.overhead_left + cyc.scan_left / speed
-    bg = min(bg_share * dt, need)
+    bg = min(bg_share * dt + on_mutators * on_mutators_s, need)
     idle = min(idle_share * dt, need - bg)
     mutator = min(busy * dt, procs * dt - bg - idle)
     on_overhead = min(bg + idle, cyc.overhead_left)
@@ -345,7 +373,7 @@ def _mark_step(
     cyc.time_s += dt
     cyc.assist_s += assist
     cyc.idle_s += idle
-    return alloc_s * rate, bg + assist, idle
+    return alloc_s * rate, bg + assist, idle, assist
 
 
 def simulate_gc(
@@ -366,7 +394,7 @@ def simulate_gc(
     cpu_per_step = procs * dt
     rates, lives = workload.alloc_bytes_per_s, workload.live_bytes
     steps = len(rates)
-    out = np.zeros((steps, 8))
+    out = np.zeros((steps, 9))
     marked = heap = float(lives[0])
     last_work = marked * cfg.scan_share + cfg.roots_bytes
     cons = ConsMark(cfg.go_version)
@@ -383,14 +411,15 @@ def simulate_gc(
     ratios: list[float] = []
     k = -1
     for k in range(steps):
-        gc_cpu, idle, limited_now = 0.0, 0.0, limited
+        gc_cpu, idle, assist, limited_now = 0.0, 0.0, 0.0, limited
         if force_steps and (k + 1) % force_steps == 0:
             forced = True
         rate = rates[k] / busy  # bytes per mutator CPU-second
         if cyc is not None:
-            alloc, gc_cpu, idle = _mark_step(
+            alloc, gc_cpu, idle, assist = _mark_step(
                 cyc,
                 cfg,
+                now=k * dt,
                 dt=dt,
                 heap=heap,
                 goal=goal,
@@ -443,12 +472,14 @@ def simulate_gc(
             limited_now,
             trigger,
             idle / cpu_per_step,
+            assist / cpu_per_step,
         )
         if until_allocated_bytes is not None and allocated >= until_allocated_bytes:
             break
     steps = k + 1
     cols = ["heap_b", "goal_b", "live_b", "gc_cpu_share", "marking", "limiter_on"]
-    series = pd.DataFrame(out[:steps], columns=[*cols, "trigger_b", "idle_cpu_share"])
+    cols = [*cols, "trigger_b", "idle_cpu_share", "assist_cpu_share"]
+    series = pd.DataFrame(out[:steps], columns=cols)
     series.insert(0, "t_s", np.arange(1, steps + 1) * dt)
     return GCRun(
         cfg,

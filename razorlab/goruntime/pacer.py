@@ -10,6 +10,18 @@ Go 1.19.8's tree, and in a 1.21+ tree for the two places that changed) in our ow
   when rounding is off by more than 30 % (GOMAXPROCS <= 3 or 6) one dedicated worker is
   dropped and the rest becomes a per-P *fractional* goal. Ps with nothing to run take
   *idle* workers (``setMaxIdleMarkWorkers``: GOMAXPROCS - dedicated).
+* ``FractionalSlices`` (``findRunnableGCWorker``, ``pollFractionalWorkerExit`` in
+  ``mgc.go``): a fractional worker is a goroutine, so on a P running an allocating
+  goroutine it gets the P only at a scheduling point. The mutator keeps its P until sysmon
+  preempts it (10 ms after sysmon first saw it running, ``forcePreemptNS``; sysmon wakes
+  every 10 ms when it has nothing to retake, and a preemption does not count as a
+  retake); ``schedule`` then runs the fractional worker if the P's fractional time since
+  the mark started is under the goal, and the worker runs until it is over 1.2 x the
+  goal. So the mutator starts each cycle with a whole P and then alternates with bursts
+  of marking: while it runs, only the other Ps mark, and its allocations can outrun the
+  background credit (``gcController.bgScanCredit``, which ``gcFlushBgCredit`` fills and
+  ``gcAssistAlloc`` steals from before assisting). That is where Go's assists come
+  from when the workers keep up on average.
 * ``trigger_point`` (``trigger``): the cycle starts ``runway`` bytes before the goal,
   clamped between 45/64 and 61/64 of the way from the marked heap to the goal
   (``minTriggerRatioNum``, ``maxTriggerRatioNum``, ``triggerRatioDen``); for large heaps
@@ -31,15 +43,20 @@ Go 1.19.8's tree, and in a 1.21+ tree for the two places that changed) in our ow
   1 MiB (``memoryLimitHeapGoalHeadroomPercent``, ``memoryLimitMinHeapGoalHeadroom``).
 
 Simplified (said so): the sweep-distance trigger floor (``sweepMinHeapDistance``) and the
-64 KiB minimum runway are left out (both are far below the heaps modelled), and workers
-are shares of P-time, not goroutines switched by the scheduler.
+64 KiB minimum runway are left out (both are far below the heaps modelled); dedicated and
+idle workers are shares of P-time, and so is the fractional worker on a P without a
+mutator; sysmon's rounds are exactly 10 ms apart from the start of the run; an assist's
+64 KiB minimum (``gcOverAssistWork``) and the per-goroutine debt are left out (the
+mutators share one debt and pay it as they allocate).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from razorlab.errors import ValidationError
+from razorlab.goruntime.processor import FORCE_PREEMPT_S, SYSMON_MAX_DELAY_S
 
 __all__ = [
     "BACKGROUND_UTILIZATION",
@@ -48,6 +65,7 @@ __all__ = [
     "MAX_TRIGGER_NUM",
     "HEAP_MINIMUM_BYTES",
     "MarkWorkers",
+    "FractionalSlices",
     "ConsMark",
     "go_minor",
     "limit_headroom",
@@ -61,6 +79,7 @@ __all__ = [
 MIB = 2**20
 BACKGROUND_UTILIZATION = 0.25  # gcBackgroundUtilization (= gcGoalUtilization)
 MAX_UTIL_ERROR = 0.3  # startCycle: rounding error that switches on fractional workers
+FRACTIONAL_EXIT = 1.2  # pollFractionalWorkerExit: a fractional worker stops over 1.2 x goal
 TRIGGER_RATIO_DEN, MIN_TRIGGER_NUM, MAX_TRIGGER_NUM = 64, 45, 61
 HEAP_MINIMUM_BYTES = 4 * MIB  # defaultHeapMinimum
 MAX_OVERSHOOT = 1.1  # revise: maxOvershoot
@@ -124,6 +143,48 @@ def mark_workers(procs: int) -> MarkWorkers:
     if dedicated > goal:
         dedicated -= 1
     return MarkWorkers(dedicated, (goal - dedicated) / procs)
+
+
+def _preempted_at(start_s: float) -> float:
+    """When sysmon preempts a G that started at ``start_s`` (rounds every 10 ms from 0)."""
+    seen = (math.floor(start_s / SYSMON_MAX_DELAY_S) + 1) * SYSMON_MAX_DELAY_S
+    return seen + FORCE_PREEMPT_S
+
+
+@dataclass
+class FractionalSlices:
+    """A P running a mutator while marking: who has it when (see the module docstring)."""
+
+    goal: float  # fractionalUtilizationGoal: share of each P
+    start_s: float  # markStartTime
+    worker_s: float = 0.0  # gcFractionalMarkTime of this P
+    on_worker: bool = False
+    until_s: float = math.nan  # when sysmon preempts the mutator's current run
+
+    def __post_init__(self) -> None:
+        self.until_s = _preempted_at(self.start_s)  # the mutator that started GC runs on
+
+    def take(self, now: float, dt: float) -> float:
+        """Seconds of ``[now, now + dt]`` the fractional worker has this P."""
+        end, taken, exit_share = now + dt, 0.0, FRACTIONAL_EXIT * self.goal
+        while self.goal > 0 and now < end:
+            if self.on_worker:  # runs until its share since the mark started > 1.2 x goal
+                burst = (exit_share * (now - self.start_s) - self.worker_s) / (1 - exit_share)
+                run = min(max(burst, 0.0), end - now)
+                self.worker_s += run
+                taken += run
+                now += run
+                if run < burst:
+                    break
+                self.on_worker, self.until_s = False, _preempted_at(now)
+            elif self.until_s >= end:
+                break
+            else:  # preempted: schedule() asks findRunnableGCWorker first
+                now = self.until_s
+                self.on_worker = self.worker_s <= self.goal * (now - self.start_s)
+                if not self.on_worker:
+                    self.until_s = _preempted_at(now)
+        return taken
 
 
 def trigger_point(marked: float, goal: float, runway: float) -> float:

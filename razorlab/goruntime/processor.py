@@ -10,14 +10,23 @@ keeps about it (``sysmontick`` in the runtime).
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from razorlab.errors import StateError, ValidationError
 from razorlab.goruntime.costs import OpCosts
 from razorlab.rand import DEFAULT_SEED, check_seed
 
-__all__ = ["SchedulerConfig", "SchedulerInvariantError", "ThreadExhaustionError", "Processor"]
+__all__ = [
+    "SchedulerConfig",
+    "SchedulerInvariantError",
+    "ThreadExhaustionError",
+    "Processor",
+    "compact",
+]
 
 LOCAL_RUNQ_SIZE = 256  # proc.go/runtime2.go: runq [256]guintptr
 GLOBAL_CHECK_EVERY = 61  # findRunnable: schedtick%61 == 0
@@ -129,3 +138,12 @@ class Processor:
         self.seen_syscall_when = 0.0
         self.syscall_g = -1
         self.gfree = 0  # Gs on this P's free list (p.gFree)
+
+
+def compact(values: np.ndarray) -> array:
+    """A numpy vector as an ``array`` buffer: 8 bytes a slot (1 for int8), where a list
+    holds a pointer plus, for floats and large ints, a 24-32 byte object per slot."""
+    code = "b" if values.dtype == np.int8 else "d" if values.dtype.kind == "f" else "q"
+    out = array(code)
+    out.frombytes(values.astype({"b": np.int8, "d": np.float64, "q": np.int64}[code]).tobytes())
+    return out

@@ -83,6 +83,7 @@ from razorlab.goruntime.processor import (
     SchedulerConfig,
     SchedulerInvariantError,
     ThreadExhaustionError,
+    compact,
 )
 from razorlab.goruntime.sysmon import SysmonMixin
 from razorlab.goruntime.workload import ANY_P, NET, NONE, SLEEP, SPAWNED, Workload
@@ -129,22 +130,25 @@ class Simulation(SysmonMixin, SyncMixin):
         self.now = 0.0
         self.rand = py_random(cfg.seed, "goruntime.scheduler.steal")
         self.coprimes = [k for k in range(1, procs + 1) if math.gcd(k, procs) == 1]
-        # per-goroutine state as plain lists: the hot loop indexes them millions of times
-        self.ptr = wl.phase_ptr.tolist()
-        self.cpu = wl.cpu_s.tolist()
+        # Per-goroutine and per-phase state: lists where every slot points at a shared
+        # small int or float (8 bytes a slot, and the fastest to index), compact ``array``
+        # buffers where a list would hold a float or large-int object per slot (32-36
+        # bytes): what lets ten million goroutines fit in memory.
+        self.ptr = compact(wl.phase_ptr)
+        self.cpu = compact(wl.cpu_s)
         self.kind = wl.block_kind.tolist()
-        self.block = wl.block_s.tolist()
-        self.phase = self.ptr[:-1]
+        self.block = compact(wl.block_s)
+        self.phase = compact(wl.phase_ptr[:-1])
         self.state = [G_NEW] * n
-        self.timer_when = [0.0] * n
-        self.ready_at = [0.0] * n
+        self.timer_when = [0.0] * n  # set only for sleeping Gs
+        self.ready_at = compact(np.zeros(n))
         self.m = SchedulerRun.empty(cfg, wl)
         self.init_sync()
-        self.left = [self.phase_cpu(g, ph) for g, ph in enumerate(self.phase)]
+        self.left = compact(self.first_phase_cpu())
         outside = np.flatnonzero(wl.spawn_p != SPAWNED)
         order = outside[np.argsort(wl.spawn_s[outside], kind="stable")]
-        self.spawn_t = wl.spawn_s[order].tolist()
-        self.spawn_g = order.tolist()
+        self.spawn_t = compact(wl.spawn_s[order])
+        self.spawn_g = compact(order)
         sp = wl.spawn_p[order]
         turn = np.arange(len(order)) % procs
         self.spawn_p = np.where(sp == ANY_P, turn, sp % procs).tolist()

@@ -56,7 +56,6 @@ import numpy as np
 from razorlab.errors import NotFoundError, ValidationError
 from razorlab.goruntime.gc import GCRun
 from razorlab.goruntime.metrics import SchedulerRun
-from razorlab.goruntime.pacer import mark_workers
 from razorlab.goruntime.processor import IDLE, RUNTIME_THREADS, SYSCALL, WAKING, SchedulerConfig
 from razorlab.goruntime.scheduler import Simulation
 from razorlab.goruntime.workload import Workload
@@ -154,11 +153,10 @@ def gc_cycles(run: GCRun) -> list[GCCycle]:
     if missing > 0:
         tail = int(starts[len(pairs)]) if len(starts) > len(pairs) else None
         pairs = _split_repeats(pairs, tail, len(marking) - 1, heap, missing)
-    busy = min(procs if cfg.mutators is None else cfg.mutators, procs)
-    bg_step = mark_workers(procs).shares(procs, busy)[1] * dt
     gc_cpu = s["gc_cpu_share"].to_numpy() * procs * dt
     idle = s["idle_cpu_share"].to_numpy() * procs * dt
-    background = np.minimum(gc_cpu, bg_step)
+    assist = s["assist_cpu_share"].to_numpy() * procs * dt
+    background = gc_cpu - assist
     gc_cum = np.cumsum(gc_cpu)
     out = []
     for n, (k, e) in enumerate(pairs, start=1):
@@ -173,7 +171,7 @@ def gc_cycles(run: GCRun) -> list[GCCycle]:
                 heap1=float(heap[k] + floating),
                 heap2=float(heap[e]),
                 goal=float(goal[k]),
-                assist_cpu_s=float(gc_cpu[cyc].sum() - background[cyc].sum()),
+                assist_cpu_s=float(assist[cyc].sum()),
                 background_cpu_s=float(background[cyc].sum()),
                 idle_cpu_s=float(idle[cyc].sum()),
                 gc_cpu_fraction=float(gc_cum[e] / (procs * (e + 1) * dt)),
