@@ -3,7 +3,10 @@
 Configuration (as :mod:`razorlab.payments.commands` builds it): a file database, HTTP
 Basic auth, a :class:`~razorlab.infra.RateLimiter` at a limit that never binds, the
 simulated bank with ``SERVER_BANK``'s latency (lognormal, 20 ms median, 2% declines) and
-the webhook dispatcher running, delivering to a local aiohttp receiver that answers 200.
+webhooks delivered to a local aiohttp receiver (its own process) that answers 200 —
+by a relay process of their own, as ``razorlab serve`` runs by default
+(:func:`razorlab.payments.fleet.relay_process`, a child process here), and, for
+comparison, by a dispatcher on the gateway's own event loop (``--relay in-process``).
 
 The flow is what a shop's server and its customer's checkout make for one sale, as
 the SDK tests drive it: ``POST /v1/orders`` (Basic auth), then the card checkout
@@ -15,21 +18,32 @@ connections run flows back to back (a closed loop).
 
 The baseline is a bare aiohttp app with the same three routes: it parses each JSON
 body, answers fixed JSON, and its OTP handler waits a draw from a second simulated
-bank with the same profile and seed (:meth:`SimulatedBank.draw_latency`). Rounds
-alternate and each side's best round is kept. Webhooks: events written to the outbox
-and delivered per second during the gateway's rounds, the backlog (pending rows) when
-the load stops, and how long it takes to drain. Target from the issue: the gateway's
-req/s ≥ 0.5 of the baseline, and the dispatcher keeps up with the payment rate.
+bank with the same profile and seed (:meth:`SimulatedBank.draw_latency`). The load
+generator, the gateway's API and the baseline share this process's event loop, as
+before. Rounds alternate (bare, gateway with the relay process, gateway with the
+in-process relay) and each one's best round is kept; both gateway ratios are against the
+same baseline. Webhooks: events written to the outbox and delivered per second during
+the gateway's rounds, the backlog (pending rows) when the load stops, and how long it
+takes to drain. CPU per sale: user + system CPU of *every* process involved (this one —
+load generator and server —, the relay process, the receiver), from the start of a
+round's load until its outbox is drained, divided by the sales — so a ratio bought by
+moving work into another process shows up here — and, of it, this process's share
+(Linux ``/proc``). Target from the issue:
+the gateway's req/s ≥ 0.5 of the baseline, and the relay keeps up with the payment rate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import signal
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -41,6 +55,7 @@ from razorlab.infra import RateLimiter
 from razorlab.payments import Gateway, SimulatedBank, create_app, start_server
 from razorlab.payments.bank import SUCCESS_CARD
 from razorlab.payments.commands import SERVER_BANK
+from razorlab.payments.fleet import RELAY_IN_PROCESS, RELAY_POLL_S, RELAY_PROCESS
 from razorlab.payments.idempotency import fingerprint_key_for
 from razorlab.payments.webhooks import WebhookDispatcher
 
@@ -55,6 +70,7 @@ CARD = {"method": "card", "card": {"number": SUCCESS_CARD, "expiry_month": 12,
 OTP = {"otp": "123456"}
 DELIVERED = "WHERE state = 'delivered'"
 ROOT = str(Path(__file__).resolve().parent.parent)  # the receiver's child process imports from here
+TICK_S = 1 / os.sysconf("SC_CLK_TCK")  # /proc's CPU time unit
 
 
 def _basic(key_id: str, secret: str) -> dict[str, str]:
@@ -136,15 +152,65 @@ async def _drain(gw: Gateway) -> float | None:
     return round(time.perf_counter() - began, 1)
 
 
-async def _gateway_round(gw: Gateway, url: str, shop: dict, public: dict) -> dict:
+def _cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds the processes ``pids`` have used so far (Linux ``/proc``)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
+    return total * TICK_S
+
+
+def _cpu_per_sale(pids: list[int], began: list[float]) -> dict[str, float]:
+    """CPU ms per sale since ``began`` (:func:`_cpu_s` of each pid): all, and ``pids[0]``'s."""
+    used = [_cpu_s([pid]) - before for pid, before in zip(pids, began, strict=True)]
+    return {"cpu ms/sale": round(sum(used) * 1000 / N_FLOWS, 2),
+            "this process ms/sale": round(used[0] * 1000 / N_FLOWS, 2)}  # fmt: skip
+
+
+async def _bare_round(url: str, shop: dict, public: dict, pids: list[int]) -> dict:
+    began = [_cpu_s([pid]) for pid in pids]
+    stats = await _flows(url, shop, public, N_FLOWS)
+    return {**stats, **_cpu_per_sale(pids, began)}
+
+
+async def _gateway_round(gw: Gateway, url: str, shop: dict, public: dict,
+                         pids: list[int]) -> dict:  # fmt: skip
     await _drain(gw)  # start from an empty outbox (the warm-up's events delivered)
     written, delivered = await _count(gw), await _count(gw, DELIVERED)
+    began = [_cpu_s([pid]) for pid in pids]
     stats = await _flows(url, shop, public, N_FLOWS)
     backlog = await _count(gw, "WHERE state = 'pending'")
     sent = await _count(gw, DELIVERED) - delivered
+    drain = await _drain(gw)
     return {**stats, "events written/s": round((await _count(gw) - written) / stats["elapsed"]),
             "events delivered/s": round(sent / stats["elapsed"]), "backlog": backlog,
-            "drain s": await _drain(gw)}  # fmt: skip
+            "drain s": drain, **_cpu_per_sale(pids, began)}  # fmt: skip
+
+
+@asynccontextmanager
+async def _relay(mode: str, gw: Gateway, db: str) -> AsyncIterator[list[int]]:
+    """The webhook relay of ``mode`` running; the ids of the processes it adds (if any)."""
+    if mode == RELAY_IN_PROCESS:
+        relay = WebhookDispatcher(gw.store, gw.clock)
+        task = asyncio.create_task(relay.run(interval_s=RELAY_POLL_S))
+        try:
+            yield []
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        return
+    code = ("import sys; from razorlab.payments.fleet import FleetConfig, relay_process; "
+            "print(flush=True); relay_process(FleetConfig(sys.argv[1]))")  # fmt: skip
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, db, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+    )
+    await child.stdout.readline()  # imported: about to open the database and poll
+    try:
+        yield [child.pid]
+    finally:
+        child.send_signal(signal.SIGTERM)  # as run_fleet stops it
+        assert await child.wait() == 0
 
 
 def serve_receiver() -> None:
@@ -178,10 +244,12 @@ async def _receiver() -> tuple[asyncio.subprocess.Process, str]:
     return child, (await child.stdout.readline()).decode().strip()
 
 
-async def _run() -> tuple[dict, dict]:
+async def _run() -> dict[str, dict]:
+    """Each side's best round: ``"bare"`` and the gateway with each relay mode."""
     clock = SystemClock()
     receiver, hook = await _receiver()
     best: dict[str, dict] = {}
+    here = [os.getpid(), receiver.pid]  # the receiver idles in bare rounds: count it anyway
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "gateway.db")
         gw = await Gateway.open(
@@ -191,46 +259,56 @@ async def _run() -> tuple[dict, dict]:
         )  # fmt: skip
         merchant, secret = await gw.create_merchant("Bench", webhook_url=hook)
         shop, public = _basic(merchant.key_id, secret), _basic(merchant.key_id, "")
-        dispatcher = asyncio.create_task(WebhookDispatcher(gw.store, clock).run())
         gw_runner, gw_url = await start_server(create_app(gw))
         bare_runner, bare_url = await start_server(_bare_app(SimulatedBank(clock, SERVER_BANK)))
         try:
             for url in (gw_url, bare_url):
                 await _flows(url, shop, public, WARM_FLOWS)
             for _ in range(ROUNDS):
-                for name, stats in (
-                    ("bare", await _flows(bare_url, shop, public, N_FLOWS)),
-                    ("gateway", await _gateway_round(gw, gw_url, shop, public)),
-                ):
+                rounds = [("bare", await _bare_round(bare_url, shop, public, here))]
+                for mode in (RELAY_PROCESS, RELAY_IN_PROCESS):
+                    async with _relay(mode, gw, db) as relay:
+                        stats = await _gateway_round(gw, gw_url, shop, public, here + relay)
+                    rounds.append((mode, stats))
+                for name, stats in rounds:
                     if name not in best or stats["req/s"] > best[name]["req/s"]:
                         best[name] = stats
         finally:
-            dispatcher.cancel()
-            await asyncio.gather(dispatcher, return_exceptions=True)
             for runner in (gw_runner, bare_runner):
                 await runner.cleanup()
             await gw.close()
             receiver.stdin.close()
             await receiver.wait()
-    return best["gateway"], best["bare"]
+    return best
+
+
+LABELS = {RELAY_PROCESS: "gateway, serve's default (relay process)",
+          RELAY_IN_PROCESS: "gateway, --relay in-process", "bare": "bare aiohttp handler, "
+          "same bank latency"}  # fmt: skip
 
 
 def main() -> None:
-    gw, bare = asyncio.run(_run())
+    best = asyncio.run(_run())
+    bare = best["bare"]
     print("| server (order + card checkout + OTP, 32 connections) | req/s | sales/s | p50 ms "
-          "| p99 ms | ratio |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|")
-    print(f"| gateway, serve's configuration | {gw['req/s']:,} | {gw['flows/s']:,} | "
-          f"{gw['p50 ms']} | {gw['p99 ms']} | {gw['req/s'] / bare['req/s']:.2f} |")  # fmt: skip
-    print(f"| bare aiohttp handler, same bank latency | {bare['req/s']:,} | {bare['flows/s']:,} "
-          f"| {bare['p50 ms']} | {bare['p99 ms']} | 1.00 |")  # fmt: skip
+          "| p99 ms | ratio | CPU ms/sale, all processes | of which load + server "
+          "process |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in (RELAY_PROCESS, RELAY_IN_PROCESS, "bare"):
+        row = best[name]
+        ratio = row["req/s"] / bare["req/s"]
+        print(f"| {LABELS[name]} | {row['req/s']:,} | {row['flows/s']:,} | {row['p50 ms']} | "
+              f"{row['p99 ms']} | {ratio:.2f} | {row['cpu ms/sale']} | "
+              f"{row['this process ms/sale']} |")  # fmt: skip
     print()
     print("| webhooks (gateway's best round) | written/s | delivered/s | backlog at stop "
           "| drained after |")  # fmt: skip
     print("|---|---:|---:|---:|---:|")
-    drain = "not in 60 s" if gw["drain s"] is None else f"{gw['drain s']} s"
-    print(f"| dispatcher → local receiver | {gw['events written/s']:,} | "
-          f"{gw['events delivered/s']:,} | {gw['backlog']:,} | {drain} |")  # fmt: skip
+    for name in (RELAY_PROCESS, RELAY_IN_PROCESS):
+        row = best[name]
+        drain = "not in 60 s" if row["drain s"] is None else f"{row['drain s']} s"
+        print(f"| {LABELS[name]} → local receiver | {row['events written/s']:,} | "
+              f"{row['events delivered/s']:,} | {row['backlog']:,} | {drain} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -144,6 +144,36 @@ def test_on_postgresql_and_redis_a_capture_is_seen_by_the_other_worker(
         _capture_then_read_everywhere(url, (key_id, secret))
 
 
+def test_an_otp_reaches_whichever_worker_and_completes_the_card_payment(tmp_path):
+    """The card waits at the bank's ACS, not in a worker: the OTP may land on either."""
+    card = {"number": "4111111111111111", "expiry_month": "12", "expiry_year": "30",
+            "cvv": "123"}  # fmt: skip
+    with fleet(tmp_path) as (url, key_id, secret):
+        auth = (key_id, secret)
+        client = sdk_client(url, key_id, secret)
+        pairs = set()
+        try:
+            for _ in range(TRIES):
+                order = fresh("POST", f"{url}/v1/orders", auth,
+                              {"amount": 49_900, "currency": "INR"}).json()  # fmt: skip
+                body = {"amount": 49_900, "currency": "INR", "order_id": order["id"],
+                        "email": "a@shop.test", "contact": "9000090000", "method": "card",
+                        "card": card}  # fmt: skip
+                started = fresh("POST", f"{url}/v1/payments/create/json", auth, body)
+                assert started.status_code == 200, started.text
+                pid = started.json()["razorpay_payment_id"]
+                done = fresh("POST", f"{url}/v1/payments/{pid}/otp/submit", auth,
+                             {"otp": "123456"})  # fmt: skip
+                assert done.status_code == 200, done.text
+                assert client.utility.verify_payment_signature(done.json()) is True
+                pairs.add((started.headers[WORKER_HEADER], done.headers[WORKER_HEADER]))
+                if any(a != b for a, b in pairs):
+                    break
+            assert any(a != b for a, b in pairs), f"one worker answered all: {pairs}"
+        finally:
+            client.session.close()
+
+
 def _admitted(url: str, auth: tuple[str, str], at_least: int) -> tuple[int, set[str]]:
     """Payments admitted out of ``at_least`` or more tries that reached both workers."""
     admitted, workers = 0, set()

@@ -98,7 +98,7 @@ async def test_a_declined_card_leaves_the_order_payable(sdk_server):
     declined = {**CARD, "card": {**CARD["card"], "number": DECLINE_CARD}}
     with pytest.raises(BadRequestError):
         await call(
-            checkout_step, shop, await call(checkout_pay, shop, oid, declined), {"otp": "1234"}
+            checkout_step, shop, await call(checkout_pay, shop, oid, declined), {"otp": "123456"}
         )
     order = await call(shop.order.fetch, oid)
     assert (order["status"], order["attempts"], order["amount_due"]) == ("attempted", 1, 49_900)

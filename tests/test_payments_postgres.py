@@ -17,7 +17,8 @@ from razorlab.errors import RazorlabError
 from razorlab.infra.backends import BackendUnavailable
 from razorlab.infra.backends.postgres_payments import postgres_sql
 from razorlab.infra.services import free_port, start_postgres, stop_postgres
-from razorlab.payments.bank import SimulatedBank
+from razorlab.payments.bank import SUCCESS_CARD, SimulatedBank
+from razorlab.payments.checkout import Checkout
 from razorlab.payments.gateway import Gateway
 from razorlab.payments.payment import PaymentStatus
 from razorlab.payments.store import PaymentStore
@@ -178,3 +179,24 @@ async def test_two_processes_refunding_one_payment_never_exceed_the_capture(two_
     payment = await second.store.payment(pid)
     assert total == payment.amount_refunded == sum(r["amount"] for r in refunds) <= 20_000
     assert first.bank.calls["refund"] == len(refunds)  # the bank paid exactly those
+
+
+async def test_a_schema_from_an_older_razorlab_gets_the_columns_it_lacks(payment_db, clock):
+    """A database made before a column existed keeps working after an upgrade (the SQLite
+    store migrates its file the same way): its rows stay, the new column is added."""
+    if not payment_db:
+        pytest.skip("the SQLite store's migration is tested with the store")
+    old = await Gateway.open(clock=clock, seed=61, **payment_db)
+    merchant, _ = await old.create_merchant("Acme")
+    paid = (await old.create_payment(merchant.id, {**UPI, "auto_capture": True})).body["id"]
+    await old.store.fetchall("ALTER TABLE payments DROP COLUMN auth_reference")  # as it was
+    await old.close()
+    new = await Gateway.open(clock=clock, seed=62, **payment_db)
+    try:
+        assert (await new.store.payment(paid)).status is PaymentStatus.CAPTURED
+        order = await new.create_order(merchant.id, {"amount": 20_000, "currency": "INR"})
+        card = {"number": SUCCESS_CARD, "expiry_month": 12, "expiry_year": 2099}
+        started = await Checkout(new).pay(merchant.id, order.id, {"method": "card", "card": card})
+        assert started.status == 200, started.body  # its ACS reference needs the new column
+    finally:
+        await new.close()

@@ -22,6 +22,11 @@ GET     ``/v1/orders``, ``/v1/orders/{id}``       the merchant's orders (``from`
                                                   ``count``, ``skip``), or one
 GET     ``/v1/orders/{id}/payments``              the order's payments
 PATCH   ``/v1/orders/{id}``                       ``{"notes": {...}}``
+POST    ``/v1/payments/create/json``,             S2S checkout (Razorpay's S2S JSON API and
+        ``/v1/payments/create/upi``,              the SDK's ``createPaymentJson``,
+        ``/v1/payments/{id}/otp/submit``,         ``createUpi``, ``otpSubmit``,
+        ``/v1/payments/{id}/otp/resend``,         ``otpResend``, ``validateVpa``;
+        ``/v1/payments/validate/vpa``             :mod:`razorlab.payments.checkout`)
 POST    ``/v1/checkout/...``                      the customer's steps, key id only
                                                   (:mod:`razorlab.payments.checkout`)
 GET     ``/v1/openapi.json``                      this table as OpenAPI 3.1, no credentials
@@ -316,15 +321,21 @@ async def _edit_order(request: web.Request) -> web.Response:
     return web.json_response(order.to_json())
 
 
-def _checkout_step(name: str) -> Handler:
-    """A checkout route calling ``Checkout.<name>(merchant_id, id, body)``."""
+def _checkout_step(name: str, *, body_required: bool = True) -> Handler:
+    """A checkout route calling ``Checkout.<name>(merchant_id, id, body)``, or
+    ``Checkout.<name>(merchant_id, body)`` on a route without an ``{id}``."""
 
     async def handler(request: web.Request) -> web.Response:
         step = getattr(request.app[CHECKOUT_KEY], name)
-        body = await _body(request)
-        return _json(await step(request[MERCHANT_KEY].id, request.match_info["id"], body))
+        body = await _body(request, required=body_required)
+        ids = [request.match_info["id"]] if "id" in request.match_info else []
+        return _json(await step(request[MERCHANT_KEY].id, *ids, body))
 
     return handler
+
+
+async def _stop_checkout(app: web.Application) -> None:
+    await app[CHECKOUT_KEY].close()
 
 
 def _openapi(text: str) -> Handler:
@@ -341,6 +352,11 @@ def create_app(gateway: Gateway) -> web.Application:
     app[CREDENTIALS_KEY] = _Credentials(gateway)
     app[CHECKOUT_KEY] = Checkout(gateway)
     app.router.add_post("/v1/payments", _create)
+    for step in ("create/json", "create/upi", "validate/vpa"):  # S2S checkout (key + secret)
+        app.router.add_post(f"/v1/payments/{step}", _checkout_step(step.replace("/", "_")))
+    app.router.add_post("/v1/payments/{id}/otp/submit", _checkout_step("otp_submit"))
+    app.router.add_post("/v1/payments/{id}/otp/resend",
+                        _checkout_step("otp_resend", body_required=False))  # fmt: skip
     app.router.add_get("/v1/payments", _list)
     app.router.add_get("/v1/payments/{id}", _get)
     app.router.add_post("/v1/payments/{id}/capture", _capture)
@@ -359,6 +375,7 @@ def create_app(gateway: Gateway) -> web.Application:
     for step in ("otp_submit", "upi_collect"):
         app.router.add_post(CHECKOUT_PREFIX + "payments/{id}/" + step, _checkout_step(step))
     app.router.add_get(OPENAPI_PATH, _openapi(render()))
+    app.on_cleanup.append(_stop_checkout)
     return app
 
 

@@ -34,13 +34,29 @@ authorized when the bank confirms late (see :mod:`razorlab.payments.reconcile`).
 
 Latency is lognormal (a long right tail, as measured latencies usually have), drawn
 from ``razorlab.rand.rng(seed, "bank-latency")`` and slept on the injected clock.
+
+Customer steps live on the bank's side, as in the real flows. A card payment is
+authenticated by the issuer's ACS (3-D Secure's Access Control Server) before it is
+charged: :meth:`SimulatedBank.begin_authentication` takes the card and answers a
+reference — all the gateway keeps — and :meth:`SimulatedBank.complete_authentication`
+checks the OTP the customer typed. Test mode, as Razorpay's: :data:`TEST_OTP` authenticates;
+any other OTP is refused and the :data:`OTP_ATTEMPTS`-th wrong one ends the session. A UPI
+collect request waits with the payer's PSP (:meth:`SimulatedBank.begin_collect`) until the
+payer answers or it expires (NPCI ``U69``); the test VPAs answer by themselves after
+:data:`TEST_PAYER_ANSWERS_AFTER_S`. While either waits, :meth:`SimulatedBank.status`
+answers ``pending``, so reconciliation leaves the payment alone; afterwards an unanswered
+one reads ``declined``. Where we simplify: the ACS doubles as the card vault (it hands the
+authenticated card back for the authorization, where a real gateway keeps a token in its
+own PCI vault); the session length (:data:`ACS_SESSION_S`) and the number of open sessions
+kept (:data:`MAX_OPEN_SESSIONS`) are ours; there is no OTP delivery, so resend changes
+nothing.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
@@ -65,6 +81,15 @@ __all__ = [
     "LATE_CONFIRM_AFTER_S",
     "LATE_CONFIRM_AMOUNT",
     "test_instruments_table",
+    "Authentication",
+    "CollectRequest",
+    "TEST_OTP",
+    "OTP_ATTEMPTS",
+    "ACS_SESSION_S",
+    "MAX_OPEN_SESSIONS",
+    "TEST_PAYER_ANSWERS_AFTER_S",
+    "COLLECT_EXPIRED",
+    "AUTHENTICATION_EXPIRED",
 ]
 
 SUCCESS_CARD = "4111111111111111"  # Visa test number used by Razorpay and most gateways
@@ -74,6 +99,13 @@ LATE_CONFIRM_AFTER_S = 600.0  # a late-confirmed charge is invisible to status q
 LATE_CONFIRM_AMOUNT = 5600  # paise: the magic amount whose charge the bank confirms late
 PENDING_RESOLVES_AFTER_S = 90.0  # a pending charge has a final answer 90 s later (UPI's first
 #                                  status check is due after 90 s)
+TEST_OTP = "123456"  # the OTP test mode accepts (Razorpay's test cards use the same)
+OTP_ATTEMPTS = 3  # wrong OTPs that end an authentication session
+ACS_SESSION_S = 600.0  # an OTP session stays open 10 minutes (ours)
+MAX_OPEN_SESSIONS = 10_000  # open authentications and collects the bank keeps (oldest dropped)
+TEST_PAYER_ANSWERS_AFTER_S = 3.0  # success@razorpay / failure@razorpay answer a collect then
+COLLECT_EXPIRED = "UPI_COLLECT_EXPIRED"  # NPCI U69: the payer never answered the collect
+AUTHENTICATION_EXPIRED = "AUTHENTICATION_EXPIRED"  # the customer never completed the OTP
 
 
 class BankOutcome(str, Enum):
@@ -114,6 +146,7 @@ _INSTRUMENTS: dict[tuple[str, str], tuple[BankOutcome, str | None]] = {
     ("card", DECLINE_CARD): (BankOutcome.DECLINED, "CARD_DECLINED"),
     ("card", REFUND_FAIL_CARD): (BankOutcome.SUCCESS, None),
 }
+_TEST_PAYERS = frozenset(vpa for kind, vpa in _INSTRUMENTS if kind == "upi")  # answer at once
 
 
 def test_instruments_table() -> pd.DataFrame:
@@ -167,6 +200,39 @@ class BankRecord:
     visible_at: float = 0.0  # status queries find the charge from then on (late confirmation)
 
 
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """The ACS's answer to an OTP: ``authenticated`` (with the card, for the authorization),
+    ``incorrect`` (``attempts_left`` more), ``failed`` (too many wrong OTPs) or ``unknown``
+    (no open session under that reference)."""
+
+    status: str
+    attempts_left: int = 0
+    card: Card | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectRequest:
+    """A UPI collect the payer's PSP holds; ``payer_answers_after_s``: when a test VPA
+    answers by itself (``None``: a real payer, who may never answer)."""
+
+    reference: str
+    payer_answers_after_s: float | None
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """A customer step the bank holds open for ``payment_id`` until ``until``."""
+
+    payment_id: str
+    amount: int  # paise
+    reference: str
+    until: float
+    expired_reason: str
+    card: Card | None = None
+    attempts_left: int = OTP_ATTEMPTS
+
+
 @dataclass
 class SimulatedBank:
     """An acquirer with its own ledger. Every charge/status/capture/refund is counted."""
@@ -185,6 +251,9 @@ class SimulatedBank:
         self._refunds: dict[str, str] = {}  # refund id -> "processed" | "failed"
         self.in_flight = 0  # charges waiting for their reply right now
         self.max_in_flight = 0  # the most that ever waited at once
+        self._steps = itertools.count(1)
+        self._waiting: OrderedDict[str, _Waiting] = OrderedDict()  # payment id -> open step
+        self._references: dict[str, str] = {}  # open step's reference -> payment id
 
     def set_profile(self, **changes: float) -> None:
         """Change behaviour mid-run, e.g. ``bank.set_profile(error_rate=0.5)`` for an outage."""
@@ -228,6 +297,8 @@ class SimulatedBank:
     async def charge(self, payment_id: str, amount: Money, method: PaymentMethod) -> BankReply:
         """Ask the bank to authorize ``amount``. Sleeps the drawn latency on the clock."""
         self.calls["charge"] += 1
+        if payment_id in self._waiting:  # the customer's step is done: the charge answers now
+            self._close(payment_id)
         latency = self.draw_latency()
         outcome, reason = self._decide(amount, method)
         if outcome is BankOutcome.TIMEOUT:
@@ -260,10 +331,58 @@ class SimulatedBank:
             return BankReply(outcome, None, None, latency)
         return BankReply(outcome, reference, reason, latency)
 
+    def _open(self, payment_id: str, amount: Money, prefix: str, hold_s: float,
+              expired_reason: str, card: Card | None = None) -> str:  # fmt: skip
+        reference = f"{prefix}{next(self._steps):08d}"
+        self._waiting[payment_id] = _Waiting(payment_id, amount.paise, reference,
+                                             self.clock.now() + hold_s, expired_reason, card)  # fmt: skip
+        self._references[reference] = payment_id
+        if len(self._waiting) > MAX_OPEN_SESSIONS:
+            self._close(next(iter(self._waiting)))
+        return reference
+
+    def _close(self, payment_id: str) -> None:
+        step = self._waiting.pop(payment_id)
+        self._references.pop(step.reference, None)
+
+    def begin_authentication(self, payment_id: str, amount: Money, card: Card) -> str:
+        """The ACS opens an OTP session for ``card``; the reference is what the gateway keeps."""
+        self.calls["authenticate"] += 1
+        return self._open(payment_id, amount, "ACS", ACS_SESSION_S, AUTHENTICATION_EXPIRED, card)
+
+    def complete_authentication(self, reference: str, otp: str) -> Authentication:
+        """Check ``otp`` in the session ``reference`` (:data:`TEST_OTP` is the right one)."""
+        self.calls["otp"] += 1
+        step = self._waiting.get(self._references.get(reference, ""))
+        if step is None or step.card is None or self.clock.now() >= step.until:
+            return Authentication("unknown")
+        if otp == TEST_OTP:
+            self._close(step.payment_id)
+            return Authentication("authenticated", step.attempts_left, step.card)
+        step.attempts_left -= 1
+        if step.attempts_left == 0:
+            self._close(step.payment_id)
+            return Authentication("failed")
+        return Authentication("incorrect", step.attempts_left)
+
+    def begin_collect(
+        self, payment_id: str, amount: Money, vpa: str, expiry_s: float
+    ) -> CollectRequest:
+        """Send a collect request to the payer's app; it expires after ``expiry_s`` (U69)."""
+        self.calls["collect"] += 1
+        reference = self._open(payment_id, amount, "UPI", expiry_s, COLLECT_EXPIRED)
+        return CollectRequest(reference, TEST_PAYER_ANSWERS_AFTER_S if vpa in _TEST_PAYERS
+                              else None)  # fmt: skip
+
     def status(self, payment_id: str) -> BankRecord | None:
         """The bank's answer to "what happened to this charge?" (``None``: never received)."""
         self.calls["status"] += 1
         records = self.ledger.get(payment_id)
+        step = self._waiting.get(payment_id)
+        if not records and step is not None:  # a customer step is open (or lapsed unanswered)
+            lapsed = self.clock.now() >= step.until
+            return BankRecord(payment_id, step.amount, "declined" if lapsed else "pending",
+                              step.reference, step.expired_reason if lapsed else None)  # fmt: skip
         if not records or self.clock.now() < records[-1].visible_at:
             return None
         record = records[-1]

@@ -2,12 +2,15 @@
 
 ``razorlab merchants create --name Acme --db pay.db`` prints the merchant's id and API
 keys as JSON (the secret is shown once; only its hash is stored).
-``razorlab serve --db pay.db`` serves the HTTP API on 127.0.0.1:8000 with the
-simulated bank, and runs reconciliation, the auto-refund sweeper and the webhook
-dispatcher in the background. Idempotency fingerprints are keyed with a server-side
-secret: ``$RAZORLAB_FINGERPRINT_KEY`` if set (at least 16 bytes), else the key file
-``<db>.fingerprint-key``, created on first start (32 random bytes, mode 0600) and read
-on every later one, so a retry after a restart still matches its stored key
+``razorlab serve --db pay.db`` serves the HTTP API on 127.0.0.1:8000 with the simulated
+bank, and runs reconciliation and the auto-refund sweeper in the background; webhooks
+are delivered by a relay process of their own, reading the outbox the API writes
+(``--relay in-process``: by the API's process, as before; the default for ``--db
+:memory:``, which no other process can open). :mod:`razorlab.payments.fleet` says why a
+separate process and what it costs. Idempotency fingerprints are keyed with a
+server-side secret: ``$RAZORLAB_FINGERPRINT_KEY`` if set (at least 16 bytes), else the
+key file ``<db>.fingerprint-key``, created on first start (32 random bytes, mode 0600)
+and read on every later one, so a retry after a restart still matches its stored key
 (:func:`~razorlab.payments.idempotency.fingerprint_key_for`). Keep the file with the
 database, and out of backups shared with anyone who should not read card numbers.
 
@@ -29,6 +32,8 @@ from razorlab.infra.backends.redis_conn import redis_url_from_env
 from razorlab.infra.ratelimit import DEFAULT_BURST, DEFAULT_RATE_PER_S
 from razorlab.payments.fleet import (
     RECONCILE_EVERY_S,
+    RELAY_IN_PROCESS,
+    RELAY_PROCESS,
     SERVER_BANK,
     FleetConfig,
     bind,
@@ -65,14 +70,23 @@ def _merchants_create(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> FleetConfig:
     return FleetConfig(args.db, args.host, args.port, args.workers,
                        args.redis or redis_url_from_env(), args.rate_limit, args.burst,
-                       schema=args.schema)  # fmt: skip
+                       schema=args.schema, relay=_relay(args))  # fmt: skip
+
+
+def _relay(args: argparse.Namespace) -> str:
+    """``--relay``, defaulting to a process unless no other process can open the database."""
+    if args.relay is not None:
+        return args.relay
+    return RELAY_IN_PROCESS if args.db == ":memory:" else RELAY_PROCESS
 
 
 def _banner(config: FleetConfig, port: int) -> str:
     fleet = f"{config.workers} workers, " if config.workers > 1 else ""
     shared = f"redis: {config.redis_url}; " if config.redis_url else ""
+    relay = "webhook relay process; " if config.relay == RELAY_PROCESS else ""
     url = f"http://{config.host}:{port}"
-    return f"razorlab payment gateway on {url}  ({fleet}{shared}db: {config.db}; Ctrl-C stops)"
+    return (f"razorlab payment gateway on {url}  ({fleet}{shared}{relay}db: {config.db}; "
+            "Ctrl-C stops)")  # fmt: skip
 
 
 async def _serve_one(args: argparse.Namespace) -> None:
@@ -83,9 +97,10 @@ async def _serve_one(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    """One worker: today's server in this process; more: a supervised fleet."""
+    """One worker delivering its own webhooks: the server in this process; else a
+    supervised set of processes (the workers, the relay, the bank of a fleet)."""
     config = _config(args)
-    if config.workers == 1:
+    if config.workers == 1 and config.relay == RELAY_IN_PROCESS:
         return serve_command(_serve_one)(args)
     key = fingerprint_key_for(config.db)  # created once, before the workers read it
     sock = bind(config.host, config.port)
@@ -109,6 +124,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="payments per second per merchant, for the whole fleet")  # fmt: skip
     serve.add_argument("--burst", type=float, default=DEFAULT_BURST,
                        help="payments a merchant may make at once, for the whole fleet")  # fmt: skip
+    serve.add_argument("--relay", choices=(RELAY_PROCESS, RELAY_IN_PROCESS), default=None,
+                       help="deliver webhooks from a relay process (default) or from the "
+                            "API's process (default with --db :memory:)")  # fmt: skip
     serve.set_defaults(run=_serve)
     merchants = sub.add_parser("merchants", help="manage gateway merchants")
     msub = merchants.add_subparsers(dest="merchants_command", required=True, metavar="ACTION")

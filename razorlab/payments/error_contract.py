@@ -72,8 +72,14 @@ _PAYMENT_SOURCE = {
     "BANK_UNAVAILABLE": "gateway",
     "BANK_NO_RECORD": "gateway",
     "UPI_COLLECT_DECLINED": "customer",
+    "UPI_COLLECT_EXPIRED": "customer",  # the payer never answered (NPCI U69)
+    "AUTHENTICATION_FAILED": "customer",  # too many wrong OTPs
     "ORDER_ALREADY_PAID": "business",
 }
+
+
+#: The customer's own mistakes during authentication: Razorpay names the customer and the step.
+_AUTHENTICATION_CODES = frozenset({"INCORRECT_OTP", "AUTHENTICATION_FAILED"})
 
 
 class UnknownId(NotFoundError):
@@ -106,6 +112,8 @@ def razorpay_error(err: RazorlabError, *, step: str = "NA") -> tuple[int, dict[s
     if "payment_id" in metadata:  # a payment the bank refused: name who refused it
         source = _PAYMENT_SOURCE.get(code, "bank")
         step = "payment_authorization"
+    if code in _AUTHENTICATION_CODES:
+        source, step = "customer", "payment_authentication"
     if code in _GATEWAY_REASONS or (500 <= status and status != 500):
         kind, source = GATEWAY_ERROR, "gateway" if source == "business" else source
     elif status >= 500:

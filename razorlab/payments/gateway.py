@@ -166,6 +166,9 @@ _DECLINE_TEXT = {
     "BANK_NO_RECORD": "the bank never received the payment; nothing was charged",
     "UPI_COLLECT_DECLINED": "the customer declined the UPI collect request",
     "ORDER_ALREADY_PAID": "the order was paid by another payment; nothing was charged",
+    "AUTHENTICATION_FAILED": "the customer entered a wrong OTP too often; nothing was charged",
+    "AUTHENTICATION_EXPIRED": "the customer did not complete authentication in time",
+    "UPI_COLLECT_EXPIRED": "the payer did not approve the collect request in time (NPCI U69)",
 }
 
 

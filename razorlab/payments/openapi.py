@@ -41,7 +41,7 @@ import pathlib
 from typing import Any
 
 from razorlab.money import CURRENCIES
-from razorlab.payments.checkout import CHECKOUT_METHODS
+from razorlab.payments.checkout import CHECKOUT_METHODS, MAX_COLLECT_MINUTES
 from razorlab.payments.error_contract import (
     BAD_REQUEST_ERROR,
     ERROR_FIELDS,
@@ -127,7 +127,8 @@ def _entity_schemas() -> dict[str, Any]:
     payment = _obj(
         ("id", "entity", "amount", "currency", "status", "order_id", "method",
          "amount_refunded", "refund_status", "captured", "auto_capture", "bank_reference",
-         "error_code", "error_description", "created_at"),
+         "error_code", "error_description", "error_source", "error_step", "error_reason",
+         "created_at"),
         id=_id("pay"), entity={"const": "payment"}, amount=_PAISE, currency=_CURRENCY,
         status={"enum": ["created", "authorized", "captured", "refunded", "failed"]},
         order_id=_nullable(_id("order")), method={"enum": ["card", "upi", "netbanking"]},
@@ -135,7 +136,9 @@ def _entity_schemas() -> dict[str, Any]:
         vpa=_TEXT, bank={"enum": sorted(NETBANKING_BANKS)}, amount_refunded=_PAISE,
         refund_status={"enum": [None, "partial", "full"]}, captured={"type": "boolean"},
         auto_capture={"type": "boolean"}, bank_reference=_nullable(_TEXT),
-        error_code=_nullable(_TEXT), error_description=_nullable(_TEXT), created_at=_EPOCH,
+        error_code=_nullable(_TEXT), error_description=_nullable(_TEXT),
+        error_source=_nullable(_TEXT), error_step=_nullable(_TEXT),
+        error_reason=_nullable(_TEXT), created_at=_EPOCH,
     )  # fmt: skip
     order = _obj(
         ("id", "entity", "amount", "amount_paid", "amount_due", "currency", "receipt",
@@ -169,7 +172,20 @@ def _entity_schemas() -> dict[str, Any]:
         ("razorpay_payment_id", "razorpay_order_id", "next"),
         razorpay_payment_id=_id("pay"), razorpay_order_id=_id("order"),
         next={"type": "array", "minItems": 1, "maxItems": 1,
-              "items": _obj(("action", "url"), action=step, url=_TEXT)},
+              "items": _obj(("action", "url", "method"), action=step, url=_TEXT,
+                            method={"const": "post"})},
+    )  # fmt: skip
+    schemas["S2SNext"] = _obj(
+        ("razorpay_payment_id", "next"),
+        razorpay_payment_id=_id("pay"),
+        next={"type": "array", "minItems": 1, "maxItems": 2,
+              "items": _obj(("action", "url", "method"),
+                            action={"enum": ["otp_submit", "otp_resend", "poll"]}, url=_TEXT,
+                            method={"enum": ["post", "get"]})},
+    )  # fmt: skip
+    schemas["VpaValidation"] = _obj(
+        ("vpa", "success", "customer_name"), vpa=_TEXT, success={"type": "boolean"},
+        customer_name={"type": "null"},
     )  # fmt: skip
     schemas["CheckoutSigned"] = _obj(
         ("razorpay_payment_id", "razorpay_order_id", "razorpay_signature"),
@@ -226,6 +242,12 @@ def _request_schemas() -> dict[str, Any]:
              method={"const": "netbanking"}, bank=bank, **common),
     ]}  # fmt: skip
     order_currency = {"enum": list(ORDER_CURRENCIES)}
+    contact = {"type": "string", "minLength": 1, "maxLength": 256}
+    s2s = {"amount": amount, "currency": _CURRENCY, "order_id": _id("order"), "email": contact,
+           "contact": contact, "notes": notes, "description": _TEXT, "ip": _TEXT,
+           "referer": _TEXT, "user_agent": _TEXT, "callback_url": _TEXT,
+           "save": {"type": "boolean"}}  # fmt: skip
+    s2s_required = ("amount", "currency", "order_id", "email", "contact", "method")
     return {
         "Notes": {
             "type": "object",
@@ -265,6 +287,37 @@ def _request_schemas() -> dict[str, Any]:
         ),
         "OtpSubmit": _obj(("otp",), otp={"type": "string", "pattern": "^[0-9]{4,8}$"}),
         "UpiCollect": _obj(("approve",), approve={"type": "boolean"}),
+        "S2SCardPayment": _obj(
+            (*s2s_required, "card"),
+            method={"const": "card"},
+            **s2s,
+            card=_obj(
+                ("number", "expiry_month", "expiry_year", "cvv"),
+                number=card["properties"]["number"],
+                name=_TEXT,
+                expiry_month={"type": "string", "pattern": "^(0?[1-9]|1[0-2])$"},
+                expiry_year={"type": "string", "pattern": "^[0-9]{2}$|^20[0-9]{2}$"},
+                cvv={"type": "string", "pattern": "^[0-9]{3,4}$"},
+            ),
+        ),
+        "S2SUpiPayment": _obj(
+            (*s2s_required, "vpa"),
+            method={"const": "upi"},
+            **s2s,
+            vpa=vpa,
+            upi=_obj(
+                ("flow",),
+                flow={"const": "collect"},
+                expiry_time={
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_COLLECT_MINUTES,
+                    "description": "minutes",
+                },
+            ),
+        ),
+        "VpaValidate": _obj(("vpa",), vpa=vpa),
+        "OtpResend": _nullable(_obj(())),
     }
 
 
@@ -431,6 +484,31 @@ def _paths() -> dict[str, Any]:
                 "List an order's payments, oldest first", collection, parameters=("OrderId",)
             ),
         },
+        "/v1/payments/create/json": {
+            "post": _s2s_start(
+                "S2S: create a card payment that waits for its OTP", "S2SCardPayment"
+            ),  # fmt: skip
+        },
+        "/v1/payments/create/upi": {
+            "post": _s2s_start(
+                "S2S: send a UPI collect request; poll the payment", "S2SUpiPayment"
+            ),  # fmt: skip
+        },
+        "/v1/payments/validate/vpa": {
+            "post": _operation("S2S: check a VPA", {"200": "VpaValidation"}, body="VpaValidate"),
+        },
+        "/v1/payments/{id}/otp/submit": {
+            "post": _checkout_step("S2S: submit the card's OTP", "OtpSubmit", "merchant"),
+        },
+        "/v1/payments/{id}/otp/resend": {
+            "post": _operation(
+                "S2S: the OTP step's next actions again",
+                {"200": "S2SNext"},
+                parameters=("PaymentId",),
+                body="OtpResend",
+                body_required=False,
+            ),  # fmt: skip
+        },
         "/v1/checkout/{id}/pay": {
             "post": _operation(
                 "Checkout: the customer pays an order (card or UPI)",
@@ -457,11 +535,15 @@ def _refund_operation(summary: str) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def _checkout_step(summary: str, body: str) -> dict[str, Any]:
+def _checkout_step(summary: str, body: str, security: str = "checkout") -> dict[str, Any]:
     return _operation(
         summary, {"200": "CheckoutSigned", "202": "CheckoutPending"}, errors=_CHECKOUT_ERRORS,
-        parameters=("PaymentId",), body=body, security="checkout",
+        parameters=("PaymentId",), body=body, security=security,
     )  # fmt: skip
+
+
+def _s2s_start(summary: str, body: str) -> dict[str, Any]:
+    return _operation(summary, {"200": "S2SNext"}, errors=("429", *_CHECKOUT_ERRORS), body=body)
 
 
 def description() -> dict[str, Any]:

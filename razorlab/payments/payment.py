@@ -3,7 +3,9 @@
 Scenario: a merchant asks the gateway to take ₹499 from a customer. The payment is
 ``created`` when we have recorded the intent, ``authorized`` when the bank has
 reserved the money, ``captured`` when the merchant keeps it, and ``refunded`` (or
-``partially_refunded``) when money goes back; a bank decline makes it ``failed``.
+``partially_refunded``) when money goes back; a bank decline makes it ``failed`` (with
+Razorpay's ``error_source``, ``error_step`` and ``error_reason``, read from the API's error
+contract, :mod:`razorlab.payments.error_contract`, so a payment and an error answer agree).
 These are Razorpay's payment states (razorpay.com/docs/payments/payments/#payment-life-cycle),
 plus one of ours: the engine tracks ``partially_refunded`` as its own state, but the API
 shows it as Razorpay does — ``status: captured`` with ``refund_status: partial`` (and
@@ -37,8 +39,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from razorlab.errors import StateError
+from razorlab.errors import RazorlabError, StateError
 from razorlab.money import Money
+from razorlab.payments.error_contract import razorpay_error
 
 __all__ = [
     "PaymentStatus",
@@ -170,8 +173,22 @@ class Payment:
             "bank_reference": self.bank_reference,
             "error_code": self.error_code,
             "error_description": self.error_description,
+            **self._error_details(),
             "created_at": int(self.created_at),
         }
+
+    def _error_details(self) -> dict[str, str | None]:
+        """Razorpay's ``error_source``, ``error_step``, ``error_reason`` of a failed payment:
+        what the API's error contract says about this failure (one mapping for both)."""
+        if self.error_code is None:
+            return dict.fromkeys(_ERROR_DETAILS)
+        failure = RazorlabError(self.error_description or "", code=self.error_code)
+        failure.metadata = {"payment_id": self.id}  # type: ignore[attr-defined]
+        error = razorpay_error(failure)[1]["error"]
+        return {key: error[key.removeprefix("error_")] for key in _ERROR_DETAILS}
+
+
+_ERROR_DETAILS = ("error_source", "error_step", "error_reason")
 
 
 def _move(payment: Payment, to: PaymentStatus, action: str) -> None:

@@ -64,7 +64,8 @@ Delivery is at-least-once and may be out of order (a retry of an old event can l
 after a newer one); receivers de-duplicate by event id and read the payment's current
 status when order matters. The HTTP call happens outside any database transaction; a
 crash after the merchant's 2xx but before the row is marked delivered sends the event
-again, with the same id.
+again, with the same id. ``razorlab serve`` runs its dispatcher as a *relay*, a process
+of its own beside the API's (:mod:`razorlab.payments.fleet` says why and what it costs).
 """
 
 from __future__ import annotations

@@ -44,8 +44,9 @@ Simplifications: no retry of a batch that PostgreSQL aborts as a deadlock (the g
 a payment before its order or refund rows, one order, so none is expected; it would surface
 as an error to retry); the idempotency fingerprint key must come from
 ``$RAZORLAB_FINGERPRINT_KEY`` (every process must share it), where a SQLite server keeps a
-key file beside its database; no migration of older schemas (the SQLite store's added
-columns are simply part of this one).
+key file beside its database. Migration is additive only: a schema made by an older
+razorlab gets the columns it lacks (the SQLite store's ``_EXTRA_COLUMNS``, nullable or with a
+default), as the SQLite store migrates its file; nothing is ever dropped or retyped.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from typing import Any
 from razorlab.errors import ValidationError
 from razorlab.infra.backends.postgres_conn import create_pool, database_url_from_env, translated
 from razorlab.payments.store import (
+    _EXTRA_COLUMNS,
     _PAYMENTS_BY_ORDER_INDEX,
     _REFUND_KEY_INDEX,
     Batch,
@@ -82,7 +84,8 @@ CREATE TABLE IF NOT EXISTS payments (
     amount_refunded BIGINT NOT NULL DEFAULT 0 CHECK (amount_refunded BETWEEN 0 AND amount),
     auto_capture INTEGER NOT NULL, bank_reference TEXT, error_code TEXT,
     error_description TEXT, created_at DOUBLE PRECISION NOT NULL,
-    authorized_at DOUBLE PRECISION, captured_at DOUBLE PRECISION, order_id TEXT);
+    authorized_at DOUBLE PRECISION, captured_at DOUBLE PRECISION, order_id TEXT,
+    auth_reference TEXT);
 CREATE INDEX IF NOT EXISTS payments_by_merchant ON payments(merchant_id, created_at);
 CREATE INDEX IF NOT EXISTS payments_by_status ON payments(status, created_at);
 CREATE TABLE IF NOT EXISTS refunds (
@@ -187,14 +190,34 @@ class PostgresPaymentStore(PaymentStore):
         return store
 
     async def _create_tables(self) -> None:
-        """The schema's tables, unless they exist; one creator at a time (concurrent
-        ``CREATE … IF NOT EXISTS`` of one table collide)."""
+        """The schema's tables, unless they exist, and any column a schema made by an older
+        razorlab lacks (the SQLite store's ``_EXTRA_COLUMNS``); one creator at a time
+        (concurrent ``CREATE … IF NOT EXISTS`` of one table collide)."""
         async with self._connection() as conn:
             if await conn.fetchval("SELECT to_regclass('idempotency_keys')") is not None:
-                return
+                if not await self._missing_columns(conn):
+                    return  # the usual start: nothing to create, no lock taken
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtext('razorlab-payments'))")
                 await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}; {PG_SCHEMA}")
+                for table, name, kind in await self._missing_columns(conn):
+                    await conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+    @staticmethod
+    async def _missing_columns(conn: Any) -> list[tuple[str, str, str]]:
+        """(table, column, type) of every column this release has and the schema lacks."""
+        have = {
+            (table, column) for table, column in await conn.fetch(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema()"
+            )
+        }  # fmt: skip
+        return [
+            (table, name, kind)
+            for table, columns in _EXTRA_COLUMNS.items()
+            for name, kind in columns
+            if (table, name) not in have
+        ]
 
     async def close(self) -> None:
         await self._pool.close()
