@@ -3,6 +3,7 @@
 import itertools
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,18 @@ def open_gateway(payment_db):
     from razorlab.payments.gateway import Gateway
 
     return partial(Gateway.open, **payment_db)
+
+
+@pytest.fixture
+def private_postgres(database_url):
+    """``(directory, port, url)`` of a PostgreSQL of this test's own (under /tmp, which the
+    postgres user can reach), for tests that crash and restart it; stopped and removed after."""
+    from razorlab.infra.services import free_port, start_postgres, stop_postgres
+
+    directory = Path(tempfile.mkdtemp(prefix="razorlab-pg-"))
+    port = free_port()
+    try:
+        yield directory, port, start_postgres(directory, port=port)
+    finally:
+        stop_postgres(directory)
+        shutil.rmtree(directory, ignore_errors=True)

@@ -8,9 +8,6 @@ connections write crossing transfers at once; and a private server is crashed an
 import asyncio
 import contextlib
 import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -187,18 +184,6 @@ def test_stop_postgres_signals_only_a_postgres(tmp_path):
     (tmp_path / "data" / "postmaster.pid").write_text(f"{os.getpid()}\n{tmp_path}\n")
     assert stop_postgres(tmp_path) is False
     assert not (tmp_path / "data" / "postmaster.pid").exists(), "the stale file is cleared"
-
-
-@pytest.fixture
-def private_postgres(database_url):
-    """A PostgreSQL of this test's own (under /tmp, which the postgres user can reach)."""
-    directory = Path(tempfile.mkdtemp(prefix="razorlab-pg-"))
-    port = free_port()
-    try:
-        yield directory, port, start_postgres(directory, port=port)
-    finally:
-        stop_postgres(directory)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 async def test_a_crash_and_restart_loses_no_acknowledged_transfer(private_postgres):

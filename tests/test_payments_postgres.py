@@ -7,9 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -94,18 +91,6 @@ async def test_an_unreachable_server_is_a_typed_503(clock):
     with pytest.raises(BackendUnavailable) as info:
         await Gateway.open(url, clock=clock)
     assert info.value.http_status == 503
-
-
-@pytest.fixture
-def private_postgres(database_url):
-    """A PostgreSQL of this test's own (under /tmp, which the postgres user can reach)."""
-    directory = Path(tempfile.mkdtemp(prefix="razorlab-pg-"))
-    port = free_port()
-    try:
-        yield directory, port, start_postgres(directory, port=port)
-    finally:
-        stop_postgres(directory)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 async def test_a_crash_of_the_server_loses_no_acknowledged_payment(private_postgres, clock):

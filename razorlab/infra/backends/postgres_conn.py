@@ -37,6 +37,8 @@ __all__ = [
     "CONNECT_TIMEOUT_S",
     "SCHEMA_RE",
     "database_url_from_env",
+    "required_database_url",
+    "closing_on_error",
     "unavailable_errors",
     "retryable_errors",
     "unavailable",
@@ -53,6 +55,25 @@ SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 def database_url_from_env() -> str | None:
     """``RAZORLAB_DATABASE_URL`` if set (and not blank), else ``None``."""
     return os.environ.get(DATABASE_URL_ENV, "").strip() or None
+
+
+def required_database_url(url: str | None) -> str:
+    """``url``, else ``RAZORLAB_DATABASE_URL``; with neither, a typed error naming both."""
+    url = url or database_url_from_env()
+    if url is None:
+        raise ValidationError("no PostgreSQL URL: pass one or set RAZORLAB_DATABASE_URL",
+                              field="url")  # fmt: skip
+    return url
+
+
+@asynccontextmanager
+async def closing_on_error(pool: Any) -> AsyncIterator[None]:
+    """Run a new store's set-up; if it fails, close its pool (no connections left behind)."""
+    try:
+        yield
+    except BaseException:
+        await pool.close()
+        raise
 
 
 def _asyncpg() -> Any:

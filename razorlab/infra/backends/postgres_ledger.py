@@ -48,10 +48,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from razorlab.clock import Clock, SystemClock
-from razorlab.errors import ValidationError
 from razorlab.infra.backends.postgres_conn import (
+    closing_on_error,
     create_pool,
-    database_url_from_env,
+    required_database_url,
     retryable_errors,
     translated,
 )
@@ -152,17 +152,11 @@ class PostgresLedger(Ledger):
         pool_size: int = 4,
     ) -> PostgresLedger:
         """Connect (``url``, else ``RAZORLAB_DATABASE_URL``) and create the tables if new."""
-        url = url or database_url_from_env()
-        if url is None:
-            raise ValidationError("no PostgreSQL URL: pass one or set RAZORLAB_DATABASE_URL",
-                                  field="url")  # fmt: skip
+        url = required_database_url(url)
         pool = await create_pool(url, schema=schema, size=pool_size)
         ledger = cls(pool, clock or SystemClock(), url, schema)
-        try:
+        async with closing_on_error(pool):
             await ledger._create_tables()
-        except BaseException:
-            await pool.close()
-            raise
         return ledger
 
     async def _create_tables(self) -> None:

@@ -58,8 +58,12 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
-from razorlab.errors import ValidationError
-from razorlab.infra.backends.postgres_conn import create_pool, database_url_from_env, translated
+from razorlab.infra.backends.postgres_conn import (
+    closing_on_error,
+    create_pool,
+    required_database_url,
+    translated,
+)
 from razorlab.payments.store import (
     _EXTRA_COLUMNS,
     _PAYMENTS_BY_ORDER_INDEX,
@@ -175,18 +179,12 @@ class PostgresPaymentStore(PaymentStore):
         cls, url: str | None = None, *, schema: str | None = None, pool_size: int = 8
     ) -> PostgresPaymentStore:
         """Connect (``url``, else ``RAZORLAB_DATABASE_URL``) and create the tables if new."""
-        url = url or database_url_from_env()
-        if url is None:
-            raise ValidationError("no PostgreSQL URL: pass one or set RAZORLAB_DATABASE_URL",
-                                  field="url")  # fmt: skip
+        url = required_database_url(url)
         schema = schema or DEFAULT_SCHEMA
         pool = await create_pool(url, schema=schema, size=pool_size)
         store = cls(pool, url, schema)
-        try:
+        async with closing_on_error(pool):
             await store._create_tables()
-        except BaseException:
-            await pool.close()
-            raise
         return store
 
     async def _create_tables(self) -> None:

@@ -77,7 +77,7 @@ from razorlab.errors import ConflictError, NotFoundError, ValidationError
 from razorlab.infra.backends.postgres_conn import (
     SCHEMA_RE,
     create_pool,
-    database_url_from_env,
+    required_database_url,
     translated,
 )
 from razorlab.infra.sharding import HashRing, stable_hash64
@@ -262,10 +262,7 @@ class ShardedPayments:
     ) -> ShardedPayments:
         """Connect (``url``, else ``RAZORLAB_DATABASE_URL``); create the directory and ``shards``
         that do not exist yet (existing ones are kept, with their data)."""
-        url = url or database_url_from_env()
-        if url is None:
-            raise ValidationError("no PostgreSQL URL: pass one or set RAZORLAB_DATABASE_URL",
-                                  field="url")  # fmt: skip
+        url = required_database_url(url)
         if not isinstance(name, str) or not SCHEMA_RE.fullmatch(name) or len(name) > 32:
             raise ValidationError(f"name must match {SCHEMA_RE.pattern} (at most 32), got "
                                   f"{name!r}", field="name")  # fmt: skip
