@@ -50,8 +50,11 @@ as the test advances the clock. If the timer's worker dies, the bank's status an
 Where we simplify (test mode, as Razorpay's): OTP ``123456`` authenticates; any other is
 refused (400 ``BAD_REQUEST_ERROR``, reason ``incorrect_otp``) and the third wrong one fails
 the payment (``AUTHENTICATION_FAILED``, ``payment.failed``). There is no 3-D Secure
-redirect, no UPI intent flow and no netbanking; ``email``, ``contact``, ``ip``,
-``user_agent`` and friends are checked for type and not stored; ``validate/vpa`` knows no
+redirect, no UPI intent flow and no netbanking; ``email``, ``contact``, ``notes`` and
+``description`` are checked (:mod:`razorlab.payments.notes`) and kept on the payment, as
+Razorpay shows them (S2S requires ``email`` and ``contact``; Checkout.js takes them as
+its prefill, optionally); ``ip``, ``user_agent`` and friends are checked for type and not
+stored; ``validate/vpa`` knows no
 names (``customer_name`` is null). A payment whose order was paid meanwhile is failed
 without a bank call.
 """
@@ -88,7 +91,8 @@ __all__ = [
 CHECKOUT_METHODS = {"card": "otp_submit", "upi": "upi_collect"}  # method -> the step it waits on
 DEFAULT_COLLECT_MINUTES = 5  # a collect request's life when the request names none (ours)
 MAX_COLLECT_MINUTES = 24 * 60  # the longest collect we accept (ours)
-_CUSTOMER_FIELDS = frozenset({"method", "card", "vpa", "amount"})
+_PAYMENT_FIELDS = ("email", "contact", "notes", "description")  # kept on the payment
+_CUSTOMER_FIELDS = frozenset({"method", "card", "vpa", "amount", *_PAYMENT_FIELDS})
 _S2S_FIELDS = frozenset({
     "amount", "currency", "order_id", "email", "contact", "method", "card", "vpa", "upi",
     "notes", "description", "ip", "referer", "user_agent", "callback_url", "save",
@@ -164,7 +168,8 @@ def _s2s_form(body: dict[str, Any], method: str) -> Form:
         if method == "upi":
             chosen = {"vpa": body.get("vpa")}
         extra = {"amount": amount} if order.partial_payment else {}
-        return _payment_body(order, {"method": method, **chosen, **extra})
+        kept = {name: body[name] for name in _PAYMENT_FIELDS if name in body}
+        return _payment_body(order, {"method": method, **chosen, **extra, **kept})
 
     return form
 
@@ -177,10 +182,9 @@ def _check_s2s(body: object, method: str) -> dict[str, Any]:
         raise ValidationError(f"unknown field {unknown[0]!s:.40}", field=unknown[0][:40])
     if body.get("method") != method:
         raise ValidationError(f"method must be {method}", field="method")
-    for name in ("email", "contact"):
-        value = body.get(name)
-        if not isinstance(value, str) or not 0 < len(value) <= 256:
-            raise ValidationError(f"{name} is required (a string)", field=name)
+    for name in ("email", "contact"):  # their shape is checked with the payment's fields
+        if body.get(name) is None:
+            raise ValidationError(f"{name} is required", field=name)
     if not isinstance(body.get("order_id"), str):
         raise ValidationError("order_id is required", field="order_id")
     return body

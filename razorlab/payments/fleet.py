@@ -309,6 +309,7 @@ def _decode(raw: dict[str, Any]) -> Payment | Merchant:
     return Payment(**{
         **fields, "amount": Money(*fields["amount"]), "status": PaymentStatus(fields["status"]),
         "method_details": tuple(tuple(pair) for pair in fields["method_details"]),
+        "notes": tuple(tuple(pair) for pair in fields.get("notes", ())),
     })  # fmt: skip
 
 

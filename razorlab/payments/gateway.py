@@ -74,7 +74,7 @@ from razorlab.payments.idempotency import (
     check_key,
 )
 from razorlab.payments.ids import IdFactory
-from razorlab.payments.methods import PaymentRequest, parse_payment_request
+from razorlab.payments.methods import Card, PaymentRequest, parse_payment_request
 from razorlab.payments.orders import (
     Order,
     OrderStatus,
@@ -200,6 +200,7 @@ class Gateway:
         self.breakers = breakers if breakers is not None else BreakerRegistry(clock)
         self.ids = ids if ids is not None else IdFactory()
         self.event_ids = self.ids.stream("event-ids")  # webhook ids: X-Razorpay-Event-Id
+        self.card_ids = self.ids.stream("card-ids")  # card entity ids: shift no payment id
         kwargs = {} if idempotency_ttl_s is None else {"ttl_s": idempotency_ttl_s}
         if fingerprint_key is None:  # seeded ids: a reproducible key; else the OS CSPRNG
             fingerprint_key = self.ids.stream("fingerprint-key").secret().encode()
@@ -300,12 +301,16 @@ class Gateway:
             if order is None or order.id != request.order_id:
                 order = await self.get_order(merchant_id, request.order_id, field="order_id")
             order.check_payable(request.amount.paise, request.amount.currency)
+        details = request.method.details()
+        if isinstance(request.method, Card):  # Razorpay's card entity id (never the number)
+            details += (("card_id", self.card_ids.new("card")),)
         payment = Payment(
             id=self.ids.new("pay"), merchant_id=merchant_id, amount=request.amount,
             method=request.method.name,
             auto_capture=request.auto_capture if auto_capture is None else auto_capture,
-            method_details=request.method.details(), created_at=self.clock.now(),
-            order_id=request.order_id,
+            method_details=details, created_at=self.clock.now(), order_id=request.order_id,
+            email=request.email, contact=request.contact, notes=request.notes,
+            description=request.description,
         )  # fmt: skip
         stored = await self._persist_intent(payment, key, fingerprint)
         if stored is not None:

@@ -10,7 +10,12 @@ Design note: a card number is checked with the Luhn checksum (ISO/IEC 7812), whi
 catches every single-digit typo and most swaps of adjacent digits. The full number
 goes to the bank and nowhere else: what we store and show is the masked
 ``method_details`` (network and last 4 digits), as PCI DSS expects of a gateway
-that does not run a vault. Each method names its *route* (card network, UPI handle,
+that does not run a vault. :func:`method_fields` shows them as Razorpay's payment entity
+does: ``card_id`` and a ``card`` object (``last4``, ``network``, ``type``, ``issuer``…),
+``bank``, ``wallet`` and ``vpa``, each null where the method has none. Where we simplify:
+without a BIN table we know neither the card's ``type`` (debit/credit) nor its ``issuer``
+(both null); a card is ``international`` when the payment is not in INR; the cardholder's
+name is not kept; razorlab has no wallets (``wallet`` is always null). Each method names its *route* (card network, UPI handle,
 netbanking bank): that is the unit a circuit breaker protects, since one bank being
 down should not stop payments through the others.
 """
@@ -24,6 +29,7 @@ from datetime import datetime, timezone
 
 from razorlab.errors import ValidationError
 from razorlab.money import Money
+from razorlab.payments.notes import parse_contact, parse_description, parse_email, parse_notes
 
 __all__ = [
     "Card",
@@ -37,6 +43,8 @@ __all__ = [
     "MAX_AMOUNT_PAISE",
     "UPI_MAX_PAISE",
     "NETBANKING_BANKS",
+    "CARD_NETWORK_NAMES",
+    "method_fields",
 ]
 
 MIN_AMOUNT_PAISE = 100  # ₹1, Razorpay's minimum payment
@@ -56,8 +64,14 @@ _NETWORKS = (  # (prefix pattern, network) — first match wins
     (re.compile(r"^(5[1-5]|2[2-7])"), "mastercard"),
     (re.compile(r"^(60|65|81|82|508)"), "rupay"),
 )
+#: our network code -> the name Razorpay's card entity shows
+CARD_NETWORK_NAMES = {
+    "amex": "American Express", "visa": "Visa", "mastercard": "MasterCard", "rupay": "RuPay",
+    "unknown": "Unknown",
+}  # fmt: skip
 _TOP_LEVEL_FIELDS = {
     "amount", "currency", "method", "card", "vpa", "bank", "auto_capture", "order_id",
+    "email", "contact", "notes", "description",
 }  # fmt: skip
 
 
@@ -127,12 +141,20 @@ PaymentMethod = Card | Upi | Netbanking
 
 @dataclass(frozen=True, slots=True)
 class PaymentRequest:
-    """A validated create-payment request (``order_id``: the order it pays, if any)."""
+    """A validated create-payment request (``order_id``: the order it pays, if any).
+
+    ``email``, ``contact``, ``notes`` (as pairs, in the order given) and ``description``
+    are kept on the payment, as Razorpay's payment entity shows them.
+    """
 
     amount: Money
     method: PaymentMethod
     auto_capture: bool = False
     order_id: str | None = None
+    email: str | None = None
+    contact: str | None = None
+    notes: tuple[tuple[str, str | int | float], ...] = ()
+    description: str | None = None
 
 
 def _int_field(obj: dict, key: str, field: str) -> int:
@@ -213,4 +235,24 @@ def parse_payment_request(body: object, *, now: float) -> PaymentRequest:
     order_id = body.get("order_id")
     if order_id is not None and not isinstance(order_id, str):
         raise ValidationError("order_id must be an order's id", field="order_id")
-    return PaymentRequest(amount, method, auto_capture, order_id)
+    return PaymentRequest(
+        amount, method, auto_capture, order_id, parse_email(body.get("email")),
+        parse_contact(body.get("contact")), tuple(parse_notes(body.get("notes")).items()),
+        parse_description(body.get("description")),
+    )  # fmt: skip
+
+
+def method_fields(
+    method: str, details: tuple[tuple[str, str], ...], *, international: bool
+) -> dict[str, object]:
+    """A payment's method as Razorpay's entity shows it: ``card_id`` (and ``card`` for a
+    card payment), ``bank``, ``wallet``, ``vpa`` — null where the method has none."""
+    known = dict(details)
+    fields: dict[str, object] = {"card_id": known.get("card_id")}
+    if method == "card":
+        fields["card"] = {
+            "id": known.get("card_id"), "entity": "card", "last4": known.get("card_last4"),
+            "network": CARD_NETWORK_NAMES.get(known.get("card_network", ""), "Unknown"),
+            "type": None, "issuer": None, "international": international, "emi": False,
+        }  # fmt: skip
+    return {**fields, "bank": known.get("bank"), "wallet": None, "vpa": known.get("vpa")}

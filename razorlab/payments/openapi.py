@@ -52,13 +52,22 @@ from razorlab.payments.gateway import MAX_EPOCH_S, MAX_PAGE, MAX_SKIP
 from razorlab.payments.idempotency import MAX_KEY_LENGTH
 from razorlab.payments.ids import ID_LENGTH
 from razorlab.payments.methods import (
+    CARD_NETWORK_NAMES,
     MAX_AMOUNT_PAISE,
     MIN_AMOUNT_PAISE,
     NETBANKING_BANKS,
     UPI_MAX_PAISE,
     VPA_PATTERN,
 )
-from razorlab.payments.notes import MAX_NOTE_CHARS, MAX_NOTES, MAX_RECEIPT_CHARS
+from razorlab.payments.notes import (
+    CONTACT_PATTERN,
+    EMAIL_PATTERN,
+    MAX_DESCRIPTION_CHARS,
+    MAX_EMAIL_CHARS,
+    MAX_NOTE_CHARS,
+    MAX_NOTES,
+    MAX_RECEIPT_CHARS,
+)
 from razorlab.payments.orders import ORDER_CURRENCIES, OrderStatus
 from razorlab.payments.refunds import REFUND_KEY_HEADER, REFUND_SPEEDS
 
@@ -120,21 +129,38 @@ _TEXT = {"type": "string"}
 _CURRENCY = {"type": "string", "enum": sorted(CURRENCIES)}
 _RECEIPT = {"type": "string", "maxLength": MAX_RECEIPT_CHARS}
 _FLAG = {"anyOf": [{"type": "boolean"}, {"type": "integer", "enum": [0, 1]}]}
+_EMAIL = {"type": "string", "maxLength": MAX_EMAIL_CHARS, "pattern": f"^{EMAIL_PATTERN.pattern}$"}
+_CONTACT = {"type": "string", "pattern": f"^{CONTACT_PATTERN.pattern}$"}
+_DESCRIPTION = {"type": "string", "maxLength": MAX_DESCRIPTION_CHARS}
 
 
 def _entity_schemas() -> dict[str, Any]:
     """What the API answers: the entities, the collections and the checkout steps."""
+    card_id = _nullable(_id("card"))
+    card = _obj(
+        ("id", "entity", "last4", "network", "type", "issuer", "international", "emi"),
+        id=card_id, entity={"const": "card"}, last4={"type": "string", "pattern": "^[0-9]{4}$"},
+        network={"enum": sorted(set(CARD_NETWORK_NAMES.values()))},
+        type={"enum": [None, "credit", "debit", "prepaid"]}, issuer=_nullable(_TEXT),
+        international={"type": "boolean"}, emi={"type": "boolean"},
+    )  # fmt: skip
+    fee = {**_PAISE, "description": "paise, GST included; null until captured"}
     payment = _obj(
-        ("id", "entity", "amount", "currency", "status", "order_id", "method",
-         "amount_refunded", "refund_status", "captured", "auto_capture", "bank_reference",
-         "error_code", "error_description", "error_source", "error_step", "error_reason",
-         "created_at"),
+        ("id", "entity", "amount", "currency", "status", "order_id", "international",
+         "method", "amount_refunded", "refund_status", "captured", "description", "card_id",
+         "bank", "wallet", "vpa", "email", "contact", "notes", "fee", "tax", "auto_capture",
+         "bank_reference", "error_code", "error_description", "error_source", "error_step",
+         "error_reason", "created_at"),
         id=_id("pay"), entity={"const": "payment"}, amount=_PAISE, currency=_CURRENCY,
         status={"enum": ["created", "authorized", "captured", "refunded", "failed"]},
-        order_id=_nullable(_id("order")), method={"enum": ["card", "upi", "netbanking"]},
-        card_network=_TEXT, card_last4={"type": "string", "pattern": "^[0-9]{4}$"},
-        vpa=_TEXT, bank={"enum": sorted(NETBANKING_BANKS)}, amount_refunded=_PAISE,
+        order_id=_nullable(_id("order")), international={"type": "boolean"},
+        method={"enum": ["card", "upi", "netbanking"]}, amount_refunded=_PAISE,
         refund_status={"enum": [None, "partial", "full"]}, captured={"type": "boolean"},
+        description=_nullable(_DESCRIPTION), card_id=card_id, card=card,
+        bank={"enum": [None, *sorted(NETBANKING_BANKS)]}, wallet={"type": "null"},
+        vpa=_nullable(_TEXT), email=_nullable(_EMAIL), contact=_nullable(_CONTACT),
+        notes=_ref("schemas", "Notes"), fee=_nullable(fee),
+        tax=_nullable({**_PAISE, "description": "paise of GST within fee; null until captured"}),
         auto_capture={"type": "boolean"}, bank_reference=_nullable(_TEXT),
         error_code=_nullable(_TEXT), error_description=_nullable(_TEXT),
         error_source=_nullable(_TEXT), error_step=_nullable(_TEXT),
@@ -230,7 +256,10 @@ def _request_schemas() -> dict[str, Any]:
     vpa = {"type": "string", "pattern": VPA_PATTERN.pattern}
     bank = {"enum": sorted(NETBANKING_BANKS)}
     inr = {"const": "INR"}
-    common = {"auto_capture": {"type": "boolean"}, "order_id": _nullable(_id("order"))}
+    customer = {"email": _nullable(_EMAIL), "contact": _nullable(_CONTACT), "notes": notes,
+                "description": _nullable(_DESCRIPTION)}  # fmt: skip
+    common = {"auto_capture": {"type": "boolean"}, "order_id": _nullable(_id("order")),
+              **customer}  # fmt: skip
     required = ("amount", "currency", "method")
     upi_amount = {**amount, "maximum": UPI_MAX_PAISE}
     payment = {"oneOf": [
@@ -242,9 +271,8 @@ def _request_schemas() -> dict[str, Any]:
              method={"const": "netbanking"}, bank=bank, **common),
     ]}  # fmt: skip
     order_currency = {"enum": list(ORDER_CURRENCIES)}
-    contact = {"type": "string", "minLength": 1, "maxLength": 256}
-    s2s = {"amount": amount, "currency": _CURRENCY, "order_id": _id("order"), "email": contact,
-           "contact": contact, "notes": notes, "description": _TEXT, "ip": _TEXT,
+    s2s = {"amount": amount, "currency": _CURRENCY, "order_id": _id("order"),
+           **customer, "email": _EMAIL, "contact": _CONTACT, "ip": _TEXT,
            "referer": _TEXT, "user_agent": _TEXT, "callback_url": _TEXT,
            "save": {"type": "boolean"}}  # fmt: skip
     s2s_required = ("amount", "currency", "order_id", "email", "contact", "method")
@@ -284,6 +312,7 @@ def _request_schemas() -> dict[str, Any]:
             card=card,
             vpa=vpa,
             amount={**amount, "description": "only for a partial_payment order"},
+            **customer,
         ),
         "OtpSubmit": _obj(("otp",), otp={"type": "string", "pattern": "^[0-9]{4,8}$"}),
         "UpiCollect": _obj(("approve",), approve={"type": "boolean"}),

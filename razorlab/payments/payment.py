@@ -31,7 +31,17 @@ by hypothesis) in one place. Invariants held by construction:
 * an authorization may be captured only within :data:`CAPTURE_WINDOW_S` (3 days) of
   being authorized; after that it is Razorpay's auto-refund's, and a capture is refused
   (:class:`CaptureWindowExpired`) even before the sweeper has run;
-* amounts are integer paise in :class:`~razorlab.money.Money`, never floats.
+* amounts are integer paise in :class:`~razorlab.money.Money`, never floats;
+* ``fee`` and ``tax`` (paise) are set by :func:`capture` and by nothing else, from
+  :func:`razorlab.fees.fee_and_tax` (a flat 2% MDR plus 18% GST on it, ``fee`` including
+  ``tax`` — our simplification of Razorpay's pricing); before capture both are null, as
+  Razorpay shows an uncaptured payment. The fee is not given back by a refund.
+
+The entity (:meth:`Payment.to_json`) has Razorpay's fields: the customer's ``email`` and
+``contact``, the merchant's ``notes`` and ``description`` (checked in
+:mod:`razorlab.payments.notes`), ``international``, and the method's ``card_id``/``card``,
+``bank``, ``wallet``, ``vpa`` (:func:`razorlab.payments.methods.method_fields`) — never the
+card number, which no payment holds. ``auto_capture`` and ``bank_reference`` are ours.
 """
 
 from __future__ import annotations
@@ -40,8 +50,10 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from razorlab.errors import RazorlabError, StateError
+from razorlab.fees import fee_and_tax
 from razorlab.money import Money
 from razorlab.payments.error_contract import razorpay_error
+from razorlab.payments.methods import method_fields
 
 __all__ = [
     "PaymentStatus",
@@ -130,10 +142,21 @@ class Payment:
     authorized_at: float | None = None
     captured_at: float | None = None
     order_id: str | None = None  # the order it pays (Razorpay's checkout flow), if any
+    email: str | None = None  # the customer's, as given at creation
+    contact: str | None = None
+    notes: tuple[tuple[str, str | int | float], ...] = ()  # the merchant's key-value pairs
+    description: str | None = None
+    fee: int | None = None  # paise, GST included; set at capture
+    tax: int | None = None  # paise of GST within ``fee``
 
     @property
     def currency(self) -> str:
         return self.amount.currency
+
+    @property
+    def international(self) -> bool:
+        """Razorpay's ``international``; ours: a payment not in INR (we have no BIN table)."""
+        return self.currency != "INR"
 
     @property
     def refundable(self) -> int:
@@ -163,12 +186,19 @@ class Payment:
             "currency": self.currency,
             "status": self.api_status,
             "order_id": self.order_id,
+            "international": self.international,
             "method": self.method,
-            **dict(self.method_details),
             "amount_refunded": self.amount_refunded,
             "refund_status": self.refund_status,
             "captured": self.status in (S.CAPTURED, S.PARTIALLY_REFUNDED)
             or (self.status is S.REFUNDED and self.captured_at is not None),
+            "description": self.description,
+            **method_fields(self.method, self.method_details, international=self.international),
+            "email": self.email,
+            "contact": self.contact,
+            "notes": dict(self.notes),
+            "fee": self.fee,
+            "tax": self.tax,
             "auto_capture": self.auto_capture,
             "bank_reference": self.bank_reference,
             "error_code": self.error_code,
@@ -214,6 +244,7 @@ def fail(payment: Payment, *, code: str, description: str) -> Payment:
 def capture(payment: Payment, *, at: float) -> Payment:
     """The merchant keeps the authorized amount (Razorpay captures the full amount).
 
+    The gateway's ``fee`` and ``tax`` are charged now (:func:`razorlab.fees.fee_and_tax`).
     Refused after :data:`CAPTURE_WINDOW_S`: Razorpay auto-refunds an authorization not
     captured within 3 days, so a later capture must not take money already promised back.
     """
@@ -224,7 +255,8 @@ def capture(payment: Payment, *, at: float) -> Payment:
             "captured; it will be auto-refunded",
             field="id",
         )
-    return replace(payment, status=S.CAPTURED, captured_at=at)
+    fee, tax = fee_and_tax(payment.amount)
+    return replace(payment, status=S.CAPTURED, captured_at=at, fee=fee.paise, tax=tax.paise)
 
 
 def refund(payment: Payment, amount: Money) -> Payment:

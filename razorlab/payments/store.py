@@ -106,7 +106,10 @@ _EXTRA_COLUMNS = {
         ("merchant_id", "TEXT"), ("speed", "TEXT NOT NULL DEFAULT 'normal'"), ("notes", "TEXT"),
         ("receipt", "TEXT"), ("idem_key", "TEXT"), ("fingerprint", "TEXT"),
     ),
-    "payments": (("order_id", "TEXT"), ("auth_reference", "TEXT")),
+    "payments": (
+        ("order_id", "TEXT"), ("auth_reference", "TEXT"), ("email", "TEXT"), ("contact", "TEXT"),
+        ("notes", "TEXT"), ("description", "TEXT"), ("fee", "INTEGER"), ("tax", "INTEGER"),
+    ),
     "outbox": (("event_id", "TEXT"),),
 }  # fmt: skip
 _PAYMENTS_BY_ORDER_INDEX = (
@@ -126,13 +129,13 @@ _REFUND_SELECT = (
 _PAYMENT_COLUMNS = (
     "id, merchant_id, amount, currency, method, method_details, status, amount_refunded, "
     "auto_capture, bank_reference, error_code, error_description, created_at, authorized_at, "
-    "captured_at, order_id"
+    "captured_at, order_id, email, contact, notes, description, fee, tax"
 )
 
 
 _UPDATE_SQL = (
     "UPDATE payments SET (status, amount_refunded, bank_reference, error_code, "
-    "error_description, authorized_at, captured_at) = (?, ?, ?, ?, ?, ?, ?) "
+    "error_description, authorized_at, captured_at, fee, tax) = (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "WHERE id = ? AND status = ? AND amount_refunded = ?"
 )
 
@@ -226,6 +229,12 @@ def _row_to_payment(row: tuple) -> Payment:
         authorized_at=row[13],
         captured_at=row[14],
         order_id=row[15],
+        email=row[16],
+        contact=row[17],
+        notes=tuple(json.loads(row[18]).items()) if row[18] else (),
+        description=row[19],
+        fee=row[20],
+        tax=row[21],
     )
 
 
@@ -235,6 +244,7 @@ def _payment_values(p: Payment) -> tuple:
         json.dumps([list(pair) for pair in p.method_details]), p.status.value,
         p.amount_refunded, int(p.auto_capture), p.bank_reference, p.error_code,
         p.error_description, p.created_at, p.authorized_at, p.captured_at, p.order_id,
+        p.email, p.contact, json.dumps(dict(p.notes)), p.description, p.fee, p.tax,
     )  # fmt: skip
 
 
@@ -396,8 +406,9 @@ class PaymentStore:
     # ----- payments (the *_tx methods run inside a caller's transaction) ------------------
     @staticmethod
     def insert_payment_sql(p: Payment) -> tuple[str, tuple]:
-        sql = f"INSERT INTO payments ({_PAYMENT_COLUMNS}) VALUES ({', '.join('?' * 16)})"
-        return sql, _payment_values(p)
+        values = _payment_values(p)
+        sql = f"INSERT INTO payments ({_PAYMENT_COLUMNS}) VALUES ({', '.join('?' * len(values))})"
+        return sql, values
 
     @staticmethod
     def update_payment_sql(old: Payment, new: Payment) -> tuple[str, tuple]:
@@ -410,7 +421,7 @@ class PaymentStore:
         """
         return _UPDATE_SQL, (
             new.status.value, new.amount_refunded, new.bank_reference, new.error_code,
-            new.error_description, new.authorized_at, new.captured_at,
+            new.error_description, new.authorized_at, new.captured_at, new.fee, new.tax,
             old.id, old.status.value, old.amount_refunded,
         )  # fmt: skip
 

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from razorlab.errors import ValidationError
+from razorlab.fees import GST_ON_FEE_PERCENT, MDR_PERCENT
 from razorlab.money import InvalidAmount, Money, Rounding
 from razorlab.rand import rng
 
@@ -53,7 +54,6 @@ __all__ = [
 IST = timezone(timedelta(hours=5, minutes=30))  # settlement days are Indian calendar days
 ENTRY_KINDS = ("payment", "refund", "chargeback", "adjustment")
 _SIGN = {"payment": 1, "refund": -1, "chargeback": -1, "adjustment": 1}
-GST_ON_FEE_PERCENT = "18"  # GST on the aggregator's fee (a service), in percent
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ class SettlementPolicy:
     """How one merchant (or the whole platform) is settled."""
 
     t_plus_days: int = 2
-    mdr_percent: str = "2"
+    mdr_percent: str = MDR_PERCENT
     gst_percent: str = GST_ON_FEE_PERCENT
     reserve_percent: str = "0"
     reserve_hold_days: int = 0
