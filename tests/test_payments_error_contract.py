@@ -1,6 +1,7 @@
 """Razorpay's error contract: no input gets a 5xx or plain text; every error has the same shape."""
 
 import asyncio
+import base64
 import json
 import string
 from urllib.parse import quote, urlencode
@@ -16,8 +17,10 @@ from razorlab.payments.api import create_app
 from razorlab.payments.bank import SimulatedBank
 from razorlab.payments.error_contract import ERROR_FIELDS, razorpay_error
 from razorlab.payments.gateway import Gateway
+from tests import payments_support as support
 from tests.payments_support import basic_auth
 
+sdk_server = support.sdk_server  # the shared fixture (SQLite and PostgreSQL)
 UPI = {"amount": 49_900, "currency": "INR", "method": "upi", "vpa": "success@razorpay"}
 
 
@@ -242,3 +245,50 @@ def test_no_request_gets_a_5xx_or_a_body_outside_the_contract(served):
                     _assert_contract(status, json.loads(text), what)
 
     check()
+
+
+async def _raw_request(url: str, head: bytes, body: bytes = b"") -> tuple[int, dict]:
+    """Send bytes no HTTP library would (a header that is not UTF-8); status and JSON back."""
+    target = URL(url)
+    reader, writer = await asyncio.open_connection(target.host, target.port)
+    writer.write(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    await writer.drain()
+    reply = await reader.read()
+    writer.close()
+    status_line, _, rest = reply.partition(b"\r\n")
+    return int(status_line.split()[1]), json.loads(rest.partition(b"\r\n\r\n")[2])
+
+
+async def test_text_no_database_can_store_is_a_400_on_both_stores(sdk_server):
+    """PostgreSQL's text refuses NUL and neither store can encode an unpaired surrogate: such
+    text in a body, a path id, an idempotency header or the credentials is refused up front
+    (found by schemathesis: a receipt with NUL was a 500 on PostgreSQL)."""
+    auth = "Basic " + base64.b64encode(f"{sdk_server.key_id}:{sdk_server.secret}".encode()).decode()
+    bodies = ['{"amount": 100, "currency": "INR", "receipt": "a\\u0000b"}',
+              '{"amount": 100, "currency": "INR", "notes": {"k": "\\ud800"}}',
+              '{"amount": 100, "currency": "INR", "notes": {"\\u0000": "v"}}']  # fmt: skip
+    for body in bodies:
+        status, reply = await _raw_request(sdk_server.url, (
+            f"POST /v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n"
+            "Content-Type: application/json\r\n").encode(), body.encode())  # fmt: skip
+        _assert_contract(status, reply, body)
+        assert status == 400 and reply["error"]["field"] in ("receipt", "notes"), reply
+    status, reply = await _raw_request(
+        sdk_server.url,
+        (f"GET /v1/payments/pay_%00 HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n").encode(),
+    )
+    assert (status, reply["error"]["field"]) == (400, "id"), reply
+    head = (
+        f"POST /v1/payments HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n"
+        "Content-Type: application/json\r\nIdempotency-Key: k\xff\r\n"
+    ).encode("latin-1")
+    status, reply = await _raw_request(sdk_server.url, head, json.dumps(UPI).encode())
+    assert (status, reply["error"]["field"]) == (400, "Idempotency-Key"), reply
+    nul_key = "Basic " + base64.b64encode(b"rzp\x00:secret").decode()
+    status, reply = await _raw_request(
+        sdk_server.url,
+        (f"GET /v1/payments HTTP/1.1\r\nHost: x\r\nAuthorization: {nul_key}\r\n").encode(),
+    )
+    assert status == 401, reply
+    assert await sdk_server.gw.store.count_payments() == 0
+    assert not await sdk_server.gw.store.fetchall("SELECT id FROM orders"), "nothing stored"

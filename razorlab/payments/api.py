@@ -75,6 +75,9 @@ from razorlab.payments.store import Merchant
 
 __all__ = ["create_app", "start_server", "MAX_BODY_BYTES", "Unauthorized", "CHECKOUT_PREFIX"]
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: Inputs that reach the database as text, besides the body: checked by the middleware.
+_TEXT_HEADERS = (IDEMPOTENCY_HEADER, REFUND_KEY_HEADER)
 MAX_BODY_BYTES = 16 * 1024  # a payment request is < 1 KiB; 16 KiB leaves room, stops abuse
 AUTH_CACHE_SIZE = 10_000  # verified credentials remembered in-process
 GATEWAY_KEY = web.AppKey("gateway", Gateway)
@@ -135,6 +138,8 @@ class _Credentials:
             )
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("malformed Basic credentials") from None
+        if _text_fault(key_id) or _text_fault(secret):  # never looked up
+            raise Unauthorized("malformed Basic credentials")
         pair = (key_id, None) if key_id_only else (key_id, secret)
         cached = self._known.get(pair)
         if cached is not None:
@@ -148,6 +153,37 @@ class _Credentials:
         if merchant is None:
             raise Unauthorized("the key id or secret is wrong")
         return self._remember(pair, merchant)
+
+
+def _text_fault(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or ``None``: PostgreSQL's text refuses NUL,
+    and no database can encode an unpaired surrogate (JSON's ``"\\ud800"``, or a header
+    byte that is not UTF-8, which aiohttp passes on as one)."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "must be UTF-8 text"
+    return None
+
+
+def _check_text(value: object, field: str | None) -> None:
+    """Refuse (400) any string in ``value`` — keys too, at any depth — that cannot be
+    stored; ``field`` names the top-level key it came under. Iterative: JSON may nest deep."""
+    stack = [(value, field)]
+    while stack:
+        item, name = stack.pop()
+        if isinstance(item, str):
+            fault = _text_fault(item)
+            if fault is not None:
+                raise ValidationError(f"{name or 'the body'} {fault}", field=name)
+        elif isinstance(item, dict):
+            stack.extend(pair for key, inner in item.items() for pair in
+                         ((key, name or key), (inner, name or key)))  # fmt: skip
+        elif isinstance(item, list):
+            stack.extend((inner, name) for inner in item)
 
 
 async def _body(request: web.Request, *, required: bool = True) -> object:
@@ -166,9 +202,11 @@ async def _body(request: web.Request, *, required: bool = True) -> object:
             413, "REQUEST_TOO_LARGE", f"the body must be at most {MAX_BODY_BYTES} bytes"
         ) from None
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, RecursionError):
         raise ValidationError("the body is not valid JSON", field=None) from None
+    _check_text(body, None)
+    return body
 
 
 def _int_query(request: web.Request, name: str, default: int | None) -> int | None:
@@ -208,6 +246,10 @@ def _route(request: web.Request) -> str:
 async def _errors_and_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         route = _route(request)
+        for name, value in request.match_info.items():  # ids in the path
+            _check_text(value, name)
+        for name in _TEXT_HEADERS:
+            _check_text(request.headers.get(name), name)
         if route != OPENAPI_PATH:  # the description is public (see the module docstring)
             request[MERCHANT_KEY] = await request.app[CREDENTIALS_KEY].merchant(
                 request.headers.get("Authorization"),
@@ -233,7 +275,7 @@ async def _errors_and_auth(request: web.Request, handler: Handler) -> web.Stream
 
 async def _create(request: web.Request) -> web.Response:
     body = await _body(request)
-    key = request.headers.get("Idempotency-Key")
+    key = request.headers.get(IDEMPOTENCY_HEADER)
     gateway = request.app[GATEWAY_KEY]
     return _json(await gateway.create_payment(request[MERCHANT_KEY].id, body, key))
 
