@@ -44,6 +44,7 @@ __all__ = [
     "unavailable",
     "translated",
     "create_pool",
+    "PooledStore",
 ]
 
 DATABASE_URL_ENV = "RAZORLAB_DATABASE_URL"
@@ -135,3 +136,20 @@ async def create_pool(url: str, *, schema: str, size: int = 4) -> Any:
             timeout=CONNECT_TIMEOUT_S,
             server_settings={"search_path": schema},
         )
+
+
+class PooledStore:
+    """What every store on an asyncpg pool shares: connections that raise
+    :class:`BackendUnavailable` when the server is gone, and ``close``. Subclasses set
+    ``_pool`` (from :func:`create_pool`) and ``url``."""
+
+    _pool: Any
+    url: str
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        async with translated(self.url), self._pool.acquire() as conn:
+            yield conn

@@ -43,17 +43,16 @@ Design note
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from razorlab.clock import Clock, SystemClock
 from razorlab.infra.backends.postgres_conn import (
+    PooledStore,
     closing_on_error,
     create_pool,
     required_database_url,
     retryable_errors,
-    translated,
 )
 from razorlab.settlement.accounts import (
     Account,
@@ -130,7 +129,7 @@ def _strings(values: Iterable[object]) -> list[str]:
     return sorted({v for v in values if isinstance(v, str) and v})
 
 
-class PostgresLedger(Ledger):
+class PostgresLedger(PooledStore, Ledger):
     """``ledger = await PostgresLedger.open(url, clock=clock)``: the ledger, in PostgreSQL."""
 
     _PARAMETER = "$"  # $1, $2, … (for the SQL ``Ledger`` shares, such as ``balance_at``'s)
@@ -168,14 +167,6 @@ class PostgresLedger(Ledger):
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtext('razorlab-ledger'))")
                 await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}; {PG_SCHEMA}")
-
-    async def close(self) -> None:
-        await self._pool.close()
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Any]:
-        async with translated(self.url), self._pool.acquire() as conn:
-            yield conn
 
     async def _query(self, sql: str, *args: Any) -> list:
         async with self._connection() as conn:

@@ -59,10 +59,10 @@ from functools import lru_cache
 from typing import Any
 
 from razorlab.infra.backends.postgres_conn import (
+    PooledStore,
     closing_on_error,
     create_pool,
     required_database_url,
-    translated,
 )
 from razorlab.payments.store import (
     _EXTRA_COLUMNS,
@@ -164,7 +164,7 @@ class _Interactive:
         return _rowcount(await self._conn.execute(postgres_sql(sql), *params))
 
 
-class PostgresPaymentStore(PaymentStore):
+class PostgresPaymentStore(PooledStore, PaymentStore):
     """``store = await PostgresPaymentStore.open(url)``: the gateway's tables in PostgreSQL."""
 
     CLAIM_LOCK = " FOR UPDATE SKIP LOCKED"
@@ -217,14 +217,6 @@ class PostgresPaymentStore(PaymentStore):
             for name, kind in columns
             if (table, name) not in have
         ]
-
-    async def close(self) -> None:
-        await self._pool.close()
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Any]:
-        async with translated(self.url), self._pool.acquire() as conn:
-            yield conn
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Batch]:
