@@ -8,7 +8,8 @@ A payment's latency runs from its scheduled arrival to the end of its micro-batc
 on this shared machine (other processes steal the core), and virtual time charged with
 the CPU time each batch really took (``time.thread_time``): the latency on a core of
 its own. Baselines in the same run: the per-payment ``FraudScorer.score`` path's
-capacity, and closed-loop batch capacity (mean CPU µs per payment, for fleet sizing).
+capacity, closed-loop batch capacity (mean CPU µs per payment, for fleet sizing), and the
+profile that bounds latency: fixed CPU ms per batch and µs per payment.
 
 Usage: ``python benchmarks/fraud_online.py [--seconds 10] [--rates 10000,25000,...]``.
 """
@@ -48,6 +49,7 @@ SERVE = SynthConfig(n_customers=20_000, days=30, seed=8)  # ~1.1M payments
 RATES = (10_000, 25_000, 50_000, 100_000)
 MAX_BATCH, MAX_WAIT_S = 8_192, 0.002
 BASELINE_N = 20_000  # payments through the per-payment score loop
+TINY_BATCH = 16  # closed-loop batches this small cost the fixed part almost alone
 SLO_S = 0.010
 SEED = 20
 
@@ -134,6 +136,7 @@ def main(argv: Sequence[str] = ()) -> None:
         scorer.score(r)
     per_payment = BASELINE_N / (time.thread_time() - start)
     closed = {b: capacity(run, store, cols, b, 200_000) for b in (256, 1_024, 4_096)}
+    tiny = capacity(run, store, cols, TINY_BATCH, 8_000)
 
     rates = [float(r) for r in args.rates.split(",")]
     print("Real time, wall clock, on this shared machine (one process):\n")
@@ -148,6 +151,10 @@ def main(argv: Sequence[str] = ()) -> None:
             f"({mean_us:.1f} µs mean); 100K/s needs {cores_needed(100_000, mean_us)} cores "
             f"at 70% busy (per-payment path: {cores_needed(100_000, 1e6 / per_payment)})"
         )
+    # a batch of b costs F + c*b: c from the largest batches, F what is left at the smallest
+    c_us = 1e6 / closed[4_096]
+    fixed_ms = (TINY_BATCH * 1e6 / tiny - TINY_BATCH * c_us) / 1e3
+    print(f"profile: ~{fixed_ms:.1f} ms fixed per batch + ~{c_us:.1f} µs per payment (CPU)")
 
 
 if __name__ == "__main__":

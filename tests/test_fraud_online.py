@@ -17,7 +17,7 @@ from razorlab.fraud import (
     simulate,
     train,
 )
-from razorlab.fraud.forest import CompiledForest
+from razorlab.fraud.forest import FEW_ROWS, CompiledForest
 from razorlab.fraud.online import (
     BatchFeatures,
     DeadlineBatcher,
@@ -95,13 +95,13 @@ def test_a_batch_older_than_the_last_is_refused_without_changing_state(run):
     cols = stream_columns(run.frame.head(200))
     fx = BatchFeatures()
     fx.update(cut(cols, [100, 200])[0])
-    size, now = fx.log.size, fx.now
+    size, now = fx.size, fx.now
     with pytest.raises(OutOfOrder):
         fx.update(cut(cols, [0, 100])[0])
     shuffled = {k: v[[1, 0]] for k, v in cut(cols, [150, 152])[0].items()}
     with pytest.raises(OutOfOrder):
         BatchFeatures().update(shuffled)
-    assert (fx.log.size, fx.now) == (size, now)
+    assert (fx.size, fx.now) == (size, now)
 
 
 # ----- the deadline batcher, in virtual time -------------------------------------------
@@ -156,5 +156,6 @@ def test_the_all_trees_kernel_equals_the_model_to_the_bit(run):
     model, X = run.scorer.model, run.features.to_numpy()[:3_000]
     kernel = CompiledForest(model)
     assert np.array_equal(kernel.logit(X), model.logit(X))
+    assert np.array_equal(kernel.logit(X[: FEW_ROWS - 1]), model.logit(X[: FEW_ROWS - 1]))
     assert np.array_equal(kernel.contributions(X[:300]), model.contributions(X[:300]))
     assert kernel.contributions(X[:0]).shape == (0, len(model.features))

@@ -19,9 +19,10 @@ import numpy as np
 
 from razorlab.fraud.boosting import BoostedTrees
 
-__all__ = ["CompiledForest", "CHUNK"]
+__all__ = ["CompiledForest", "CHUNK", "FEW_ROWS"]
 
 CHUNK = 512  # rows per pass of the tree kernel: ~60 KB of leaf bytes, cache-resident
+FEW_ROWS = 128  # below this, one running sum beats a numpy call per tree (measured)
 
 
 class CompiledForest:
@@ -42,6 +43,7 @@ class CompiledForest:
         self.threshold = np.array([t for _, t in questions], np.float64)[:, None]
         self.asks = np.array([[where[q] for q in tree] for tree in model.splits], np.intp)
         self.leaves = np.array([nodes[-1] for nodes in model.nodes], np.float64)  # trees x leaves
+        self.leaf_offset = np.arange(len(self.leaves)) * self.leaves.shape[1]
         depth = self.asks.shape[1]
         self.node_values = np.zeros((len(self.asks), depth + 1, 2**depth))  # tree, level, node
         for t, nodes in enumerate(model.nodes):
@@ -49,7 +51,11 @@ class CompiledForest:
                 self.node_values[t, d, : len(level)] = level
         # per feature: the (tree, level) steps that split on it, in the order they are added
         split_on = np.array([f for tree in model.splits for f, _ in tree])
-        self.steps = [np.flatnonzero(split_on == f) for f in range(len(model.features))]
+        steps = [np.flatnonzero(split_on == f) + 1 for f in range(len(model.features))]
+        # features x (0.0, its steps, padding with 0.0): rows of [0.0; steps] to add in order
+        self.step_rows = np.zeros((len(steps), 1 + max(map(len, steps))), np.intp)
+        for f, rows in enumerate(steps):
+            self.step_rows[f, 1 : 1 + len(rows)] = rows
         self.base = model.base
 
     def logit(self, X: np.ndarray) -> np.ndarray:
@@ -62,13 +68,13 @@ class CompiledForest:
         leaf = np.zeros((len(self.asks), X.shape[0]), np.uint8)  # trees x rows
         for level in self.asks.T:
             leaf <<= 1
-            leaf |= answers[level]
+            leaf |= answers.take(level, axis=0)
         return leaf
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """``BoostedTrees.contributions`` (Saabas) to the bit: each feature's steps summed in
         tree and level order, starting from 0.0, as its loop adds them."""
-        out = np.zeros((X.shape[0], len(self.steps)))
+        out = np.zeros((X.shape[0], len(self.step_rows)))
         if not len(X):
             return out
         depth = self.asks.shape[1]
@@ -77,15 +83,23 @@ class CompiledForest:
         value = [self.node_values[trees, d, leaf >> (depth - d)] for d in range(depth + 1)]
         step = np.stack([value[d + 1] - value[d] for d in range(depth)], axis=1)
         step = step.reshape(-1, X.shape[0])  # (tree, level) x rows, in the loop's order
-        for f, rows in enumerate(self.steps):
-            if len(rows):
-                out[:, f] = np.cumsum(np.vstack([out[:, f], step[rows]]), axis=0)[-1]
-        return out
+        padded = np.vstack([out[:, :1].T, step])  # row 0: the 0.0 each sum starts from
+        return np.cumsum(padded[self.step_rows], axis=1)[:, -1].T  # trailing + 0.0: no-ops
 
     def _chunk(self, X: np.ndarray) -> np.ndarray:
-        leaf = self._leaves(X)
-        values = np.take_along_axis(self.leaves, leaf.astype(np.intp), axis=1)
+        """Log-odds of up to ``CHUNK`` rows: base, then each tree's leaf value in tree order.
+
+        The additions go down the trees one row at a time either way; a few rows take one
+        running sum along rows x trees (one call instead of one per tree), many take one
+        in-place add per tree (contiguous rows, where the running sum would be slower).
+        """
+        leaf = self._leaves(X).astype(np.intp)
+        if X.shape[0] < FEW_ROWS:
+            values = np.empty((X.shape[0], len(self.asks) + 1))
+            values[:, 0] = self.base
+            values[:, 1:] = self.leaves.take(leaf.T + self.leaf_offset)
+            return np.cumsum(values, axis=1)[:, -1]
         z = np.full(X.shape[0], self.base)
-        for tree_values in values:  # tree by tree, the additions of ``BoostedTrees.logit``
+        for tree_values in self.leaves.take(leaf + self.leaf_offset[:, None]):
             z += tree_values
         return z
