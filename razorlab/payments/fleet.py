@@ -75,6 +75,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import multiprocessing
 import signal
 import socket
@@ -101,15 +102,12 @@ from razorlab.infra.ratelimit import (
 from razorlab.money import Money
 from razorlab.payments.api import create_app
 from razorlab.payments.bank import (
-    Authentication,
     BankProfile,
-    BankRecord,
     BankReply,
-    CollectRequest,
     SimulatedBank,
 )
 from razorlab.payments.gateway import Gateway
-from razorlab.payments.methods import Card, PaymentMethod
+from razorlab.payments.methods import PaymentMethod
 from razorlab.payments.payment import Payment, PaymentStatus
 from razorlab.payments.reconcile import Reconciler
 from razorlab.payments.store import Merchant
@@ -122,6 +120,7 @@ __all__ = [
     "WORKER_HEADER",
     "FleetConfig",
     "BankDesk",
+    "FORWARDED_CALLS",
     "RemoteBank",
     "JsonL2",
     "NoSharedL2",
@@ -207,6 +206,14 @@ def _now(coro: Awaitable[Any]) -> Any:
     raise RuntimeError("the bank suspended although it was told not to wait")
 
 
+#: The bank's synchronous calls a worker makes through the desk (``charge`` is special: the
+#: desk draws the reply at once and the worker sleeps the latency on its own clock).
+FORWARDED_CALLS = frozenset({
+    "status", "capture", "refund", "begin_authentication", "complete_authentication",
+    "begin_collect",
+})  # fmt: skip
+
+
 class BankDesk:
     """The fleet's one :class:`SimulatedBank`, in the manager process; calls are serialised."""
 
@@ -218,31 +225,12 @@ class BankDesk:
         with self._lock:
             return _now(self._bank.charge(payment_id, amount, method))
 
-    def status(self, payment_id: str) -> BankRecord | None:
+    def call(self, name: str, *args: Any) -> Any:
+        """The bank's call ``name`` (one of :data:`FORWARDED_CALLS`) with ``args``."""
+        if name not in FORWARDED_CALLS:
+            raise AttributeError(f"the bank desk does not forward {name!r}")
         with self._lock:
-            return self._bank.status(payment_id)
-
-    def capture(self, payment_id: str) -> None:
-        with self._lock:
-            self._bank.capture(payment_id)
-
-    def refund(self, payment_id: str, refund_id: str, paise: int) -> str:
-        with self._lock:
-            return self._bank.refund(payment_id, refund_id, paise)
-
-    def begin_authentication(self, payment_id: str, amount: Money, card: Card) -> str:
-        with self._lock:
-            return self._bank.begin_authentication(payment_id, amount, card)
-
-    def complete_authentication(self, reference: str, otp: str) -> Authentication:
-        with self._lock:
-            return self._bank.complete_authentication(reference, otp)
-
-    def begin_collect(
-        self, payment_id: str, amount: Money, vpa: str, expiry_s: float
-    ) -> CollectRequest:
-        with self._lock:
-            return self._bank.begin_collect(payment_id, amount, vpa, expiry_s)
+            return getattr(self._bank, name)(*args)
 
 
 class _BankManager(BaseManager):
@@ -266,25 +254,11 @@ class RemoteBank:
         await self.clock.sleep(reply.latency_s)
         return reply
 
-    def status(self, payment_id: str) -> BankRecord | None:
-        return self.desk.status(payment_id)
-
-    def capture(self, payment_id: str) -> None:
-        self.desk.capture(payment_id)
-
-    def refund(self, payment_id: str, refund_id: str, paise: int) -> str:
-        return self.desk.refund(payment_id, refund_id, paise)
-
-    def begin_authentication(self, payment_id: str, amount: Money, card: Card) -> str:
-        return self.desk.begin_authentication(payment_id, amount, card)
-
-    def complete_authentication(self, reference: str, otp: str) -> Authentication:
-        return self.desk.complete_authentication(reference, otp)
-
-    def begin_collect(
-        self, payment_id: str, amount: Money, vpa: str, expiry_s: float
-    ) -> CollectRequest:
-        return self.desk.begin_collect(payment_id, amount, vpa, expiry_s)
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        """``status``, ``capture``, ``refund`` …: the same call on the desk's bank."""
+        if name not in FORWARDED_CALLS:
+            raise AttributeError(name)
+        return functools.partial(self.desk.call, name)
 
 
 def _ignore_interrupts() -> None:
