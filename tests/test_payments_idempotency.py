@@ -7,6 +7,7 @@ import stat
 
 import pytest
 
+from razorlab.cli import main
 from razorlab.infra import BreakerConfig, BreakerRegistry
 from razorlab.payments import idempotency
 from razorlab.payments.bank import SimulatedBank
@@ -206,3 +207,10 @@ def test_serve_reads_its_secret_from_the_environment_or_a_key_file(tmp_path):
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert fingerprint_key_for(db, {}) == created, "the same key after a restart"
     assert fingerprint_key_for(":memory:", {}) != fingerprint_key_for(":memory:", {})
+
+
+def test_serve_with_a_short_key_says_so_instead_of_a_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(FINGERPRINT_KEY_ENV, "too-short")
+    assert main(["serve", "--db", str(tmp_path / "pay.db"), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert FINGERPRINT_KEY_ENV in err and "at least 16 bytes" in err and "Traceback" not in err

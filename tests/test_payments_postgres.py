@@ -173,7 +173,7 @@ async def test_a_schema_from_an_older_razorlab_gets_the_columns_it_lacks(payment
     old = await Gateway.open(clock=clock, seed=61, **payment_db)
     merchant, _ = await old.create_merchant("Acme")
     paid = (await old.create_payment(merchant.id, {**UPI, "auto_capture": True})).body["id"]
-    await old.store.fetchall("ALTER TABLE payments DROP COLUMN auth_reference")  # as it was
+    await old.store.fetchall("ALTER TABLE payments DROP COLUMN email")  # as it was
     await old.close()
     new = await Gateway.open(clock=clock, seed=62, **payment_db)
     try:
@@ -181,6 +181,6 @@ async def test_a_schema_from_an_older_razorlab_gets_the_columns_it_lacks(payment
         order = await new.create_order(merchant.id, {"amount": 20_000, "currency": "INR"})
         card = {"number": SUCCESS_CARD, "expiry_month": 12, "expiry_year": 2099}
         started = await Checkout(new).pay(merchant.id, order.id, {"method": "card", "card": card})
-        assert started.status == 200, started.body  # its ACS reference needs the new column
+        assert started.status == 200, started.body  # its insert names the new column
     finally:
         await new.close()

@@ -37,9 +37,11 @@ from ``razorlab.rand.rng(seed, "bank-latency")`` and slept on the injected clock
 
 Customer steps live on the bank's side, as in the real flows. A card payment is
 authenticated by the issuer's ACS (3-D Secure's Access Control Server) before it is
-charged: :meth:`SimulatedBank.begin_authentication` takes the card and answers a
-reference — all the gateway keeps — and :meth:`SimulatedBank.complete_authentication`
-checks the OTP the customer typed. Test mode, as Razorpay's: :data:`TEST_OTP` authenticates;
+charged: :meth:`SimulatedBank.begin_authentication` takes the card and opens a session
+under the gateway's own transaction id, the payment id (EMV 3-D Secure's
+``threeDSServerTransID`` is likewise chosen by the merchant's side, so the gateway keeps
+nothing new), and :meth:`SimulatedBank.complete_authentication` checks the OTP the customer
+typed in that session. Test mode, as Razorpay's: :data:`TEST_OTP` authenticates;
 any other OTP is refused and the :data:`OTP_ATTEMPTS`-th wrong one ends the session. A UPI
 collect request waits with the payer's PSP (:meth:`SimulatedBank.begin_collect`) until the
 payer answers or it expires (NPCI ``U69``); the test VPAs answer by themselves after
@@ -253,7 +255,6 @@ class SimulatedBank:
         self.max_in_flight = 0  # the most that ever waited at once
         self._steps = itertools.count(1)
         self._waiting: OrderedDict[str, _Waiting] = OrderedDict()  # payment id -> open step
-        self._references: dict[str, str] = {}  # open step's reference -> payment id
 
     def set_profile(self, **changes: float) -> None:
         """Change behaviour mid-run, e.g. ``bank.set_profile(error_rate=0.5)`` for an outage."""
@@ -336,24 +337,22 @@ class SimulatedBank:
         reference = f"{prefix}{next(self._steps):08d}"
         self._waiting[payment_id] = _Waiting(payment_id, amount.paise, reference,
                                              self.clock.now() + hold_s, expired_reason, card)  # fmt: skip
-        self._references[reference] = payment_id
         if len(self._waiting) > MAX_OPEN_SESSIONS:
             self._close(next(iter(self._waiting)))
         return reference
 
     def _close(self, payment_id: str) -> None:
-        step = self._waiting.pop(payment_id)
-        self._references.pop(step.reference, None)
+        del self._waiting[payment_id]
 
     def begin_authentication(self, payment_id: str, amount: Money, card: Card) -> str:
-        """The ACS opens an OTP session for ``card``; the reference is what the gateway keeps."""
+        """The ACS opens an OTP session for ``card`` under ``payment_id``; its own reference."""
         self.calls["authenticate"] += 1
         return self._open(payment_id, amount, "ACS", ACS_SESSION_S, AUTHENTICATION_EXPIRED, card)
 
-    def complete_authentication(self, reference: str, otp: str) -> Authentication:
-        """Check ``otp`` in the session ``reference`` (:data:`TEST_OTP` is the right one)."""
+    def complete_authentication(self, payment_id: str, otp: str) -> Authentication:
+        """Check ``otp`` in ``payment_id``'s session (:data:`TEST_OTP` is the right one)."""
         self.calls["otp"] += 1
-        step = self._waiting.get(self._references.get(reference, ""))
+        step = self._waiting.get(payment_id)
         if step is None or step.card is None or self.clock.now() >= step.until:
             return Authentication("unknown")
         if otp == TEST_OTP:

@@ -37,8 +37,8 @@ currency come from the order; a partial-payment order lets the customer pay less
 
 Design note — where the waiting customer lives. The card does not wait in a worker's
 memory: the issuer's ACS holds it (:meth:`~razorlab.payments.bank.SimulatedBank.
-begin_authentication`) and the payment row keeps only the ACS reference, so any worker of
-a fleet can take the OTP. A UPI collect waits at the payer's PSP
+begin_authentication`) in a session named by the payment id, so any worker of a fleet can
+take the OTP and the gateway stores nothing for the step. A UPI collect waits at the payer's PSP
 (:meth:`~razorlab.payments.bank.SimulatedBank.begin_collect`); a timer on the gateway's
 clock plays its callback — the test payers answer after a few seconds, anyone else's
 collect expires after ``expiry_time`` (NPCI ``U69``). A timer, not the reconciler's tick:
@@ -243,8 +243,7 @@ class Checkout:
             raise ValidationError("this payment was already started", field=None)
         method = request.method
         if isinstance(method, Card):
-            reference = gw.bank.begin_authentication(payment.id, payment.amount, method)
-            await gw.store.set_auth_reference(payment.id, reference)
+            gw.bank.begin_authentication(payment.id, payment.amount, method)
         elif isinstance(method, Upi):
             collect = gw.bank.begin_collect(
                 payment.id, payment.amount, method.vpa, collect_minutes * 60.0
@@ -354,10 +353,9 @@ class Checkout:
         if step == "upi_collect":
             return Upi(dict(payment.method_details)["vpa"])
         gw = self.gateway
-        reference = await gw.store.auth_reference(payment.id)
         answer = Authentication("unknown")
-        if reference is not None and otp is not None:
-            answer = gw.bank.complete_authentication(reference, otp)
+        if otp is not None:
+            answer = gw.bank.complete_authentication(payment.id, otp)
         if answer.status == "authenticated" and answer.card is not None:
             return answer.card
         if answer.status == "incorrect":

@@ -97,9 +97,11 @@ class StoredResponse:
     body: dict
 
 
-def _check_secret(secret: bytes) -> bytes:
+def _check_secret(secret: bytes, field: str | None = None) -> bytes:
     if not isinstance(secret, bytes) or len(secret) < MIN_FINGERPRINT_KEY_BYTES:
-        raise ValueError(f"a fingerprint key must be at least {MIN_FINGERPRINT_KEY_BYTES} bytes")
+        raise ValidationError(
+            f"a fingerprint key must be at least {MIN_FINGERPRINT_KEY_BYTES} bytes", field=field
+        )
     return secret
 
 
@@ -140,7 +142,7 @@ def fingerprint_key_for(db_path: str, environ: Mapping[str, str] = os.environ) -
     the variable.
     """
     if environ.get(FINGERPRINT_KEY_ENV):
-        return _check_secret(environ[FINGERPRINT_KEY_ENV].encode())
+        return _check_secret(environ[FINGERPRINT_KEY_ENV].encode(), FINGERPRINT_KEY_ENV)
     if db_path.startswith(("postgresql://", "postgres://")):
         raise ValidationError(
             f"a gateway on PostgreSQL needs ${FINGERPRINT_KEY_ENV} (at least 16 bytes), "
@@ -154,7 +156,7 @@ def fingerprint_key_for(db_path: str, environ: Mapping[str, str] = os.environ) -
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         with open(path, "rb") as existing:
-            return _check_secret(existing.read())
+            return _check_secret(existing.read(), path)
     with os.fdopen(fd, "wb") as new:
         key = secrets.token_bytes(_KEY_FILE_BYTES)
         new.write(key)

@@ -107,7 +107,7 @@ _EXTRA_COLUMNS = {
         ("receipt", "TEXT"), ("idem_key", "TEXT"), ("fingerprint", "TEXT"),
     ),
     "payments": (
-        ("order_id", "TEXT"), ("auth_reference", "TEXT"), ("email", "TEXT"), ("contact", "TEXT"),
+        ("order_id", "TEXT"), ("email", "TEXT"), ("contact", "TEXT"),
         ("notes", "TEXT"), ("description", "TEXT"), ("fee", "INTEGER"), ("tax", "INTEGER"),
     ),
     "outbox": (("event_id", "TEXT"),),
@@ -445,18 +445,6 @@ class PaymentStore:
             f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = ?", (payment_id,)
         )
         return _row_to_payment(row) if row else None
-
-    async def set_auth_reference(self, payment_id: str, reference: str) -> None:
-        """Keep the bank's authentication reference (never the card) with a created payment."""
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE payments SET auth_reference = ? WHERE id = ? AND status = 'created'",
-                (reference, payment_id),
-            )
-
-    async def auth_reference(self, payment_id: str) -> str | None:
-        row = await self.fetchone("SELECT auth_reference FROM payments WHERE id = ?", (payment_id,))
-        return row[0] if row else None
 
     async def payments_of(
         self, merchant_id: str, *, since: float, until: float, count: int, skip: int

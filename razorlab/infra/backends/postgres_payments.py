@@ -89,7 +89,7 @@ CREATE TABLE IF NOT EXISTS payments (
     auto_capture INTEGER NOT NULL, bank_reference TEXT, error_code TEXT,
     error_description TEXT, created_at DOUBLE PRECISION NOT NULL,
     authorized_at DOUBLE PRECISION, captured_at DOUBLE PRECISION, order_id TEXT,
-    auth_reference TEXT, email TEXT, contact TEXT, notes TEXT, description TEXT, fee BIGINT,
+    email TEXT, contact TEXT, notes TEXT, description TEXT, fee BIGINT,
     tax BIGINT);
 CREATE INDEX IF NOT EXISTS payments_by_merchant ON payments(merchant_id, created_at);
 CREATE INDEX IF NOT EXISTS payments_by_status ON payments(status, created_at);
