@@ -21,12 +21,16 @@ to start it and skips.
 Writes are counted (timeline inserts, Redis commands and round trips per post) and timed per
 post. Reads are timed per call of the timeline service (``home_ids``: tweet ids, no
 hydration), for active users, the reads a cache is for, with the Redis commands each sent
-(all in one pipeline: one round trip). Reads by users back after 30 days,
-whose timelines the hybrid rebuilds, are reported on their own line. Times are wall-clock
-on a loopback Redis, so the ratios (measured in the same minute) are what to compare. On one
-server a pull read's lists are one pipeline, so its read ratio weighs pull's extra commands
-against one round trip, which dominates a hybrid read; a cache sharded over many nodes would
-spread those lists over as many requests.
+(one round trip: the commands packed into one write on a connection the strategy holds, the
+replies read in order by redis-py's parser, the same path for all three strategies). Reads by
+users back after 30 days, whose timelines the hybrid rebuilds, are reported on their own line.
+Times are wall-clock on a loopback Redis, so the ratios (measured in the same minute) are what
+to compare. A read costs about F + n*c: F per round trip (the loopback trip and our Python
+around it), c per command and a little per id returned (packing, and redis-py's pure-Python
+reply parser: no hiredis). On one server a pull read's lists are one pipeline, so the read
+ratio weighs pull's extra commands against that fixed cost, which a hybrid read is mostly
+made of; a faster client shrinks c and with it the ratio, and a cache sharded over many nodes
+would spread pull's lists over as many requests.
 """
 
 import gc

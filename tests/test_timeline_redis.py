@@ -206,3 +206,43 @@ def test_unreachable_redis_is_a_typed_error_and_a_failed_post_never_appears(kind
     after = service.post(0, "after").id
     assert service.home_ids(1, 5) == [after]
     service.close()
+
+
+def test_an_error_reply_is_a_typed_error_and_the_connection_stays_in_step(redis_service):
+    """A ``WRONGTYPE`` reply mid-pipeline surfaces; the replies after it do not leak into the
+    next round trip, in a pipeline or in ``MULTI``/``EXEC``."""
+    service = redis_service("pull")
+    strategy = service.strategy
+    service.follow(1, 0)
+    service.follow(1, 2)
+    first = service.post(0, "first").id
+    strategy.client.set(strategy.author_key(2), "not a sorted set")
+    with pytest.raises(BackendUnavailable) as err:
+        service.home_ids(1, 5)
+    assert "WRONGTYPE" in err.value.description
+    strategy.client.delete(strategy.author_key(2))
+    assert service.home_ids(1, 5) == [first]
+    key = strategy.home_key(9)
+    for commands in ([("ZADD", key, 1, 1), ("ZADD", key)], [("ZADD", key, "x", 1)]):
+        with pytest.raises(BackendUnavailable):  # refused when queued, failed in EXEC
+            strategy._run(commands, transaction=True)
+    assert strategy._run([("DEL", key), ("ZADD", key, 3, 3)], transaction=True) == [0, 1]
+    assert service.home_ids(1, 5) == [first]
+
+
+def test_a_restart_between_calls_is_not_an_error_and_close_releases_the_connection(
+    private_redis,
+):
+    """The held connection goes stale when Redis restarts; the next call reconnects once."""
+    url, directory, port = private_redis
+    service = RedisTimelines.create("hybrid", 3, url=url, namespace="restart")
+    service.follow(1, 0)
+    service.home(1, 1)
+    assert service.home_ids(1, 5) == []
+    stop_redis(directory)
+    start_redis(directory, port=port)
+    tweet = service.post(0, "after the restart").id
+    assert service.home_ids(1, 5) == [tweet]
+    pool = service.strategy.client.connection_pool
+    service.close()
+    assert service.strategy._conn is None and not pool._in_use_connections

@@ -23,6 +23,15 @@ Design note
   stay where the in-memory engine keeps them; Redis holds the timelines, the part whose cost
   the chapter measures. Deleted tweets are filtered on read (the store is the truth); a page
   that filtering leaves short is read further, one more round trip, only then.
+- **One round trip, lean.** Every operation is one write of packed commands on a connection
+  the strategy holds (checked out of the client's pool on first use, released by ``close``),
+  then one reply read per command, in order: what redis-py's ``Pipeline.execute`` does, without
+  its per-call pool checkout, event hooks and retry wrapper, which cost more than the loopback
+  round trip itself. Push, pull and the hybrid share this path. An error reply is read
+  past (the connection stays in step) and then raised. A connection that fails is closed and
+  the next call connects again; if it had answered the call before (so Redis restarted in
+  between), the round trip is sent once more, as redis-py's own retry would: every command
+  here is idempotent. One connection means one caller at a time, like the in-memory engine.
 - **Replacing a timeline** (backfill on follow, rebuild for a returning reader) is ``DEL`` +
   ``ZADD`` in one ``MULTI``/``EXEC``, so no reader sees it empty halfway.
 - **Unreachable Redis** raises :class:`~razorlab.infra.backends.redis_conn.BackendUnavailable`
@@ -35,7 +44,7 @@ Design note
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +54,11 @@ from razorlab.clock import Clock, ManualClock
 from razorlab.errors import ValidationError
 from razorlab.infra.backends.redis_conn import (
     connect,
+    import_client,
     sync_client,
     translated,
+    unavailable,
+    unavailable_errors,
 )
 from razorlab.social.timelines.strategies import (
     TIMELINE_CAP,
@@ -72,6 +84,7 @@ __all__ = [
 ]
 
 KEY_PREFIX = "razorlab:timelines"  # + ":<namespace>:home:<user>" / ":author:<user>"
+Command = Sequence[str | int]  # one Redis command, name first: ("ZREVRANGE", key, 0, 19)
 
 
 @dataclass
@@ -106,6 +119,12 @@ class _RedisTimelineMixin(Strategy):
             url, client, namespace, key_prefix=KEY_PREFIX, make=sync_client
         )
         self.counters = RedisCounters()
+        redis = import_client("redis", "redis", "the redis client")
+        self._error_reply = redis.exceptions.ResponseError
+        self._connection_lost = redis.exceptions.ConnectionError
+        self._failures = unavailable_errors()
+        self._conn: Any = None  # checked out of the client's pool on first use, until close()
+        self._answered = False  # the held connection answered the last round trip
 
     # -- Redis plumbing -----------------------------------------------------------------
     def home_key(self, user: int) -> str:
@@ -114,41 +133,75 @@ class _RedisTimelineMixin(Strategy):
     def author_key(self, user: int) -> str:
         return f"{self.prefix}author:{user}"
 
-    def _run(self, build: Callable[[Any], None], *, transaction: bool = False) -> list[Any]:
-        """One round trip: ``build`` queues commands on a pipeline, which is then sent."""
-        with translated(self.url):
-            pipe = self.client.pipeline(transaction=transaction)
-            build(pipe)
-            n = len(pipe)
-            if n == 0:
-                return []
-            out = pipe.execute()
+    def _run(self, commands: list[Command], *, transaction: bool = False) -> list[Any]:
+        """One round trip: ``commands`` packed into one write, their replies read in order.
+
+        Every reply is read even after an error reply, so the connection stays in step; the
+        first error then surfaces (as :class:`BackendUnavailable`, like every Redis failure).
+        ``transaction`` wraps them in ``MULTI``/``EXEC`` and returns ``EXEC``'s replies.
+        """
+        if not commands:
+            return []
+        sent = [("MULTI",), *commands, ("EXEC",)] if transaction else commands
+        answered, self._answered = self._answered, False
+        try:
+            try:
+                replies, errors = self._round_trip(sent)
+            except self._connection_lost:
+                if not answered:
+                    raise
+                replies, errors = self._round_trip(sent)  # a stale socket (a restart): once more
+            self._answered = True
+            if transaction and isinstance(replies[-1], list):
+                replies = replies[-1]  # EXEC's replies; a command failing in it is one of them
+                errors = [reply for reply in replies if isinstance(reply, Exception)]
+            if errors:
+                raise errors[0]
+        except self._failures as exc:
+            raise unavailable(self.url, exc) from exc
         self.counters.round_trips += 1
-        self.counters.commands += n
-        return out
+        self.counters.commands += len(commands)
+        return replies
+
+    def _round_trip(self, sent: list[Command]) -> tuple[list[Any], list[Exception]]:
+        """Replies, and the error replies among them, on the held connection.
+
+        After a failure the connection is closed; its next use connects again.
+        """
+        if self._conn is None:
+            self._conn = self.client.connection_pool.get_connection()
+        conn = self._conn
+        try:
+            conn.send_packed_command(conn.pack_commands(sent), check_health=False)
+            replies, errors = [], []
+            for _ in sent:
+                try:
+                    replies.append(conn.read_response(disable_decoding=True))
+                except self._error_reply as exc:  # an error reply: the later replies follow
+                    replies.append(exc)
+                    errors.append(exc)
+        except BaseException:
+            conn.disconnect()  # half-read replies must never answer the next call
+            raise
+        return replies, errors
 
     def _newest_visible(self, keys: list[str], k: int) -> list[list[int]]:
         """The ``k`` newest visible ids of each sorted set: one pipelined ``ZREVRANGE`` each.
 
         A set whose page held deleted tweets is read further (another round trip, rare).
         """
-        pages = self._run(lambda p: [p.zrevrange(key, 0, k - 1) for key in keys])
-        return self._complete([list(map(int, page)) for page in pages], keys, k)
-
-    def _complete(self, raw: list[list[int]], keys: list[str], k: int) -> list[list[int]]:
-        out = [[i for i in ids if self.store.visible(i)][:k] for ids in raw]
+        pages = self._run([("ZREVRANGE", key, 0, k - 1) for key in keys])
+        visible = self.store.visible  # one pass per page: ids parsed and filtered together
+        out = [[i for i in map(int, page) if visible(i)] for page in pages]
+        short = [j for j, page in enumerate(pages) if len(page) == k and len(out[j]) < k]
         offset = k
-        short = [j for j, ids in enumerate(raw) if len(ids) == k and len(out[j]) < k]
         while short:
-            pages = self._run(
-                lambda p, js=short, lo=offset: [p.zrevrange(keys[j], lo, lo + k - 1) for j in js]
-            )
+            pages = self._run([("ZREVRANGE", keys[j], offset, offset + k - 1) for j in short])
             still = []
             for j, page in zip(short, pages, strict=True):
-                ids = [int(i) for i in page]
-                out[j].extend(i for i in ids if self.store.visible(i))
+                out[j] += [i for i in map(int, page) if visible(i)]
                 del out[j][k:]
-                if len(ids) == k and len(out[j]) < k:
+                if len(page) == k and len(out[j]) < k:
                     still.append(j)
             short, offset = still, offset + k
         return out
@@ -162,33 +215,28 @@ class _RedisTimelineMixin(Strategy):
             raise
 
     def _post(self, tweet: Tweet) -> None:
-        tid, cap = tweet.id, self.cap
-        first = [True]
-
-        def queue(pipe: Any, batch: list[int]) -> None:
-            if first[0]:
-                pipe.zadd(self.author_key(tweet.author), {tid: tid})
-            for user in batch:
-                pipe.zadd(self.home_key(user), {tid: tid})
-                pipe.zremrangebyrank(self.home_key(user), 0, -(cap + 1))
-
+        tid, drop = tweet.id, -(self.cap + 1)
+        own = [("ZADD", self.author_key(tweet.author), tid, tid)]  # rides in the first batch
         for batch in self.fanout_batches(tweet):
-            out = self._run(lambda p, b=batch: queue(p, b))
-            removed = out[2::2] if first[0] else out[1::2]
-            first[0] = False
+            commands = list(own)
+            for user in batch:
+                key = self.home_key(user)
+                commands += [("ZADD", key, tid, tid), ("ZREMRANGEBYRANK", key, 0, drop)]
+            out = self._run(commands)
+            removed = out[len(own) + 1 :: 2]
+            own = []
             self._truncated.update(u for u, r in zip(batch, removed, strict=True) if r)
             self.counters.timeline_writes += len(batch)
             self.counters.fanout_batches += 1
-        if first[0]:  # pull, a celebrity, or nobody to push to: the author's list only
-            self._run(lambda p: queue(p, []))
+        self._run(own)  # pull, a celebrity, or nobody to push to: the author's list only
 
     def _home_ids(self, user: int) -> list[int]:
-        return [int(i) for i in self._run(lambda p: p.zrange(self.home_key(user), 0, -1))[0]]
+        return [int(i) for i in self._run([("ZRANGE", self.home_key(user), 0, -1)])[0]]
 
     def on_unfollow(self, follower: int, followee: int) -> None:
         gone = [i for i in self._home_ids(follower) if self.store.author_of(i) == followee]
         if gone:
-            self._run(lambda p: p.zrem(self.home_key(follower), *gone))
+            self._run([("ZREM", self.home_key(follower), *gone)])
 
     def _replace_home(self, user: int, newest_first: list[int]) -> None:
         if len(newest_first) == self.cap:
@@ -196,13 +244,10 @@ class _RedisTimelineMixin(Strategy):
         else:
             self._truncated.discard(user)
         key = self.home_key(user)
-
-        def build(pipe: Any) -> None:
-            pipe.delete(key)
-            if newest_first:
-                pipe.zadd(key, {i: i for i in newest_first})
-
-        self._run(build, transaction=True)
+        commands: list[Command] = [("DEL", key)]
+        if newest_first:
+            commands.append(("ZADD", key, *(x for i in newest_first for x in (i, i))))
+        self._run(commands, transaction=True)
 
     def _backfill(self, follower: int, followee: int) -> None:
         home = self._home_ids(follower)
@@ -237,14 +282,14 @@ class _RedisTimelineMixin(Strategy):
 
     def entries(self, user: int) -> int:
         """Tweet ids held in ``user``'s home timeline in Redis (0 for pull)."""
-        return int(self._run(lambda p: p.zcard(self.home_key(user)))[0])
+        return int(self._run([("ZCARD", self.home_key(user))])[0])
 
     @property
     def stored_entries(self) -> int:
         """Tweet ids held in all home timelines of this namespace (``SCAN`` + ``ZCARD``)."""
         with translated(self.url):
             keys = list(self.client.scan_iter(match=f"{self.prefix}home:*", count=1000))
-        return int(sum(self._run(lambda p: [p.zcard(key) for key in keys])))
+        return int(sum(self._run([("ZCARD", key) for key in keys])))
 
     def clear(self) -> int:
         """Delete this namespace's keys (a test or a benchmark starting over); how many."""
@@ -255,6 +300,9 @@ class _RedisTimelineMixin(Strategy):
         return len(keys)
 
     def close(self) -> None:
+        if self._conn is not None:
+            self.client.connection_pool.release(self._conn)
+            self._conn = None
         self.client.close()
 
 
