@@ -89,15 +89,15 @@ async def _sql(url: str, query: str) -> object:
         await conn.close()
 
 
-def _cpu_s(pid: int) -> float:
-    """CPU seconds of ``pid`` and every process below it (Linux ``/proc``)."""
+def cpu_s(pid: int, *, descendants: bool = True) -> float:
+    """CPU seconds of ``pid`` and (``descendants``) every process below it (Linux ``/proc``)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:  # it just exited
         return 0.0
     own = (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
-    return own + sum(_cpu_s(int(child)) for child in children)
+    return own + sum(cpu_s(int(child)) for child in children if descendants)
 
 
 def _named_cpu_s(names: tuple[str, ...]) -> float:
@@ -140,15 +140,26 @@ async def _commits(url: str) -> int:
     return int(await _sql(url, query))
 
 
+def basic_auth(key_id: str, secret: str) -> dict[str, str]:
+    """The ``Authorization`` header of HTTP Basic auth (Checkout.js sends the key id alone)."""
+    token = base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
 @asynccontextmanager
-async def fleet(workers: int, db: str, redis_url: str | None) -> AsyncIterator[tuple]:
-    """``(url, shop_headers, server)``: ``razorlab serve --workers N`` with one merchant."""
+async def fleet(workers: int, db: str, redis_url: str | None, *, webhook_url: str | None = None,
+                options: tuple[str, ...] = ()) -> AsyncIterator[tuple]:  # fmt: skip
+    """``(url, shop_headers, checkout_headers, server)``: ``razorlab serve --workers N``.
+
+    One merchant (webhooks to ``webhook_url``, if given); ``options`` are more flags of the
+    command; the shop's headers carry key id and secret, checkout's the key id alone.
+    """
     schema = f"bench_fleet_{os.getpid()}_{workers}" if db.startswith("postgres") else None
     gateway = await Gateway.open(db, clock=SystemClock(), **({"schema": schema} if schema else {}))
-    merchant, secret = await gateway.create_merchant("Bench")
+    merchant, secret = await gateway.create_merchant("Bench", webhook_url=webhook_url)
     await gateway.close()
     argv = [sys.executable, "-m", "razorlab", "serve", "--db", db, "--port", "0",
-            "--workers", str(workers), "--rate-limit", "1e9", "--burst", "1e9"]  # fmt: skip
+            "--workers", str(workers), "--rate-limit", "1e9", "--burst", "1e9", *options]  # fmt: skip
     argv += ["--redis", redis_url] if redis_url else []
     argv += ["--schema", schema] if schema else []
     env = {**os.environ, "RAZORLAB_FINGERPRINT_KEY": "bench-fleet-fingerprint-key"}
@@ -156,8 +167,8 @@ async def fleet(workers: int, db: str, redis_url: str | None) -> AsyncIterator[t
     server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     try:
         url = re.search(r"http://[\d.]+:\d+", server.stdout.readline()).group(0)
-        token = base64.b64encode(f"{merchant.key_id}:{secret}".encode()).decode()
-        yield url, {"Authorization": f"Basic {token}"}, server
+        shop, checkout = basic_auth(merchant.key_id, secret), basic_auth(merchant.key_id, "")
+        yield url, shop, checkout, server
     finally:
         server.terminate()
         server.wait(60)
@@ -197,7 +208,7 @@ async def _sales(url: str, shop: dict[str, str], n: int) -> dict:
             "p99 ms": float(np.percentile(latencies, 99))}  # fmt: skip
 
 
-async def _ready(url: str, shop: dict[str, str]) -> None:
+async def wait_until_ready(url: str, shop: dict[str, str]) -> None:
     async with aiohttp.ClientSession(headers=shop) as session:
         for _ in range(600):
             try:
@@ -215,7 +226,7 @@ async def measure_round(url: str, shop: dict, server: subprocess.Popen, db: str,
     """One round of ``flows`` sales, with where its time went (per sale)."""
 
     async def sample() -> tuple[float, ...]:
-        return (_cpu_s(server.pid), time.process_time(), _named_cpu_s(SERVICES),
+        return (cpu_s(server.pid), time.process_time(), _named_cpu_s(SERVICES),
                 _machine_busy_s(), await _commits(db), _redis_round_trips(redis_url))  # fmt: skip
 
     before = await sample()
@@ -237,8 +248,8 @@ async def _best(workers: tuple[int, ...], db: str, redis_url: str | None, flows:
     best: dict[int, dict] = {}
     for _ in range(rounds):
         for n in workers:
-            async with fleet(n, db, redis_url) as (url, shop, server):
-                await _ready(url, shop)
+            async with fleet(n, db, redis_url) as (url, shop, _, server):
+                await wait_until_ready(url, shop)
                 await _sales(url, shop, WARM_FLOWS)
                 stats = await measure_round(url, shop, server, db, redis_url, flows)
             if n not in best or stats["req/s"] > best[n]["req/s"]:
