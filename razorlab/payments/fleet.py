@@ -64,8 +64,8 @@ Design note
   (``benchmarks/payments_serving.py``); a fleet on several machines runs one per
   machine.
 - No sticky sessions. A card waiting for its OTP is held by the bank's ACS (in the one
-  bank process) and the payment row keeps only the session's reference, so an OTP
-  submitted to any worker completes it. A UPI collect's timer (the test payers' answer,
+  bank process), in a session named by the payment id, so an OTP submitted to any worker
+  completes it. A UPI collect's timer (the test payers' answer,
   the expiry) runs in the worker that sent it; if that worker dies, the bank's
   status answer lets the reconciler settle the payment instead.
 """
