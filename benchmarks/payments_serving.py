@@ -30,7 +30,8 @@ gateway's database file). CPU per sale: user + system CPU of *every* process inv
 round's load until its outbox is drained, divided by the sales — so a ratio bought by
 moving work into another process shows up here — and, of it, the server's share (Linux
 ``/proc``). Target from the issue: the gateway's req/s ≥ 0.5 of the baseline, and the relay
-keeps up with the payment rate.
+keeps up with the payment rate; the report says how many cores that rate needs at the
+measured CPU per sale (load generator and receiver included: they share the machine).
 """
 
 from __future__ import annotations
@@ -265,6 +266,10 @@ def main() -> None:
         print(f"| {LABELS[name]} | {row['req/s']:,} | {row['flows/s']:,} | {row['p50 ms']} | "
               f"{row['p99 ms']} | {ratio:.2f} | {row['cpu ms/sale']} | "
               f"{row['server ms/sale']} |")  # fmt: skip
+    need = 0.5 * bare["flows/s"] * best[RELAY_PROCESS]["cpu ms/sale"] / 1000
+    print(f"\nThe target (0.5 of the baseline, {bare['flows/s'] // 2:,} sales/s) at the gateway's "
+          f"CPU per sale, all processes, needs {need:.1f} cores; this machine has "
+          f"{os.cpu_count()}.")  # fmt: skip
     print()
     print("| webhooks (gateway's best round) | written/s | delivered/s | backlog at stop "
           "| drained after |")  # fmt: skip
