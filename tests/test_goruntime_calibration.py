@@ -114,8 +114,8 @@ def test_task_costs_come_from_a_program_other_than_the_patterns():
 # (pattern, GOMAXPROCS) the model predicts within TASK_TOLERANCE of Go 1.19; the others
 # are known gaps (see task_patterns_vs_model and the chapter): xfail(strict) so that a
 # model that closes one must move it here.
-HOLDS = [("pool", 1), ("pingpong", 1), ("pingpong", 2)]
-GAPS = [("pertask", 1), ("pertask", 2), ("pool", 2)]
+HOLDS = [("pertask", 1), ("pool", 1), ("pingpong", 1), ("pingpong", 2)]
+GAPS = [("pertask", 2), ("pool", 2)]
 
 
 @pytest.mark.parametrize("row", HOLDS, ids=str)
@@ -131,9 +131,14 @@ def test_task_patterns_known_gaps(patterns, row):
 
 
 def test_worker_pool_beats_goroutine_per_task_in_go_and_in_the_model(patterns):
+    """At GOMAXPROCS 1 the pool is over 4 times faster (Go: 139 vs 1,242 ns per task). At
+    GOMAXPROCS 2 it is faster by less (Go: 141 vs 328 ns, 2.3 times; the figures over 4x
+    came from a loaded machine): goroutine per task spreads its go and exit work over two
+    Ps, while the pool's two Ps share one channel and Go's pool gains nothing."""
     for col in ("measured_ns", "model_ns"):
-        for procs in (1, 2):
-            assert patterns.loc[("pool", procs), col] < patterns.loc[("pertask", procs), col] / 4
+        pool, pertask = patterns.xs("pool")[col], patterns.xs("pertask")[col]
+        assert pool[1] < pertask[1] / 4
+        assert pool[2] < pertask[2]
 
 
 def test_default_op_costs_are_the_calibrated_ones_rounded():

@@ -325,6 +325,14 @@ def op_costs(m: dict | None = None) -> tuple[OpCosts, float, float]:
     loop (``spawn_blocked``) to count its wake-ups per ``go``, and the extra time over
     GOMAXPROCS 1 divided by them is ``wake_s``. Returns the costs, the switch time
     (``SchedulerConfig.switch_s``) and the task body's CPU.
+
+    Not modelled: before a thief takes a *running* P's ``runnext``, Go's runqgrab sleeps
+    ``usleep(3)``, which on Linux returns after ~60 us once the thread's timer slack is
+    added (Go 1.19.8 on this project's 2-vCPU VM: median 59.9 us, p10 59.3, p90 64.1, over
+    2,000 calls of ``runtime.usleep(3)``). Tried as a scheduler option on the quiet
+    measurements, it moved no ``task_patterns_vs_model`` row by more than one percentage
+    point, and in this loop it keeps the other P spinning rather than parked, so no
+    wake-up is left to measure ``wake_s`` by: it is not needed to fit the data.
     """
     m = m or load_measurements()
     c = {k: v * 1e-9 for k, v in m["task_costs"]["go_costs"].items() if k.endswith("_ns")}
@@ -356,6 +364,22 @@ def task_patterns_vs_model(m: dict | None = None) -> pd.DataFrame:
     the repeats of CPU time per task at GOMAXPROCS 1 (robust to other processes on the
     machine) and of wall time at GOMAXPROCS 2. ``*_cpu_ns`` compare CPU per task (the
     model's busy time over all Ps; Go's process CPU time, spinning Ms included).
+
+    The stored programs ran at a load average of 0.75 on 2 vCPUs (``task_costs.machine``).
+    An earlier run at load 3.91 gave two busy threads about one core and inflated every
+    GOMAXPROCS 2 figure: goroutine per task 1,803 ns per task (now 328), ping-pong 783
+    (558), a ``go`` statement 1,459 (391). Two gaps remain at GOMAXPROCS 2. Go's pool is
+    no faster than at GOMAXPROCS 1 (141 ns vs 139) as both Ps contend for one channel's
+    lock and cache lines, which the model does not charge. Goroutine per task is too slow
+    in the model: Go's CPU per task halves from GOMAXPROCS 1 to 2 (1,242 ns to 614), the
+    model's falls to 951, and would still be 866 with no fresh Gs and free wake-ups, so no
+    scheduling decision closes the gap (nor does Go's runnext backoff, see ``op_costs``).
+    Go's spawner (one serial loop) spends at most the wall time per task, 328 ns, on a
+    ``go`` statement, under the 358 ns ``go_costs`` measured on Gs last used a batch
+    (10,000 goroutines) earlier. The likely cause is cache warmth: with a second P running
+    children, Gs and stacks come back through the free lists sooner than in ``go_costs``
+    (and than at GOMAXPROCS 1, where the model's backlog is ~26,000 live Gs and it is
+    within 7%). The model has no caches, so that gap stays.
     """
     m = m or load_measurements()
     costs, switch, work = op_costs(m)

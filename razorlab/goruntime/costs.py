@@ -29,13 +29,13 @@ __all__ = ["OpCosts"]
 class OpCosts:
     """CPU seconds each operation costs the P that performs it."""
 
-    go_s: float = 560e-9  # a go statement reusing a free G
-    go_fresh_s: float = 4.1e-6  # ... allocating a new G and its 2 KiB stack (malg)
-    exit_s: float = 470e-9  # goexit0 + gfput
-    chan_s: float = 24e-9  # one channel operation on the fast path (lock, copy, unlock)
-    ready_s: float = 155e-9  # waking a parked G (sudog dequeue, goready) and its gopark
-    wake_s: float = 4.5e-6  # wakep starting an M for an idle P (a futex wake-up)
-    wg_s: float = 11.4e-9  # one WaitGroup Add/Done/Wait (an atomic add)
+    go_s: float = 360e-9  # a go statement reusing a free G
+    go_fresh_s: float = 3.9e-6  # ... allocating a new G and its 2 KiB stack (malg)
+    exit_s: float = 330e-9  # goexit0 + gfput
+    chan_s: float = 24.5e-9  # one channel operation on the fast path (lock, copy, unlock)
+    ready_s: float = 143e-9  # waking a parked G (sudog dequeue, goready) and its gopark
+    wake_s: float = 200e-9  # wakep starting an M for an idle P (go_costs at GOMAXPROCS 2)
+    wg_s: float = 10.4e-9  # one WaitGroup Add/Done/Wait (an atomic add)
 
     def __post_init__(self) -> None:
         for f in fields(self):

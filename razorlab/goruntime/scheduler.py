@@ -38,12 +38,16 @@ a G run while not runnable, or left behind at the end, raises ``SchedulerInvaria
 rounding (conservation of work). Metrics are aggregated as the run goes.
 Goroutines may also start other goroutines and talk over channels and WaitGroups
 (``channels.py``): a spawning G is then a real G on a P, paying for each ``go``
-statement and preempted like any other. Simplifications: goroutines spawned from
-outside (``spawn_s``) cost nothing to start; a goroutine switch costs a fixed ``switch_s``; Ms are counted, not
-simulated as threads, and a parked M leaves the count (Go keeps idle Ms on
-``sched.midle`` and reuses them before making new ones, so the peaks agree); GC is not modelled here (see ``gc.py``). The runtime's
-constants and the P live in ``processor.py``; sysmon and syscall returns in
-``sysmon.py``.
+statement and preempted like any other. Simplifications: goroutines spawned from outside
+(``spawn_s``) cost nothing to start; a goroutine switch costs a fixed ``switch_s``; Ms are
+counted, not simulated as threads, and a parked M leaves the count (Go keeps idle Ms on
+``sched.midle`` and reuses them before making new ones, so the peaks agree); a spinning M
+that finds nothing parks at once (Go first drops its P and checks every run queue again
+[checkRunqsNoP], which in the model would see the same instant and find nothing); a thief
+takes a running P's ``runnext`` at once (Go's runqgrab first sleeps ``usleep(3)``, ~60 us on
+Linux: see ``calibration.op_costs``, where it made no difference); GC is not modelled here
+(see ``gc.py``). The runtime's constants and the P live in ``processor.py``; sysmon and
+syscall returns in ``sysmon.py``.
 """
 
 from __future__ import annotations
