@@ -48,10 +48,9 @@ Design note
   more process (and its memory); an event waits up to the relay's polling interval
   (:data:`RELAY_POLL_S`) before its first attempt, where an in-process dispatcher polls
   the same way — so no latency is added, only a process. Measured
-  (``benchmarks/payments_serving.py``, a shared 2-core machine): the API process's CPU
-  per sale falls by about the deliveries' share (~1.2 of ~5.5 ms), the CPU per sale of
-  all processes together stays the same, and the req/s ratio gains only when a core is
-  free for the relay — within the machine's noise of the in-process relay there.
+  (``benchmarks/payments_serving.py``, a 2-core machine): the CPU per sale of all
+  processes together stays the same (5.9–6.3 ms), and req/s gains only as far as a core
+  is free for the relay (820–844 against 731–792 in-process).
   Invariants kept (:mod:`~razorlab.payments.webhooks`): at-least-once delivery, one
   event id for every retry of an event, one lane per merchant. The relay shares the
   database with the workers like another worker: on PostgreSQL its claims take ``FOR
