@@ -1,6 +1,8 @@
 """Push vs hybrid writes and pull vs hybrid reads on real Redis sorted sets, in one run.
 
-Two graphs, chosen on the command line (``python -m benchmarks.timelines_redis [100k]``):
+Two graphs, chosen on the command line (``python -m benchmarks.timelines_redis [100k]``;
+``--save`` also writes the chapter graph's run to ``data/timelines/redis_measurements.json``,
+which the timelines chapter shows):
 
 - ``chapter`` (default), the graph of ``curriculum/more_scenarios/03_timelines.ipynb``:
   ``make_workload(10_000, posts=2_000, reads=2_000, seed=42)`` — 10,000 users, about 20
@@ -34,7 +36,9 @@ would spread pull's lists over as many requests.
 """
 
 import gc
+import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -53,6 +57,7 @@ GRAPHS = {
 CELEBRITY_FOLLOWERS = 1_000
 READ_K = 20
 ROOT = Path(__file__).resolve().parent.parent
+MEASUREMENTS = ROOT / "data" / "timelines" / "redis_measurements.json"
 
 
 def _redis_url() -> str | None:
@@ -77,6 +82,7 @@ def _replay(service, workload) -> dict[str, object]:
     start = clock.now()
     post_s, read_s, returning_s = [], [], []
     read_trips = read_commands = post_commands = 0
+    read_points: list[tuple[int, float]] = []  # (commands, seconds) of each active read
     counters = service.strategy.counters
     for t, kind, user in workload.events.itertuples(index=False):
         clock.set(start + t)
@@ -94,6 +100,7 @@ def _replay(service, workload) -> dict[str, object]:
             read_s.append(elapsed)
             read_trips += counters.round_trips - trips
             read_commands += counters.commands - commands
+            read_points.append((counters.commands - commands, elapsed))
         else:
             returning_s.append(elapsed)
     posts = max(len(post_s), 1)
@@ -105,6 +112,7 @@ def _replay(service, workload) -> dict[str, object]:
         "read_trips": read_trips / max(len(read_s), 1),
         "read_commands": read_commands / max(len(read_s), 1),
         "returning_s": np.array(returning_s),
+        "read_points": read_points,
         "stored_entries": service.strategy.stored_entries,
     }
 
@@ -131,7 +139,40 @@ def _graph_limits(name: str, workload) -> None:
           f"per read {_ratio(row.pull_lists_per_read, row.hybrid_lists_per_read)}\n")  # fmt: skip
 
 
-def main(graph: str = "chapter") -> None:
+def _by_commands(points: list[tuple[int, float]], least: int = 5) -> list[list[float]]:
+    """``[commands, p50 µs, reads]`` for each command count seen at least ``least`` times."""
+    by: dict[int, list[float]] = {}
+    for commands, seconds in points:
+        by.setdefault(commands, []).append(seconds)
+    return [[n, round(float(np.median(t)) * 1e6, 1), len(t)]
+            for n, t in sorted(by.items()) if len(t) >= least]  # fmt: skip
+
+
+def save(results: dict[str, dict], workload, graph: str) -> None:
+    """Write the run to ``MEASUREMENTS`` (what the timelines chapter shows)."""
+    strategies = {
+        name: {"writes_per_post": round(r["writes_per_post"], 1),
+               "commands_per_post": round(r["post_commands"], 1),
+               "post_p50_us": round(_pct(r["post_s"], 50)),
+               "read_p50_us": round(_pct(r["read_s"], 50)),
+               "read_p99_us": round(_pct(r["read_s"], 99)),
+               "commands_per_read": round(r["read_commands"], 1),
+               "returning_read_p50_us": round(_pct(r["returning_s"], 50)),
+               "stored_entries": int(r["stored_entries"]),
+               "reads_by_commands": _by_commands(r["read_points"])}
+        for name, r in results.items()
+    }  # fmt: skip
+    run = {"graph": {"name": graph, **GRAPHS[graph], "follows": len(workload.follower),
+                     "celebrity_followers": CELEBRITY_FOLLOWERS, "page": READ_K},
+           "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
+                       "load_average_1m": round(os.getloadavg()[0], 2)},
+           "strategies": strategies}  # fmt: skip
+    MEASUREMENTS.parent.mkdir(parents=True, exist_ok=True)
+    MEASUREMENTS.write_text(json.dumps(run, indent=1) + "\n")
+    print(f"\nwrote {MEASUREMENTS.relative_to(ROOT)}")
+
+
+def main(graph: str = "chapter", *, save_run: bool = False) -> None:
     if graph not in GRAPHS:
         raise SystemExit(f"graph must be one of {sorted(GRAPHS)}, got {graph!r}")
     url = _redis_url()
@@ -185,7 +226,10 @@ def main(graph: str = "chapter") -> None:
     print(f"| entries held in Redis home timelines | {push['stored_entries']:,} | 0 | "
           f"{hybrid['stored_entries']:,} | "
           f"push/hybrid = {_ratio(push['stored_entries'], hybrid['stored_entries'])} |")  # fmt: skip
+    if save_run:
+        save(results, workload, graph)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    args = [a for a in sys.argv[1:] if a != "--save"]
+    main(*args[:1], save_run="--save" in sys.argv[1:])

@@ -1,4 +1,4 @@
-"""Figures for the timelines chapter: audience skew, cost curves, strategy comparison."""
+"""Figures for the timelines chapter: audience skew, cost curves, strategies, reads on Redis."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from razorlab.social.timelines.workload import Workload
 
-__all__ = ["follower_distribution", "threshold_cost_curves", "strategy_costs"]
+__all__ = ["follower_distribution", "threshold_cost_curves", "strategy_costs", "redis_read_costs"]
 
 
 def follower_distribution(workload: Workload) -> go.Figure:
@@ -56,4 +56,28 @@ def strategy_costs(results: pd.DataFrame) -> go.Figure:
         title="Relative cost per strategy (1 = the most expensive)",
         yaxis_title="share of max",
         barmode="group",
+    )
+
+
+def redis_read_costs(run: dict) -> go.Figure:
+    """Median read time by Redis commands per read, per strategy, with pull's straight-line fit.
+
+    ``run`` is ``data/timelines/redis_measurements.json`` (``benchmarks/timelines_redis.py``):
+    each strategy's ``reads_by_commands`` rows are ``[commands, p50 µs, reads]``.
+    """
+    fig = go.Figure()
+    for name, row in run["strategies"].items():
+        points = np.array(row["reads_by_commands"], dtype=float).reshape(-1, 3)
+        fig.add_scatter(x=points[:, 0], y=points[:, 1], mode="markers", name=name,
+                        marker_size=np.clip(np.sqrt(points[:, 2]), 4, 18))  # fmt: skip
+    pull = np.array(run["strategies"]["pull"]["reads_by_commands"], dtype=float)
+    per_command, fixed = np.polyfit(pull[:, 0], pull[:, 1], 1, w=np.sqrt(pull[:, 2]))
+    x = np.array([1.0, pull[:, 0].max()])
+    fig.add_scatter(x=x, y=fixed + per_command * x, mode="lines", line_dash="dot",
+                    name=f"pull fit: {fixed:.0f} µs + {per_command:.0f} µs per command")  # fmt: skip
+    return fig.update_layout(
+        title="One pipelined round trip: a fixed cost, then a cost per command",
+        xaxis_title="Redis commands in the read (one round trip)",
+        yaxis_title="median read time (µs)",
+        legend=dict(orientation="h", y=-0.25),
     )
