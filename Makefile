@@ -80,8 +80,21 @@ exercises: install
 
 # Re-measure the real Go runtime (needs `go`, e.g. Debian's golang-go); rewrites
 # data/go/measurements.json, which the model tests compare against. Not part of `make test`.
-go-measure: install
+# Then, if go-newer installed it, Go $(GO_NEWER) on the experiments the model is compared on
+# (data/go/measurements_go$(GO_NEWER).json).
+go-measure: install go-newer
 	$(BIN)/python data/go/run_measurements.py
+	if [ -x $(GO_NEWER_BIN) ]; then $(BIN)/python data/go/run_measurements.py \
+		--go $(GO_NEWER_BIN) --only gc_pointer_heap --only task_costs; \
+	else echo "no Go $(GO_NEWER) at $(GO_NEWER_BIN): only Go 1.19 measured"; fi
+
+# A newer Go next to golang-go: golang-$(GO_NEWER)-go from bookworm-backports, with apt-get when
+# root on Debian bookworm (adds the backports source if missing); elsewhere a message only.
+GO_NEWER     := 1.23
+GO_NEWER_BIN := /usr/lib/go-$(GO_NEWER)/bin/go
+.PHONY: go-newer
+go-newer:
+	$(PYTHON) data/go/run_measurements.py --install-go $(GO_NEWER)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

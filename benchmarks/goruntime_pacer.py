@@ -1,21 +1,27 @@
 """GC pacer model vs real Go: peak heap, GC cycles, GC CPU and assists per configuration.
 
 Not a speed benchmark: it prints the comparison the tests hold to +-15 %
-(``tests/test_goruntime_pacer.py``), from the committed Go 1.19 measurements of
-``data/go/gc_pointer_heap`` (medians of three runs, GOMAXPROCS 2, ~72 MiB pointer-heavy
-live set). Baseline: the measured figure; the error is model / measured - 1. The model
-marks at the speed the phase's own cycles showed; the last column uses instead the speed
-of a forced GC before the phase (an independent figure). The time the model took for
-all configurations is printed for context.
+(``tests/test_goruntime_pacer.py`` for Go 1.19, ``tests/test_goruntime_go123.py`` for
+1.23), one table per committed measurement of ``data/go/gc_pointer_heap`` (Go 1.19 and
+1.23; medians of three runs, GOMAXPROCS 2, ~72 MiB pointer-heavy live set), the model
+run with that Go version's pacer rules. Baseline: the measured figure; the error is
+model / measured - 1. The model marks at the speed the phase's own cycles showed; the
+GC CPU column after it uses instead the speed of a forced GC before the phase (an
+independent figure). The time the model took for each table is printed for context.
 """
 
 from __future__ import annotations
 
 import time
 
-from razorlab.goruntime.calibration import load_measurements, pacer_vs_model
+from razorlab.goruntime.calibration import (
+    MEASURED_GO_VERSIONS,
+    PACER_TOLERANCE,
+    load_measurements,
+    pacer_vs_model,
+)
 
-BAND = 0.15
+BAND = PACER_TOLERANCE
 
 
 def _cell(measured: float, model: float, error: float, fmt: str) -> str:
@@ -23,13 +29,18 @@ def _cell(measured: float, model: float, error: float, fmt: str) -> str:
     return f"{measured:{fmt}} / {model:{fmt}} ({error:+.0%}{mark})"
 
 
-def main() -> None:
+def table(go_version: str) -> None:
+    """Print the comparison for the committed ``go_version`` measurements."""
     start = time.perf_counter()
-    df = pacer_vs_model()
-    forced = pacer_vs_model(marking="forced")
+    df = pacer_vs_model(go_version=go_version)
+    forced = pacer_vs_model(marking="forced", go_version=go_version)
     took = time.perf_counter() - start
-    machine = load_measurements()["gc_pointer_heap"]["machine"]
-    print(f"{machine['go_version']}, {machine['logical_cpus']} CPUs; model time {took:.1f} s")
+    data = load_measurements(go_version=go_version)["gc_pointer_heap"]
+    machine = data["machine"]
+    print(
+        f"\n{machine['go_version']}, {machine['logical_cpus']} CPUs, load average "
+        f"{machine['load_average_1m']}; model time {took:.1f} s"
+    )
     print(
         "| GOGC | GOMEMLIMIT | mutators | peak MiB, Go / model | GC cycles | GC CPU share "
         "| GC CPU, forced-GC marking speed | assist ms per cycle |"
@@ -42,6 +53,11 @@ def main() -> None:
         alt = _cell(f.measured_gc_cpu, f.model_gc_cpu, f.cpu_error, ".2f")
         assist = _cell(r.measured_assist_ms, r.model_assist_ms, r.assist_error, ".1f")
         print(f"| {gogc} | {limit} | {mutators} | {peak} | {cycles} | {cpu} | {alt} | {assist} |")
+
+
+def main() -> None:
+    for go_version in MEASURED_GO_VERSIONS:
+        table(go_version)
     print(f"✗: outside ±{BAND:.0%}")
 
 

@@ -1,9 +1,10 @@
-"""Goroutine per task vs a worker pool vs ping-pong: the scheduler model against Go 1.19.
+"""Goroutine per task vs a worker pool vs ping-pong: the scheduler model against Go 1.19 and 1.23.
 
-Prints the comparison table (Go's stored measurements, ``data/go/measurements.json``,
-vs the model run on the same programs with costs calibrated from ``go_costs``), then
-how long the model takes and how much memory it needs for a per-task run. Baseline:
-the bare event queue (``heapq`` push + pop of as many events as the run handled).
+Prints one comparison table per committed Go version (``data/go/measurements.json`` for
+1.19, ``measurements_go1.23.json`` for 1.23, vs the model run on the same programs with
+costs calibrated from that version's ``go_costs``), then how long the model takes and how
+much memory it needs for a per-task run. Baseline: the bare event queue (``heapq`` push +
+pop of as many events as the run handled).
 """
 
 from __future__ import annotations
@@ -13,13 +14,21 @@ import time
 
 from benchmarks._heap import bare_heap
 from razorlab.goruntime import SchedulerConfig, per_task, simulate
-from razorlab.goruntime.calibration import op_costs, task_patterns_vs_model
+from razorlab.goruntime.calibration import (
+    MEASURED_GO_VERSIONS,
+    load_measurements,
+    op_costs,
+    task_patterns_vs_model,
+)
 
 N = 200_000
 
 
-def main() -> None:
-    df = task_patterns_vs_model()
+def table(go_version: str) -> None:
+    """Print the comparison for the committed ``go_version`` measurements."""
+    df = task_patterns_vs_model(go_version=go_version)
+    machine = load_measurements(go_version=go_version)["task_costs"]["machine"]
+    print(f"\n{machine['go_version']}, load average {machine['load_average_1m']}")
     print(
         "| pattern | GOMAXPROCS | Go ns/task | model ns/task | error | Go CPU ns | model CPU ns |"
     )
@@ -29,6 +38,11 @@ def main() -> None:
             f"| {pattern} | {procs} | {r.measured_ns:,.0f} | {r.model_ns:,.0f} | "
             f"{r.error:+.0%} | {r.measured_cpu_ns:,.0f} | {r.model_cpu_ns:,.0f} |"
         )
+
+
+def main() -> None:
+    for go_version in MEASURED_GO_VERSIONS:
+        table(go_version)
     costs, switch, work = op_costs()
     wl = per_task(N, work_s=work)
     start = time.perf_counter()
@@ -37,7 +51,7 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     base = bare_heap(run.events)
     print(
-        f"\nper_task({N:,}) at GOMAXPROCS 1: {took:.1f} s, {run.events:,} events "
+        f"\nper_task({N:,}) at GOMAXPROCS 1 (Go 1.19 costs): {took:.1f} s, {run.events:,} events "
         f"({run.events / took:,.0f}/s; bare heapq {run.events / base:,.0f}/s), "
         f"peak RSS {rss:,.0f} MiB; fresh Gs {run.fresh_gs:,}, GC stops {run.gc_cycles}, "
         f"sysmon preemptions {run.preemptions}, peak global queue {run.max_global_runq:,}"

@@ -4,11 +4,24 @@ Usage (from the repository root, with ``go`` on PATH, e.g. Debian's ``golang-go`
 
     python data/go/run_measurements.py            # writes data/go/measurements.json
     python data/go/run_measurements.py --quick    # smaller sizes, for a smoke run
+    python data/go/run_measurements.py --install-go 1.23   # Debian backports' golang-1.23-go
+    python data/go/run_measurements.py --go /usr/lib/go-1.23/bin/go \
+        --only gc_pointer_heap --only task_costs  # writes data/go/measurements_go1.23.json
 
 Each program prints one JSON object per run; this script adds the machine and Go
 version. Timings on a shared machine are noisy, so latency experiments are repeated
 and summarised with medians. Needs only the standard library. Peak memory is about
 3 GB (one million blocked goroutines); the full run takes a few minutes.
+
+Design note: Go 1.19 (Debian bookworm's ``golang-go``) writes ``measurements.json``;
+any other Go writes ``measurements_go1.N.json`` next to it, so the model can be
+compared per version and the 1.19 file never changes by accident. A newer Go comes from
+bookworm-backports (``--install-go``), installed with ``apt-get`` as root on Debian
+bookworm and skipped with a message elsewhere, so ``make go-measure`` stays
+reproducible. The programs' ``go.mod`` says ``go 1.19``: a newer toolchain builds them
+with the language and the ``GODEBUG`` defaults of 1.19 (``asynctimerchan``, ``panicnil``
+and the like; none of them touches the GC or the scheduler), and ``GOTOOLCHAIN=local``
+keeps it from fetching another toolchain.
 """
 
 from __future__ import annotations
@@ -52,6 +65,9 @@ PACER_CONFIGS = (
     ("off", "128MiB", 1, 1024),
     ("100", "160MiB", 1, 1024),
 )
+BASE_MINOR = 19  # Debian bookworm's golang-go; its results go to measurements.json
+BACKPORTS = "deb http://deb.debian.org/debian bookworm-backports main"
+BACKPORTS_LIST = Path("/etc/apt/sources.list.d/bookworm-backports.list")
 # One gctrace line (Go 1.19..1.23): clock and CPU split, heap at start -> end -> marked, goal.
 GCTRACE = re.compile(
     r"^gc \d+ @([\d.]+)s \d+%: ([\d.]+)\+([\d.]+)\+([\d.]+) ms clock, "
@@ -131,7 +147,7 @@ def pointer_heap_run(binary: Path, gogc: str, limit: str, mutators: int, mib: in
     return result
 
 
-def pointer_heap(binary: Path, quick: bool) -> dict:
+def pointer_heap(go: str, binary: Path, quick: bool) -> dict:
     """Every pacer config ``PACER_REPEATS`` times; medians per config."""
     runs, summary = [], []
     for gogc, limit, mutators, mib in PACER_CONFIGS:
@@ -158,18 +174,18 @@ def pointer_heap(binary: Path, quick: bool) -> dict:
             row[key] = statistics.median(r[key] for r in reps)
         row["repeats"] = PACER_REPEATS
         summary.append(row)
-    return {"machine": machine(), "quick": quick, "runs": runs, "summary": summary}
+    return {"machine": machine(go), "quick": quick, "runs": runs, "summary": summary}
 
 
-def build(workdir: Path) -> dict[str, Path]:
-    env = dict(os.environ)
+def build(go: str, workdir: Path) -> dict[str, Path]:
+    env = {**os.environ, "GOTOOLCHAIN": "local"}
     env.setdefault("GOCACHE", str(workdir / "gocache"))
     env.setdefault("GOPATH", str(workdir / "gopath"))
     bins = {}
     for name in PROGRAMS:
         bins[name] = workdir / name
         subprocess.run(
-            ["go", "build", "-o", str(bins[name]), f"./{name}"], cwd=HERE, env=env, check=True
+            [go, "build", "-o", str(bins[name]), f"./{name}"], cwd=HERE, env=env, check=True
         )
     return bins
 
@@ -199,7 +215,7 @@ def summarise(runs: list[dict]) -> dict:
     return out
 
 
-def task_costs(bins: dict[str, Path], quick: bool) -> dict:
+def task_costs(go: str, bins: dict[str, Path], quick: bool) -> dict:
     """go_costs (the model's calibration) and task_patterns (what it predicts), interleaved
     so each repeat of every program meets the same machine load."""
     n = 50_000 if quick else 200_000
@@ -213,14 +229,14 @@ def task_costs(bins: dict[str, Path], quick: bool) -> dict:
                 run(bins["task_patterns"], f"-mode={mode}", f"-n={n}", env=env)
             )
     return {
-        "machine": machine(),
+        "machine": machine(go),
         "go_costs": summarise(costs),
         "task_patterns": [summarise(r) for r in patterns.values()],
     }
 
 
-def measure(bins: dict[str, Path], quick: bool, only: str | None = None) -> dict:
-    """Every experiment, or just ``only`` (its key in ``measurements.json``)."""
+def measure(go: str, bins: dict[str, Path], quick: bool, only: list[str] | None = None) -> dict:
+    """Every experiment, or just those in ``only`` (their keys in ``measurements.json``)."""
     sizes = (1_000, 10_000, 100_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
     alloc = 1024 if quick else 4096
     env_stack = {"GODEBUG": "adaptivestackstart=0"}
@@ -252,17 +268,65 @@ def measure(bins: dict[str, Path], quick: bool, only: str | None = None) -> dict
         "gc_pacer": lambda: [
             run(bins["gc_pacer"], "-live=64", f"-alloc={mib}", env=env) for env, mib in gc_configs
         ],
-        "gc_pointer_heap": lambda: pointer_heap(bins["gc_pointer_heap"], quick),
-        "task_costs": lambda: task_costs(bins, quick),
+        "gc_pointer_heap": lambda: pointer_heap(go, bins["gc_pointer_heap"], quick),
+        "task_costs": lambda: task_costs(go, bins, quick),
     }
-    names = [only] if only else list(experiments)
-    return {name: experiments[name]() for name in names}
+    return {name: experiments[name]() for name in only or experiments}
 
 
-def machine() -> dict:
-    go_version = subprocess.run(["go", "version"], capture_output=True, text=True).stdout.strip()
+def go_version(go: str) -> str:
+    """``go version``'s line, e.g. ``go version go1.23.1 linux/amd64``."""
+    return subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
+
+
+def default_out(version: str) -> Path:
+    """``measurements.json`` for Go 1.19, ``measurements_go1.N.json`` for any other 1.N."""
+    m = re.search(r"go1\.(\d+)", version)
+    if m is None:
+        raise SystemExit(f"cannot tell the Go version from {version!r}")
+    minor = int(m.group(1))
+    return HERE / ("measurements.json" if minor == BASE_MINOR else f"measurements_go1.{minor}.json")
+
+
+def install_go(minor: str) -> int:
+    """Install ``golang-<minor>-go`` from bookworm-backports (``/usr/lib/go-<minor>/bin/go``).
+
+    Adds the backports source if no apt source names it, then ``apt-get update`` and
+    ``apt-get install -t bookworm-backports``. Needs root on Debian bookworm; anywhere
+    else it says so and does nothing (exit status 0, so ``make go-measure`` goes on).
+    """
+    binary = Path(f"/usr/lib/go-{minor}/bin/go")
+    if binary.exists():
+        print(f"{go_version(str(binary))} is installed at {binary}")
+        return 0
+    release = Path("/etc/os-release")
+    codename = re.search(
+        r"^VERSION_CODENAME=(\S+)", release.read_text() if release.exists() else "", re.M
+    )
+    if not codename or codename.group(1) != "bookworm" or shutil.which("apt-get") is None:
+        print(f"not Debian bookworm: install Go {minor} yourself; skipped.")
+        return 0
+    if os.geteuid() != 0:
+        print(f"not root: cannot apt-get golang-{minor}-go from bookworm-backports; skipped.")
+        return 0
+    apt = Path("/etc/apt")
+    sources = [apt / "sources.list", *(apt / "sources.list.d").glob("*")]
+    if not any(f.is_file() and "bookworm-backports" in f.read_text() for f in sources):
+        BACKPORTS_LIST.write_text(BACKPORTS + "\n")
+        print(f"added {BACKPORTS_LIST}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update"], env=env, check=True)
+    package = f"golang-{minor}-go"
+    subprocess.run(
+        ["apt-get", "install", "-y", "-t", "bookworm-backports", package], env=env, check=True
+    )
+    print(f"installed {go_version(str(binary))} at {binary}")
+    return 0
+
+
+def machine(go: str) -> dict:
     return {
-        "go_version": go_version,
+        "go_version": go_version(go),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "os": platform.platform(),
         "cpu": platform.processor() or platform.machine(),
@@ -274,24 +338,42 @@ def machine() -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
-    parser.add_argument("--out", type=Path, default=HERE / "measurements.json")
+    parser.add_argument("--go", default="go", help="the go command to build with (default: go)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="default: measurements.json for Go 1.19, measurements_go1.N.json for 1.N",
+    )
     parser.add_argument(
         "--only",
+        action="append",
         choices=(*PROGRAMS[:-2], "task_costs"),
-        help="re-measure one experiment and keep the rest of --out as it is",
+        help="re-measure this experiment (repeatable) and keep the rest of --out as it is",
+    )
+    parser.add_argument(
+        "--install-go",
+        metavar="MINOR",
+        help="install golang-MINOR-go (e.g. 1.23) from bookworm-backports and exit",
     )
     args = parser.parse_args(argv)
-    if shutil.which("go") is None:
-        print("go is not installed (Debian: apt-get install golang-go); nothing measured.")
+    if args.install_go:
+        return install_go(args.install_go)
+    go = shutil.which(args.go)
+    if go is None:
+        print(f"{args.go} is not installed (Debian: apt-get install golang-go); nothing measured.")
         return 1
+    machine_now = machine(go)
+    out = args.out or default_out(machine_now["go_version"])
     with tempfile.TemporaryDirectory() as tmp:
-        bins = build(Path(tmp))
+        bins = build(go, Path(tmp))
         if args.only:
-            result = {**json.loads(args.out.read_text()), **measure(bins, args.quick, args.only)}
+            new = {"machine": machine_now, "quick": args.quick}
+            kept = json.loads(out.read_text()) if out.exists() else new
+            result = {**kept, **measure(go, bins, args.quick, args.only)}
         else:
-            result = {"machine": machine(), "quick": args.quick, **measure(bins, args.quick)}
-    args.out.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {args.out}")
+            result = {"machine": machine_now, "quick": args.quick, **measure(go, bins, args.quick)}
+    out.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {out}")
     return 0
 
 

@@ -1,0 +1,117 @@
+"""The pacer and scheduler models against Go 1.23 (``data/go/measurements_go1.23.json``).
+
+Go 1.23.5 from Debian's bookworm-backports, measured on the same 2-vCPU VM as the Go 1.19
+file with ``run_measurements.py --go /usr/lib/go-1.23/bin/go --only task_costs --only
+gc_pointer_heap``. The models are not refitted: the pacer runs with Go 1.23's rules
+(``GCConfig.go_version``: 3 % memory-limit headroom, cons/mark as the largest of the
+last five samples), fed the same kind of inputs the 1.19 comparison takes from the run;
+the scheduler model takes its costs from 1.23's own ``go_costs``. Rows the model predicts
+within the 1.19 tolerances are asserted; the others are known gaps, xfail(strict) so a
+model that closes one must move it. Tolerances are those of
+``tests/test_goruntime_pacer.py`` and ``tests/test_goruntime_calibration.py``.
+"""
+
+import pytest
+
+from razorlab.errors import ValidationError
+from razorlab.goruntime.calibration import (
+    PACER_TOLERANCE,
+    TASK_TOLERANCE,
+    load_measurements,
+    measurements_path,
+    pacer_config,
+    pacer_vs_model,
+    recorded_go_version,
+    task_patterns_vs_model,
+)
+
+GO = "1.23"
+EXPERIMENTS = ("gc_pointer_heap", "task_costs")
+
+
+def test_the_file_records_go_1_23_and_the_load_for_each_experiment():
+    m = load_measurements(go_version=GO)
+    assert measurements_path(GO).name == "measurements_go1.23.json"
+    for name in EXPERIMENTS:
+        assert recorded_go_version(m[name]["machine"]) == GO
+        assert m[name]["machine"]["load_average_1m"] >= 0
+    assert {r["repeats"] for r in m["gc_pointer_heap"]["summary"]} == {3}
+    assert load_measurements()["machine"]["go_version"].startswith("go version go1.19")
+
+
+def test_a_version_without_a_pacer_model_or_a_record_without_one_is_refused():
+    with pytest.raises(ValidationError):
+        measurements_path("1.18")
+    with pytest.raises(ValidationError):
+        recorded_go_version({"go_version": "go version devel linux/amd64"})
+
+
+def test_the_pacer_model_runs_with_the_recorded_versions_rules():
+    row = load_measurements(go_version=GO)["gc_pointer_heap"]["summary"][0]
+    assert pacer_config(row, go_version=GO)[1].go_version == GO
+    assert pacer_config(row)[1].go_version == "1.19"
+
+
+@pytest.fixture(scope="module")
+def pacer():
+    return pacer_vs_model(go_version=GO)
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return task_patterns_vs_model(go_version=GO)
+
+
+CONFIGS = [
+    ("50", "-", 1),
+    ("100", "-", 1),
+    ("200", "-", 1),
+    ("100", "-", 2),
+    ("off", "256MiB", 1),
+    ("off", "128MiB", 1),
+    ("100", "160MiB", 1),
+]
+# (config, metric) outside PACER_TOLERANCE on Go 1.23 (see pacer_vs_model): one cycle count
+# (+20 %), GC CPU at GOGC=50 (-17 %) and at GOGC=100 + 160 MiB (-25 %, -22 % on 1.19), and
+# every assist figure (1.19 holds those only to 20 % under GOGC and -50 %..+20 % under a
+# limit; on 1.23 they range from -58 % to +176 %).
+PACER_GAPS = [
+    (("100", "-", 1), "cycles"),
+    (("50", "-", 1), "cpu"),
+    (("100", "160MiB", 1), "cpu"),
+    *((config, "assist") for config in CONFIGS),
+]
+PACER_HOLDS = [
+    (config, metric)
+    for config in CONFIGS
+    for metric in ("peak", "cycles", "cpu", "assist")
+    if (config, metric) not in PACER_GAPS
+]
+
+
+@pytest.mark.parametrize(("row", "metric"), PACER_HOLDS, ids=str)
+def test_pacer_predicts_go_1_23_within_15_percent(pacer, row, metric):
+    assert abs(pacer.loc[row, f"{metric}_error"]) <= PACER_TOLERANCE
+
+
+@pytest.mark.xfail(strict=True, reason="known gap on Go 1.23: see pacer_vs_model")
+@pytest.mark.parametrize(("row", "metric"), PACER_GAPS, ids=str)
+def test_pacer_known_gaps_on_go_1_23(pacer, row, metric):
+    assert abs(pacer.loc[row, f"{metric}_error"]) <= PACER_TOLERANCE
+
+
+# (pattern, GOMAXPROCS): model within TASK_TOLERANCE of Go 1.23.
+# The same rows as on Go 1.19: the gaps at GOMAXPROCS 2 and their causes are unchanged.
+TASK_HOLDS = [("pertask", 1), ("pool", 1), ("pingpong", 1), ("pingpong", 2)]
+TASK_GAPS = [("pertask", 2), ("pool", 2)]
+
+
+@pytest.mark.parametrize("row", TASK_HOLDS, ids=str)
+def test_task_patterns_predicted_within_15_percent_on_go_1_23(tasks, row):
+    assert abs(tasks.loc[row, "error"]) <= TASK_TOLERANCE
+
+
+@pytest.mark.xfail(strict=True, reason="known gap on Go 1.23: see task_patterns_vs_model")
+@pytest.mark.parametrize("row", TASK_GAPS, ids=str)
+def test_task_patterns_known_gaps_on_go_1_23(tasks, row):
+    assert abs(tasks.loc[row, "error"]) <= TASK_TOLERANCE
