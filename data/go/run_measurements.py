@@ -52,6 +52,7 @@ PROGRAMS = (
 STACK_DEPTHS = (1, 2, 4, 6, 7, 8, 12, 16, 20, 24, 32, 40, 50, 64, 96, 128)
 LATENCY_REPEATS = 3
 TASK_REPEATS = 7
+BUSY_LOAD = 1.0  # 1-minute load average above which a run is warned it will be stretched
 # task_patterns: (mode, GOMAXPROCS); the pool has 4 workers and 64 channel slots.
 TASK_CONFIGS = tuple((mode, procs) for mode in ("pertask", "pool", "pingpong") for procs in (1, 2))
 PACER_REPEATS = 3
@@ -363,6 +364,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.go} is not installed (Debian: apt-get install golang-go); nothing measured.")
         return 1
     machine_now = machine(go)
+    if machine_now["load_average_1m"] > BUSY_LOAD:
+        print(f"warning: load average {machine_now['load_average_1m']} on "
+              f"{os.cpu_count()} CPUs: other processes will stretch Go's timings at "
+              "GOMAXPROCS 2 (a run at load 8.3 marked 3x slower than at 1.0); measure on a "
+              "quiet machine")  # fmt: skip
     out = args.out or default_out(machine_now["go_version"])
     with tempfile.TemporaryDirectory() as tmp:
         bins = build(go, Path(tmp))
