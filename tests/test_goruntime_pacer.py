@@ -9,7 +9,7 @@ import pytest
 
 from razorlab.errors import ValidationError
 from razorlab.goruntime import MIB, GCConfig, heap_goal, simulate_gc, steady
-from razorlab.goruntime.calibration import load_measurements, pacer_vs_model
+from razorlab.goruntime.calibration import load_measurements, pacer_config, pacer_vs_model
 from razorlab.goruntime.pacer import (
     ConsMark,
     FractionalSlices,
@@ -161,10 +161,30 @@ def test_gc_cpu_within_15_percent_of_go_in_three_of_the_four_gogc_configurations
 def test_assists_per_cycle_near_go_under_gogc_and_low_under_a_memory_limit(table):
     """gctrace's assist CPU per cycle: within 20 % for the four GOGC-only runs (+3, +10,
     -18, -18 % today). Under a memory limit the model assists 23-49 % less than Go: a
-    known gap (Go's assists vary a lot from cycle to cycle, which a fluid model lacks)."""
+    known gap. It is not the pacer's limit logic (see the test below): it follows the
+    mutator's allocation speed while marking, one machine-wide input
+    (``calibration.pacer_config``), and the three limit runs were measured while the
+    machine was slower (a forced GC of the same live set took 518-641 ms of CPU against
+    221-377 ms in the GOGC-only runs)."""
     gogc_only = table.xs("-", level="GOMEMLIMIT")
     assert gogc_only["assist_error"].abs().max() <= 0.2, gogc_only["assist_error"]
     assert table["assist_error"].between(-0.5, 0.2).all(), table["assist_error"]
+
+
+@pytest.mark.parametrize("limit", ["256MiB", "128MiB", "160MiB"])
+def test_under_a_memory_limit_neither_the_cpu_limiter_nor_the_limit_overage_acts(limit):
+    """The model's low assists under GOMEMLIMIT do not come from the limit's own logic.
+    Its GC CPU limiter never fills (``gcCPULimiter`` could only switch assists off), and
+    the heap stays below limit - non-heap, so the overage term of Go's
+    ``memoryLimitHeapGoal`` (mapped memory over the limit lowers the goal mid-cycle)
+    would not apply; the goal past which ``revise`` stretches by 1.1 is the limit's."""
+    row = next(
+        r for r in load_measurements()["gc_pointer_heap"]["summary"] if r["gomemlimit"] == limit
+    )
+    wl, cfg, total = pacer_config(row)
+    run = simulate_gc(wl, cfg, until_allocated_bytes=total)
+    assert not run.series["limiter_on"].any()
+    assert run.peak_heap_bytes + cfg.non_heap_bytes < cfg.memory_limit_bytes
 
 
 def test_a_fractional_worker_waits_for_sysmon_then_runs_to_1_2_times_its_goal():

@@ -28,7 +28,13 @@ routine each step restates, is ``razorlab.goruntime.pacer``):
 * the GC CPU limiter (Go 1.19): a bucket of one CPU-second per P fills with GC CPU
   time and drains with mutator time; while it is full, assists are switched off,
   capping the GC near 50 % of the CPU. Without it a limit below the live heap
-  turns into a death spiral: back-to-back cycles and a mutator that barely runs;
+  turns into a death spiral: back-to-back cycles and a mutator that barely runs.
+  Simplified: Go's bucket (``gcCPULimiterState.updateLocked``, ``mgclimit.go``) counts
+  background marking as 25 % of GOMAXPROCS and leaves idle time (idle Ps, idle mark
+  workers; Go issue 52890, fixed for 1.19) out of the window; the model counts the
+  workers' own time and keeps idle time in. Replaying ``gc_pointer_heap`` (GOMAXPROCS 2,
+  one idle P) with Go's accounting, the bucket still never fills (at most 1.2 of its
+  2 CPU-seconds, at GOGC=50);
 * ``runtime.GC()`` starts a full cycle whatever the pacer says (``gcTriggerCycle``,
   ``src/runtime/mgc.go``; if a cycle is already marking, it waits for it and then runs
   its own), and the next goal is computed from what that forced cycle marked: a

@@ -47,7 +47,9 @@ Simplified (said so): the sweep-distance trigger floor (``sweepMinHeapDistance``
 idle workers are shares of P-time, and so is the fractional worker on a P without a
 mutator; sysmon's rounds are exactly 10 ms apart from the start of the run; an assist's
 64 KiB minimum (``gcOverAssistWork``) and the per-goroutine debt are left out (the
-mutators share one debt and pay it as they allocate).
+mutators share one debt and pay it as they allocate). ``revise``'s worst-case work is the
+scannable heap at the trigger, where Go reads ``heapScan`` as it grows during marking
+(on ``gc_pointer_heap`` the live value moves no figure by more than one point).
 """
 
 from __future__ import annotations
