@@ -8,7 +8,8 @@ last five samples), fed the same kind of inputs the 1.19 comparison takes from t
 the scheduler model takes its costs from 1.23's own ``go_costs``. Rows the model predicts
 within the 1.19 tolerances are asserted; the others are known gaps, xfail(strict) so a
 model that closes one must move it. Tolerances are those of
-``tests/test_goruntime_pacer.py`` and ``tests/test_goruntime_calibration.py``.
+``tests/test_goruntime_pacer.py``; the task patterns are checked for both versions in
+``tests/test_goruntime_calibration.py``.
 """
 
 import pytest
@@ -16,13 +17,11 @@ import pytest
 from razorlab.errors import ValidationError
 from razorlab.goruntime.calibration import (
     PACER_TOLERANCE,
-    TASK_TOLERANCE,
     load_measurements,
     measurements_path,
     pacer_config,
     pacer_vs_model,
     recorded_go_version,
-    task_patterns_vs_model,
 )
 
 GO = "1.23"
@@ -55,11 +54,6 @@ def test_the_pacer_model_runs_with_the_recorded_versions_rules():
 @pytest.fixture(scope="module")
 def pacer():
     return pacer_vs_model(go_version=GO)
-
-
-@pytest.fixture(scope="module")
-def tasks():
-    return task_patterns_vs_model(go_version=GO)
 
 
 CONFIGS = [
@@ -98,20 +92,3 @@ def test_pacer_predicts_go_1_23_within_15_percent(pacer, row, metric):
 @pytest.mark.parametrize(("row", "metric"), PACER_GAPS, ids=str)
 def test_pacer_known_gaps_on_go_1_23(pacer, row, metric):
     assert abs(pacer.loc[row, f"{metric}_error"]) <= PACER_TOLERANCE
-
-
-# (pattern, GOMAXPROCS): model within TASK_TOLERANCE of Go 1.23.
-# The same rows as on Go 1.19: the gaps at GOMAXPROCS 2 and their causes are unchanged.
-TASK_HOLDS = [("pertask", 1), ("pool", 1), ("pingpong", 1), ("pingpong", 2)]
-TASK_GAPS = [("pertask", 2), ("pool", 2)]
-
-
-@pytest.mark.parametrize("row", TASK_HOLDS, ids=str)
-def test_task_patterns_predicted_within_15_percent_on_go_1_23(tasks, row):
-    assert abs(tasks.loc[row, "error"]) <= TASK_TOLERANCE
-
-
-@pytest.mark.xfail(strict=True, reason="known gap on Go 1.23: see task_patterns_vs_model")
-@pytest.mark.parametrize("row", TASK_GAPS, ids=str)
-def test_task_patterns_known_gaps_on_go_1_23(tasks, row):
-    assert abs(tasks.loc[row, "error"]) <= TASK_TOLERANCE
