@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from razorlab.infra.services import recorded_redis_url
-from razorlab.social.timelines.redis_strategies import build_redis_service
+from razorlab.social.timelines.redis_strategies import STORED_RUN, build_redis_service
 from razorlab.social.timelines.workload import make_workload, threshold_costs
 
 # name -> make_workload arguments; "chapter" is the notebook's day, "100k" the in-process bench's
@@ -57,7 +57,6 @@ GRAPHS = {
 CELEBRITY_FOLLOWERS = 1_000
 READ_K = 20
 ROOT = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ROOT / "data" / "timelines" / "redis_measurements.json"
 
 
 def _redis_url() -> str | None:
@@ -149,7 +148,7 @@ def _by_commands(points: list[tuple[int, float]], least: int = 5) -> list[list[f
 
 
 def save(results: dict[str, dict], workload, graph: str) -> None:
-    """Write the run to ``MEASUREMENTS`` (what the timelines chapter shows)."""
+    """Write the run to ``STORED_RUN`` (what the timelines chapter shows)."""
     strategies = {
         name: {"writes_per_post": round(r["writes_per_post"], 1),
                "commands_per_post": round(r["post_commands"], 1),
@@ -167,9 +166,9 @@ def save(results: dict[str, dict], workload, graph: str) -> None:
            "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                        "load_average_1m": round(os.getloadavg()[0], 2)},
            "strategies": strategies}  # fmt: skip
-    MEASUREMENTS.parent.mkdir(parents=True, exist_ok=True)
-    MEASUREMENTS.write_text(json.dumps(run, indent=1) + "\n")
-    print(f"\nwrote {MEASUREMENTS.relative_to(ROOT)}")
+    STORED_RUN.parent.mkdir(parents=True, exist_ok=True)
+    STORED_RUN.write_text(json.dumps(run, indent=1) + "\n")
+    print(f"\nwrote {STORED_RUN.relative_to(ROOT)}")
 
 
 def main(graph: str = "chapter", *, save_run: bool = False) -> None:

@@ -12,9 +12,12 @@ model that closes one must move it. Tolerances are those of
 ``tests/test_goruntime_calibration.py``.
 """
 
+import importlib.util
+
 import pytest
 
 from razorlab.errors import ValidationError
+from razorlab.goruntime import calibration
 from razorlab.goruntime.calibration import (
     PACER_TOLERANCE,
     load_measurements,
@@ -36,6 +39,17 @@ def test_the_file_records_go_1_23_and_the_load_for_each_experiment():
         assert m[name]["machine"]["load_average_1m"] >= 0
     assert {r["repeats"] for r in m["gc_pointer_heap"]["summary"]} == {3}
     assert load_measurements()["machine"]["go_version"].startswith("go version go1.19")
+
+
+def test_the_runner_writes_each_go_version_where_the_comparisons_read_it():
+    """``run_measurements.py`` is standard-library only, so it names the files itself."""
+    runner = calibration.MEASUREMENTS_PATH.with_name("run_measurements.py")
+    spec = importlib.util.spec_from_file_location("run_measurements", runner)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for go_version in calibration.MEASURED_GO_VERSIONS:
+        line = f"go version go{go_version}.5 linux/amd64"
+        assert module.default_out(line) == calibration.measurements_path(go_version)
 
 
 def test_a_version_without_a_pacer_model_or_a_record_without_one_is_refused():

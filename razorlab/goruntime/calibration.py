@@ -305,9 +305,8 @@ def pacer_vs_model(
     Go 1.23.5 (``measurements_go1.23.json``, same VM at load 1.5; the 1.19 run at load
     1.0): peak heap holds within 15 % in every configuration, cycles in all but GOGC=100
     with one mutator (Go 10, model 12), GC CPU in five of seven (GOGC=50 -17 %; GOGC=100 +
-    160 MiB -25 %, -18 % on 1.19). Assists miss
-    by -58 % to +176 %: on the quiet machine they are a few ms per cycle (2.7-54), where a
-    cycle's few assists vary most. On 1.23 a forced GC of the same live set took 91-115 ms
+    160 MiB -25 %, -18 % on 1.19). Assists miss by -58 % to +176 %: on the quiet machine
+    they are a few ms per cycle (2.7-54), where a cycle's few assists vary most. On 1.23 a forced GC of the same live set took 91-115 ms
     of CPU (151-173 ms in all three GOGC=200 runs, whose mark phases took 119-140 ms
     against 53-72 ms in the others); marking speeds are inputs here, not fitted. The
     pacer's only version switches are the two documented in ``pacer.py`` (memory-limit

@@ -44,8 +44,10 @@ Design note
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -81,10 +83,19 @@ __all__ = [
     "REDIS_STRATEGIES",
     "RedisTimelines",
     "build_redis_service",
+    "STORED_RUN",
+    "load_stored_run",
 ]
 
 KEY_PREFIX = "razorlab:timelines"  # + ":<namespace>:home:<user>" / ":author:<user>"
 Command = Sequence[str | int]  # one Redis command, name first: ("ZREVRANGE", key, 0, 19)
+#: The chapter graph replayed on a real Redis (``python -m benchmarks.timelines_redis --save``).
+STORED_RUN = Path(__file__).resolve().parents[3] / "data" / "timelines" / "redis_measurements.json"
+
+
+def load_stored_run() -> dict:
+    """The stored run :data:`STORED_RUN`: graph, machine, and per-strategy costs and times."""
+    return json.loads(STORED_RUN.read_text())
 
 
 @dataclass
