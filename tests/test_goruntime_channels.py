@@ -5,7 +5,7 @@ import pytest
 
 from razorlab.errors import ValidationError
 from razorlab.goruntime import SchedulerConfig, SchedulerInvariantError, simulate
-from razorlab.goruntime.costs import OpCosts
+from razorlab.goruntime.costs import ColdStart, OpCosts
 from razorlab.goruntime.processor import GFREE_MAX_LOCAL
 from razorlab.goruntime.programs import per_task, ping_pong, spawn_blocked, worker_pool
 from razorlab.goruntime.workload import (
@@ -18,7 +18,16 @@ from razorlab.goruntime.workload import (
     Workload,
 )
 
-FREE = OpCosts(go_s=0, go_fresh_s=0, exit_s=0, chan_s=0, ready_s=0, wake_s=0, wg_s=0)
+FREE = OpCosts(
+    go_s=0,
+    go_fresh_s=0,
+    exit_s=0,
+    chan_s=0,
+    ready_s=0,
+    wake_s=0,
+    wg_s=0,
+    cold_start=ColdStart((), ()),
+)
 
 
 def program(goroutines, channels=(), waitgroups=0):
@@ -138,3 +147,33 @@ def test_bad_operations_are_rejected(bad):
 def test_op_costs_must_be_finite_and_non_negative():
     with pytest.raises(ValidationError, match="chan_s"):
         OpCosts(chan_s=-1e-9)
+    with pytest.raises(ValidationError, match="cold_start"):
+        OpCosts(cold_start=(200, 0.0))
+
+
+@pytest.mark.parametrize(
+    ("distances", "extra_s"),
+    [((200, 100), (0, 1e-9)), ((200,), (0, 1e-9)), ((0, 100), (0, 1e-9)), ((100, 200), (0, -1))],
+)
+def test_a_cold_start_curve_must_be_increasing_and_non_negative(distances, extra_s):
+    with pytest.raises(ValidationError):
+        ColdStart(distances, extra_s)
+
+
+def test_a_cold_start_is_log_linear_between_its_points_and_flat_outside():
+    c = ColdStart((100, 10_000), (0.0, 200e-9))
+    assert c.extra(50) == 0 and c.extra(1_000) == pytest.approx(100e-9)
+    assert c.extra(1e9) == 200e-9 and ColdStart((), ()).extra(1e9) == 0
+
+
+def test_children_started_long_after_their_go_statement_pay_the_cold_start():
+    """At GOMAXPROCS 1 a spawner's 1,000 children all run after it: each starts ~1,000
+    goroutines after its own go statement and pays the curve's 1 us, except the last one,
+    which waits in runnext and runs first, still warm; the spawner comes from outside and
+    pays nothing."""
+    costs = OpCosts(**{**FREE.__dict__, "cold_start": ColdStart((10, 100), (0.0, 1e-6))})
+    cfg = SchedulerConfig(gomaxprocs=1, switch_s=0.0, costs=costs)
+    run = simulate(per_task(1_000, work_s=0.0), cfg)
+    assert run.runtime_cpu_s == pytest.approx(999 * 1e-6)
+    warm = simulate(per_task(1_000, work_s=0.0), SchedulerConfig(gomaxprocs=1, costs=FREE))
+    assert warm.runtime_cpu_s == 0

@@ -205,12 +205,17 @@ def latency(binary: Path, procs: int, hogs: int, samples: int) -> dict:
 
 def summarise(runs: list[dict]) -> dict:
     """Numeric fields: the minimum over the repeats (the cost on an unloaded machine: on a
-    shared one, other processes only ever add time) and, as ``*_median``, the median."""
+    shared one, other processes only ever add time) and, as ``*_median`` and ``*_max``,
+    the median and the largest, which show the spread; a list of objects (``go_costs``'s
+    ``warmth`` rows) is summarised row by row."""
     out: dict = {"repeats": len(runs)}
     for key, value in runs[0].items():
         if isinstance(value, float):
             out[key] = min(r[key] for r in runs)
             out[f"{key}_median"] = statistics.median(r[key] for r in runs)
+            out[f"{key}_max"] = max(r[key] for r in runs)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            out[key] = [summarise([r[key][i] for r in runs]) for i in range(len(value))]
         else:
             out[key] = value
     return out

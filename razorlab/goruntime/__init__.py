@@ -7,7 +7,7 @@ see ``calibration``). Figures live in ``razorlab.goruntime.plots``; Go's own vie
 """
 
 from razorlab.goruntime.calibration import load_measurements
-from razorlab.goruntime.costs import OpCosts
+from razorlab.goruntime.costs import ColdStart, OpCosts
 from razorlab.goruntime.gc import (
     MIB,
     AllocWorkload,
@@ -79,6 +79,7 @@ __all__ = [
     "MapInterner",
     "ObjectPool",
     "OpCosts",
+    "ColdStart",
     "SchedulerConfig",
     "SchedulerInvariantError",
     "SchedulerRun",

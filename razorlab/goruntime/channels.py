@@ -41,7 +41,10 @@ to the phase that ends in it; a fresh G's extra allocation cost, and the cost of
 readying a parked G (with its earlier ``gopark``) and of waking an M for an idle P
 (``wakep``: a futex wake-up) are charged to the G that did it, just after the
 operation. A goroutine switch costs ``SchedulerConfig.switch_s``
-at each dispatch, as before. Simplified: values are not carried (only counts),
+at each dispatch, as before. A G started by a ``GO`` operation that is dispatched after
+other Gs were spawned or dispatched since it was last touched also pays
+``OpCosts.cold_start`` for that distance (its ``g`` and stack fell out of the caches;
+``costs.py``). Simplified: values are not carried (only counts),
 ``select`` and timeouts are not modelled, a send on a closed channel raises
 ``SchedulerInvariantError`` (Go panics), and a G's exit is charged only for Gs
 started by a ``GO`` operation (Gs arriving from outside model neither their
@@ -50,6 +53,7 @@ started by a ``GO`` operation (Gs arriving from outside model neither their
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 
 import numpy as np
@@ -117,6 +121,20 @@ class SyncMixin:
         self.g_bytes = 0  # Gs ever allocated: free Gs stay reachable from the free lists
         self.heap = 0  # live heap at the last GC plus allocations since
         self.gc_goal: float | None = heap_goal(0)
+        self.touches = 0  # Gs spawned or dispatched so far: the clock of cache warmth
+        self.touched = array("q", [0]) * len(wl.spawn_s)  # each spawned G's last touch
+        self.cold_start = costs.cold_start
+        self.warm_distance = (costs.cold_start.distances or (float("inf"),))[0]
+
+    def touch(self, g: int) -> None:
+        """``g`` is dispatched: if it was started by a ``go`` and its memory has gone cold
+        since it was last touched, it pays (Gs from outside cost nothing, as above)."""
+        if self.spawned[g]:
+            last = self.touched[g]
+            if self.touches - last > self.warm_distance:
+                self.charge(g, self.cold_start.extra(self.touches - last))
+            self.touched[g] = self.touches
+        self.touches += 1
 
     def phase_cpu(self, g: int, ph: int) -> float:
         """CPU of phase ``ph`` of ``g``: its own plus that of the operation ending it."""
@@ -243,6 +261,8 @@ class SyncMixin:
         self.advance(g, ph + 1)
         if kind == GO:
             self.count_live(1)
+            self.touched[arg] = self.touches  # newproc1 writes the new G and its stack
+            self.touches += 1
             fresh = not self.gfget(p)
             if fresh:
                 self.charge(g, self.cfg.costs.go_fresh_s - self.cfg.costs.go_s)

@@ -28,6 +28,7 @@ __all__ = [
     "timeline_figure",
     "tricolor_figure",
     "pools_figure",
+    "cold_start_figure",
 ]
 
 MAX_POINTS = 400
@@ -264,4 +265,28 @@ def pools_figure(df: pd.DataFrame) -> go.Figure:
     """Peak Python memory per strategy (log scale)."""
     fig = go.Figure(go.Bar(x=df["strategy"], y=df["peak_MiB"]))
     fig.update_layout(title="Peak memory (tracemalloc)", yaxis=dict(title="MiB", type="log"))
+    return fig
+
+
+def cold_start_figure(curves: dict[str, pd.DataFrame]) -> go.Figure:
+    """A child's switch, ``Done`` and exit by how many Gs ran since its ``go`` statement:
+    Go's fastest and median of the repeats (markers) and the model (line), per Go version.
+    Each frame has columns ``size``, ``go_ns``, ``go_median_ns`` and ``model_ns``."""
+    fig = go.Figure()
+    for i, (version, df) in enumerate(curves.items()):
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_scatter(
+            x=df["size"], y=df["model_ns"].round(), mode="lines", name=f"model ({version})",
+            line=dict(color=color),
+        )  # fmt: skip
+        for col, symbol, label in (("go_ns", "circle", "fastest"), ("go_median_ns", "x", "median")):
+            fig.add_scatter(
+                x=df["size"], y=df[col].round(), mode="markers", marker=dict(color=color, symbol=symbol),
+                name=f"Go {version}, {label}",
+            )  # fmt: skip
+    fig.update_layout(
+        title="A goroutine starts cold when many others ran since its go statement",
+        xaxis=dict(title="goroutines spawned or run since (log)", type="log"),
+        yaxis=dict(title="switch + Done + exit, ns", rangemode="tozero"),
+    )
     return fig

@@ -367,6 +367,7 @@ class Simulation(SysmonMixin, SyncMixin):
             p.schedtick += 1
         self.state[g] = G_ON_CPU
         self.m.record_wait(g, self.now - self.ready_at[g])
+        self.touch(g)
         p.g = g
         p.status = RUNNING
         p.run_start = self.now + self.cfg.switch_s

@@ -24,6 +24,12 @@
 //   - ring_hop: a token passed around a ring of 100 goroutines over unbuffered
 //     channels, per hop (a send readies the parked next G, the sender parks on its
 //     own receive and the P switches), GOMAXPROCS 1.
+//   - warmth: for each size in -sizes, rounds of that many go statements whose
+//     children only call WaitGroup Done (they wait in the run queues, never park),
+//     then Wait: per child, the spawn (go_ns) and, from Wait to its return, the switch
+//     to the child, Done and its exit (run_exit_ns), GOMAXPROCS 1. A child starts after
+//     about size other goroutines were spawned or run since its own go statement, so
+//     small sizes find its G and stack in the CPU's caches and large ones do not.
 package main
 
 import (
@@ -31,6 +37,8 @@ import (
 	"flag"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,9 +110,36 @@ func ringHop(n int) float64 {
 	return hop
 }
 
+// warmth times rounds of size go statements whose children run only wg.Done: ns per go
+// statement and per child run (switch, Done, exit), CPU time at GOMAXPROCS 1.
+func warmth(n, size int) map[string]float64 {
+	runtime.GOMAXPROCS(1)
+	var wg sync.WaitGroup
+	var spawnNs, runNs int64
+	rounds := n/size + 1
+	for r := 0; r < rounds; r++ {
+		wg.Add(size)
+		start := cpuclock.Now()
+		for i := 0; i < size; i++ {
+			go func() { wg.Done() }()
+		}
+		spawned := cpuclock.Now()
+		wg.Wait()
+		if r > 0 { // the first round allocates the Gs
+			spawnNs += spawned.CPU - start.CPU
+			runNs += spawned.Since().CPU
+		}
+	}
+	k := float64((rounds - 1) * size)
+	return map[string]float64{
+		"size": float64(size), "go_ns": float64(spawnNs) / k, "run_exit_ns": float64(runNs) / k,
+	}
+}
+
 func main() {
 	n := flag.Int("n", 200000, "operations per figure")
 	batch := flag.Int("batch", 10000, "goroutines per batch (go statements)")
+	sizes := flag.String("sizes", "200,500,1000,2000,5000,10000", "warmth: go statements per round")
 	flag.Parse()
 	out := map[string]any{"n": *n, "batch": *batch}
 	runtime.GOMAXPROCS(1)
@@ -135,5 +170,14 @@ func main() {
 	out["go_fresh_ns"], out["go_reused_ns"], out["wake_exit_ns"] = spawnRounds(*n, *batch, 1)
 	_, out["go_reused_p2_ns"], _ = spawnRounds(*n, *batch, 2)
 	out["ring_hop_ns"] = ringHop(*n)
+	var sweep []map[string]float64
+	for _, f := range strings.Split(*sizes, ",") {
+		size, err := strconv.Atoi(f)
+		if err != nil || size < 1 {
+			panic("-sizes: " + f)
+		}
+		sweep = append(sweep, warmth(*n, size))
+	}
+	out["warmth"] = sweep
 	_ = json.NewEncoder(os.Stdout).Encode(out)
 }

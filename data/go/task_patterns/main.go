@@ -3,7 +3,10 @@
 // razorlab's scheduler model predicts these from the per-operation costs measured
 // by go_costs (a different program). Run with GOMAXPROCS set. It reports wall and
 // process CPU time per task (at GOMAXPROCS 1 the CPU time is the robust figure on a
-// shared machine: it leaves out time other processes held the core). Modes:
+// shared machine: it leaves out time other processes held the core), and the CPU time
+// of its busiest thread per task (on Linux, from /proc/self/task/*/schedstat; 0
+// elsewhere): at GOMAXPROCS 2 it shows whether one goroutine's thread, such as the
+// spawning loop's, bounds the run. Modes:
 //
 //   - pertask: one goroutine per task (go f() in a loop, WaitGroup to wait);
 //   - pool: -workers goroutines receive tasks from a channel with -buffer slots;
@@ -16,6 +19,8 @@ import (
 	"flag"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 
 	"razorlab/measure/cpuclock"
@@ -64,6 +69,30 @@ func pingPong(n int) {
 	close(ping)
 }
 
+// threadCPU is each thread's CPU time in ns (the first field of its schedstat).
+func threadCPU() map[string]int64 {
+	out := map[string]int64{}
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, t := range tasks {
+		stat, err := os.ReadFile("/proc/self/task/" + t.Name() + "/schedstat")
+		if fields := strings.Fields(string(stat)); err == nil && len(fields) > 0 {
+			out[t.Name()], _ = strconv.ParseInt(fields[0], 10, 64)
+		}
+	}
+	return out
+}
+
+// busiest is the largest CPU time any thread spent between two threadCPU readings.
+func busiest(before, after map[string]int64) int64 {
+	var most int64
+	for tid, ns := range after {
+		if d := ns - before[tid]; d > most {
+			most = d
+		}
+	}
+	return most
+}
+
 func main() {
 	mode := flag.String("mode", "pertask", "pertask, pool or pingpong")
 	n := flag.Int("n", 200000, "tasks (round trips for pingpong)")
@@ -71,6 +100,7 @@ func main() {
 	buffer := flag.Int("buffer", 64, "pool: channel slots")
 	flag.Parse()
 	runtime.GC()
+	threads := threadCPU()
 	start := cpuclock.Now()
 	switch *mode {
 	case "pertask":
@@ -81,10 +111,12 @@ func main() {
 		pingPong(*n)
 	}
 	took := start.Since()
+	most := busiest(threads, threadCPU())
 	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"mode": *mode, "n": *n, "workers": *workers, "buffer": *buffer,
-		"gomaxprocs":      runtime.GOMAXPROCS(0),
-		"ns_per_task":     float64(took.Wall) / float64(*n),
-		"cpu_ns_per_task": float64(took.CPU) / float64(*n),
+		"gomaxprocs":                 runtime.GOMAXPROCS(0),
+		"ns_per_task":                float64(took.Wall) / float64(*n),
+		"cpu_ns_per_task":            float64(took.CPU) / float64(*n),
+		"max_thread_cpu_ns_per_task": float64(most) / float64(*n),
 	})
 }
