@@ -13,7 +13,7 @@ EXPECTED = {
     "ADDRESS_BITS", "address_space_ceiling", "SyncPool", "sync_pool_survival", "MapInterner",
     "Handle", "WeakInterner", "interner_growth", "MAX_STACK_BYTES", "StackOverflowError",
     "ThreadExhaustionError", "g_bookkeeping_bytes", "stack_after_gcs",
-    "OpCosts", "per_task", "ping_pong", "worker_pool",
+    "OpCosts", "ColdStart", "per_task", "ping_pong", "worker_pool",
     "TracedRun", "gctrace", "schedtrace", "trace_scheduler",
 }  # fmt: skip
 

@@ -177,3 +177,10 @@ def test_children_started_long_after_their_go_statement_pay_the_cold_start():
     assert run.runtime_cpu_s == pytest.approx(999 * 1e-6)
     warm = simulate(per_task(1_000, work_s=0.0), SchedulerConfig(gomaxprocs=1, costs=FREE))
     assert warm.runtime_cpu_s == 0
+
+
+def test_with_one_p_every_value_is_received_on_the_p_that_sent_it():
+    run = simulate(worker_pool(500, workers=4, buffer=8), SchedulerConfig(gomaxprocs=1))
+    assert run.chan_receives == 500 and run.chan_receives_same_p == 500
+    pong = simulate(ping_pong(100), SchedulerConfig(gomaxprocs=2))
+    assert pong.chan_receives == 200 and pong.chan_receives_same_p <= 200

@@ -46,6 +46,7 @@ PROGRAMS = (
     "worker_pool",
     "gc_pacer",
     "gc_pointer_heap",
+    "pool_locality",
     "go_costs",
     "task_patterns",
 )
@@ -241,6 +242,15 @@ def task_costs(go: str, bins: dict[str, Path], quick: bool) -> dict:
     }
 
 
+def pool_locality(go: str, binary: Path, quick: bool) -> dict:
+    """Where task_patterns' pool runs at GOMAXPROCS 2, seven times (shares and counts are
+    summarised like the timings: ``*_median`` is the figure to read)."""
+    n = 50_000 if quick else 200_000
+    runs = [run(binary, f"-n={n}", env={"GOMAXPROCS": "2"}) for _ in range(TASK_REPEATS)]
+    counted = [{**r, "sender_moves": float(r["sender_moves"])} for r in runs]
+    return {"machine": machine(go), **summarise(counted)}
+
+
 def measure(go: str, bins: dict[str, Path], quick: bool, only: list[str] | None = None) -> dict:
     """Every experiment, or just those in ``only`` (their keys in ``measurements.json``)."""
     sizes = (1_000, 10_000, 100_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
@@ -276,6 +286,7 @@ def measure(go: str, bins: dict[str, Path], quick: bool, only: list[str] | None 
         ],
         "gc_pointer_heap": lambda: pointer_heap(go, bins["gc_pointer_heap"], quick),
         "task_costs": lambda: task_costs(go, bins, quick),
+        "pool_locality": lambda: pool_locality(go, bins["pool_locality"], quick),
     }
     return {name: experiments[name]() for name in only or experiments}
 

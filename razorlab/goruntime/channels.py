@@ -94,12 +94,13 @@ GO_CLOSURE_BYTES = 40
 
 
 class _Channel:
-    __slots__ = ("cap", "buf", "closed", "recvq", "sendq")
+    __slots__ = ("cap", "buf", "closed", "recvq", "sendq", "sent_on")
 
     def __init__(self, cap: int):
         self.cap, self.buf, self.closed = cap, 0, False
         self.recvq: deque[int] = deque()  # parked receivers (their sudogs), FIFO
         self.sendq: deque[int] = deque()
+        self.sent_on: deque[int] = deque()  # the P each buffered value was sent on, FIFO
 
 
 class SyncMixin:
@@ -121,10 +122,24 @@ class SyncMixin:
         self.g_bytes = 0  # Gs ever allocated: free Gs stay reachable from the free lists
         self.heap = 0  # live heap at the last GC plus allocations since
         self.gc_goal: float | None = heap_goal(0)
+        self.sender_p: dict[int, int] = {}  # parked sender -> the P it sent on
+        self.handed_from: dict[int, int] = {}  # receiver handed a value -> the sender's P
         self.touches = 0  # Gs spawned or dispatched so far: the clock of cache warmth
         self.touched = array("q", [0]) * len(wl.spawn_s)  # each spawned G's last touch
         self.cold_start = costs.cold_start
         self.warm_distance = (costs.cold_start.distances or (float("inf"),))[0]
+
+    def received(self, sent_on: int, p: Processor) -> None:
+        """A value sent on P ``sent_on`` is received on ``p`` (``chan_receives_same_p``)."""
+        self.m.chan_receives += 1
+        self.m.chan_receives_same_p += sent_on == p.id
+
+    def resume_receiver(self, p: Processor, g: int) -> None:
+        """``g`` runs again: if it was handed a value while parked, it has it now, on ``p``."""
+        if self.handed_from:
+            sent_on = self.handed_from.pop(g, None)
+            if sent_on is not None:
+                self.received(sent_on, p)
 
     def touch(self, g: int) -> None:
         """``g`` is dispatched: if it was started by a ``go`` and its memory has gone cold
@@ -292,11 +307,15 @@ class SyncMixin:
             if ch.closed:
                 raise SchedulerInvariantError(f"goroutine {g}: send on closed channel")
             if ch.recvq:
-                self.goready(p, g, ch.recvq.popleft())  # direct hand-off to a parked receiver
+                r = ch.recvq.popleft()
+                self.handed_from[r] = p.id
+                self.goready(p, g, r)  # direct hand-off to a parked receiver
             elif ch.buf < ch.cap:
                 ch.buf += 1
+                ch.sent_on.append(p.id)
             else:
                 ch.sendq.append(g)
+                self.sender_p[g] = p.id
                 return False
             return True
         if kind == CLOSE:
@@ -310,11 +329,16 @@ class SyncMixin:
             return True
         if ch.buf:
             ch.buf -= 1
+            self.received(ch.sent_on.popleft(), p)
             if ch.sendq:  # the parked sender's value takes the freed slot
                 ch.buf += 1
-                self.goready(p, g, ch.sendq.popleft())
+                s = ch.sendq.popleft()
+                ch.sent_on.append(self.sender_p.pop(s))
+                self.goready(p, g, s)
         elif ch.sendq:
-            self.goready(p, g, ch.sendq.popleft())
+            s = ch.sendq.popleft()
+            self.received(self.sender_p.pop(s), p)
+            self.goready(p, g, s)
         elif ch.closed:
             if kind == RANGE:
                 self.redirect(g, self.jump[ph])

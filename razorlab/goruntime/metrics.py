@@ -55,6 +55,8 @@ class SchedulerRun:
     gc_cycles: int = 0  # GC cycles started by fresh Gs filling the heap (channels.py)
     fresh_gs: int = 0  # go statements that allocated a new G (malg)
     reused_gs: int = 0  # ... that took one from a free list (gfget)
+    chan_receives: int = 0  # values received from channels (a close hands out none)
+    chan_receives_same_p: int = 0  # ... on the P the value was sent on
     runtime_cpu_s: float = 0.0  # CPU charged for go, exits, channel and WaitGroup operations
     charged_cpu_s: float = 0.0  # all CPU handed to phases (loops repeat theirs) plus the above
     p_busy_s: np.ndarray = field(default_factory=lambda: np.zeros(0))

@@ -368,6 +368,7 @@ class Simulation(SysmonMixin, SyncMixin):
         self.state[g] = G_ON_CPU
         self.m.record_wait(g, self.now - self.ready_at[g])
         self.touch(g)
+        self.resume_receiver(p, g)
         p.g = g
         p.status = RUNNING
         p.run_start = self.now + self.cfg.switch_s
