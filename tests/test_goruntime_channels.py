@@ -1,5 +1,7 @@
 """Goroutines that spawn, talk over channels, wait on WaitGroups and yield, in the model."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -171,7 +173,7 @@ def test_children_started_long_after_their_go_statement_pay_the_cold_start():
     goroutines after its own go statement and pays the curve's 1 us, except the last one,
     which waits in runnext and runs first, still warm; the spawner comes from outside and
     pays nothing."""
-    costs = OpCosts(**{**FREE.__dict__, "cold_start": ColdStart((10, 100), (0.0, 1e-6))})
+    costs = dataclasses.replace(FREE, cold_start=ColdStart((10, 100), (0.0, 1e-6)))
     cfg = SchedulerConfig(gomaxprocs=1, switch_s=0.0, costs=costs)
     run = simulate(per_task(1_000, work_s=0.0), cfg)
     assert run.runtime_cpu_s == pytest.approx(999 * 1e-6)
