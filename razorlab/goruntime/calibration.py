@@ -504,12 +504,13 @@ def task_patterns_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
     shows where: Go receives 89 % of the tasks (median of 7 runs; 1.23: 95 %) on the P that
     sent them, its sender changing P about once per 1,000 tasks (1.23: 3,000), so the pool
     runs on one P at a time and moves now and then; the model receives 36 % (39 %) there,
-    its other P stealing each readied worker as soon as its own parks. Why Go's thief does not is not found yet
-    (a cost per steal or Go's 60 us ``runnext`` backoff, tried in the model, move neither
-    figure much).
+    its other P stealing each readied worker as soon as its own parks. Why Go's thief
+    does not is not found yet: a cost per steal (0.3-3 us), Go's 60 us ``runnext``
+    backoff and a 60 us wake-up, each tried in the model, left its share at 33-45 % and
+    the pool at 70-89 ns.
 
     ``m`` defaults to the committed file for ``go_version``, whose ``go_costs`` give the
-    costs. Go 1.23.5 (same VM, load 0.74): five rows hold (goroutine per task at
+    costs. Go 1.23.5 (same VM, load 0.74): four rows hold (goroutine per task at
     GOMAXPROCS 1 -1 %, pool -3 %, ping-pong 0 % and +6 %); goroutine per task at
     GOMAXPROCS 2 is -18 % of the fastest of 7 runs (436 ns; median 491, slowest 816: in
     three runs of the program the fastest was 408-436) and the pool -49 %.
