@@ -16,8 +16,10 @@ from benchmarks._heap import bare_heap
 from razorlab.goruntime import SchedulerConfig, per_task, simulate
 from razorlab.goruntime.calibration import (
     MEASURED_GO_VERSIONS,
+    cold_start_check,
     load_measurements,
     op_costs,
+    pool_locality_vs_model,
     task_patterns_vs_model,
 )
 
@@ -38,6 +40,16 @@ def table(go_version: str) -> None:
             f"| {pattern} | {procs} | {r.measured_ns:,.0f} | {r.model_ns:,.0f} | "
             f"{r.error:+.0%} | {r.measured_cpu_ns:,.0f} | {r.model_cpu_ns:,.0f} |"
         )
+    check, where = (
+        cold_start_check(go_version=go_version),
+        pool_locality_vs_model(go_version=go_version),
+    )
+    print(
+        f"cold-start cross-check (wake_exit, 10,000 parked children): Go {check['measured_ns']} ns, "
+        f"model {check['model_ns']} ns ({check['error']:+.0%}); pool at GOMAXPROCS 2, tasks "
+        f"received on the sending P: Go {where['go_same_p_share']:.0%}, "
+        f"model {where['model_same_p_share']:.0%}"
+    )
 
 
 def main() -> None:
