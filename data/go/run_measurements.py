@@ -287,6 +287,15 @@ def measure(go: str, bins: dict[str, Path], quick: bool, only: list[str] | None 
         "gc_pointer_heap": lambda: pointer_heap(go, bins["gc_pointer_heap"], quick),
         "task_costs": lambda: task_costs(go, bins, quick),
         "pool_locality": lambda: pool_locality(go, bins["pool_locality"], quick),
+        "spawn_sleeps": lambda: {
+            "machine": machine(go),
+            **summarise(
+                [
+                    run(bins["go_costs"], "-p2-sleeps", f"-n={50_000 if quick else 200_000}")
+                    for _ in range(TASK_REPEATS)
+                ]
+            ),
+        },
     }
     return {name: experiments[name]() for name in only or experiments}
 
@@ -364,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=(*PROGRAMS[:-2], "task_costs"),
+        choices=(*PROGRAMS[:-2], "task_costs", "spawn_sleeps"),
         help="re-measure this experiment (repeatable) and keep the rest of --out as it is",
     )
     parser.add_argument(

@@ -60,6 +60,7 @@ __all__ = [
     "cold_start_check",
     "cold_start_vs_model",
     "pool_locality_vs_model",
+    "spawn_wakeups_vs_go",
     "op_costs",
     "task_patterns_vs_model",
     "TASK_TOLERANCE",
@@ -387,6 +388,14 @@ def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCos
     GOMAXPROCS 1 divided by them is ``wake_s``. Returns the costs, the switch time
     (``SchedulerConfig.switch_s``) and the task body's CPU.
 
+    Known flaw in that split (``spawn_wakeups_vs_go``): in this loop Go's threads went to
+    sleep about twice per 1,000 ``go`` statements (voluntary context switches, both
+    versions), while the model wakes an idle P 167 (1.23: 111) times per 1,000, as it
+    parks an M that found nothing at once where Go's keeps spinning a while. So the extra
+    time of a ``go`` at GOMAXPROCS 2 is mostly the run queue shared with the other P's
+    thief, not futex wake-ups; charging it per wake-up undercharges a ``go`` whose other
+    P is busy (goroutine per task at GOMAXPROCS 2 on Go 1.23).
+
     Not modelled: before a thief takes a *running* P's ``runnext``, Go's runqgrab sleeps
     ``usleep(3)``, which on Linux returns after ~60 us once the thread's timer slack is
     added (Go 1.19.8 on this project's 2-vCPU VM: median 59.9 us, p10 59.3, p90 64.1, over
@@ -472,6 +481,24 @@ def pool_locality_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
         "go_same_p_share": round(go["same_p_share_median"], 3),
         "model_same_p_share": round(run.chan_receives_same_p / run.chan_receives, 3),
         "go_sender_moves_per_1k_tasks": round(1000 * go["sender_moves_median"] / go["n"], 2),
+    }
+
+
+def spawn_wakeups_vs_go(m: dict | None = None, *, go_version: str = BASE_GO) -> dict:
+    """``go_costs``' spawn rounds at GOMAXPROCS 2 (children block on a channel): how often
+    Go's threads went to sleep per ``go`` statement (``spawn_sleeps``, the median of 7;
+    every wake-up of an idle P needs a thread that slept) against the model's wake-ups
+    of an idle P per ``go`` in the same loop, the count ``op_costs`` spreads the extra
+    time of a ``go`` at GOMAXPROCS 2 over."""
+    m = m or load_measurements(go_version=go_version)
+    costs, switch, _ = op_costs(m)
+    batch = m["task_costs"]["go_costs"]["batch"]
+    run = simulate(
+        spawn_blocked(batch), SchedulerConfig(gomaxprocs=2, switch_s=switch, costs=costs)
+    )
+    return {
+        "go_sleeps_per_go": round(m["spawn_sleeps"]["p2_sleeps_per_go_median"], 4),
+        "model_wakeups_per_go": round(run.go_wakeups / batch, 4),
     }
 
 

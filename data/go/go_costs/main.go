@@ -17,7 +17,9 @@
 //     have returned (goready from closechan, a switch, WaitGroup Done, goexit0 and
 //     gfput);
 //   - go_reused_p2: go_reused at GOMAXPROCS 2, where the children park on the other P
-//     and the spawner keeps waking it (wakep -> futex wake-up).
+//     and the spawner keeps waking it (wakep -> futex wake-up); with -p2-sleeps only
+//     this figure is measured, with p2_sleeps_per_go: how many times a thread went to
+//     sleep (voluntary context switches, Linux) per go statement.
 //
 // Batches of -batch goroutines keep the working set near the backlog a spawner
 // builds in one 10 ms time slice; all figures are GOMAXPROCS 1 unless noted.
@@ -49,16 +51,36 @@ func perOp(n int, start cpuclock.Clock) float64 {
 	return float64(start.Since().CPU) / float64(n)
 }
 
+// threadSleeps is how many times the process's threads have gone to sleep so far (the
+// sum of their voluntary_ctxt_switches, on Linux; 0 elsewhere).
+func threadSleeps() int64 {
+	var total int64
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, t := range tasks {
+		status, _ := os.ReadFile("/proc/self/task/" + t.Name() + "/status")
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "voluntary_ctxt_switches:") {
+				v := strings.TrimPrefix(line, "voluntary_ctxt_switches:")
+				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				total += n
+			}
+		}
+	}
+	return total
+}
+
 // spawnRounds times n go statements in batches of blocked children: ns per go statement
-// in the first batch and in the later ones, and per child woken and exited.
-func spawnRounds(n, batch, procs int) (first, later, wake float64) {
+// in the first batch and in the later ones, per child woken and exited, and how many
+// times a thread went to sleep per go statement of the later batches.
+func spawnRounds(n, batch, procs int) (first, later, wake, sleeps float64) {
 	var wg sync.WaitGroup
-	var spawnNs, wakeNs int64 // CPU ns at GOMAXPROCS 1, wall ns at 2 (two threads' CPU)
+	var spawnNs, wakeNs, slept int64 // CPU ns at GOMAXPROCS 1, wall ns at 2 (two threads' CPU)
 	rounds := n / batch
 	for r := 0; r < rounds; r++ {
 		runtime.GOMAXPROCS(procs)
 		stop := make(chan struct{})
 		wg.Add(batch)
+		before := threadSleeps()
 		start := cpuclock.Now()
 		for i := 0; i < batch; i++ {
 			go func() { <-stop; wg.Done() }()
@@ -71,6 +93,7 @@ func spawnRounds(n, batch, procs int) (first, later, wake float64) {
 			first = float64(took) / float64(batch)
 		} else {
 			spawnNs += took
+			slept += threadSleeps() - before
 		}
 		runtime.GOMAXPROCS(1)
 		time.Sleep(5 * time.Millisecond) // every child has parked on stop
@@ -80,7 +103,8 @@ func spawnRounds(n, batch, procs int) (first, later, wake float64) {
 		wakeNs += start.Since().CPU
 	}
 	later = float64(spawnNs) / float64((rounds-1)*batch)
-	return first, later, float64(wakeNs) / float64(rounds*batch)
+	sleeps = float64(slept) / float64((rounds-1)*batch)
+	return first, later, float64(wakeNs) / float64(rounds*batch), sleeps
 }
 
 func ringHop(n int) float64 {
@@ -140,8 +164,14 @@ func main() {
 	n := flag.Int("n", 200000, "operations per figure")
 	batch := flag.Int("batch", 10000, "goroutines per batch (go statements)")
 	sizes := flag.String("sizes", "200,500,1000,2000,5000,10000", "warmth: go statements per round")
+	p2Sleeps := flag.Bool("p2-sleeps", false, "only go_reused_p2 and the thread sleeps per go")
 	flag.Parse()
 	out := map[string]any{"n": *n, "batch": *batch}
+	if *p2Sleeps {
+		_, out["go_reused_p2_ns"], _, out["p2_sleeps_per_go"] = spawnRounds(*n, *batch, 2)
+		_ = json.NewEncoder(os.Stdout).Encode(out)
+		return
+	}
 	runtime.GOMAXPROCS(1)
 	start := cpuclock.Now()
 	for i := 0; i < *n; i++ {
@@ -167,8 +197,8 @@ func main() {
 		wg.Done()
 	}
 	out["wg_pair_ns"] = perOp(*n, start)
-	out["go_fresh_ns"], out["go_reused_ns"], out["wake_exit_ns"] = spawnRounds(*n, *batch, 1)
-	_, out["go_reused_p2_ns"], _ = spawnRounds(*n, *batch, 2)
+	out["go_fresh_ns"], out["go_reused_ns"], out["wake_exit_ns"], _ = spawnRounds(*n, *batch, 1)
+	_, out["go_reused_p2_ns"], _, _ = spawnRounds(*n, *batch, 2)
 	out["ring_hop_ns"] = ringHop(*n)
 	var sweep []map[string]float64
 	for _, f := range strings.Split(*sizes, ",") {
