@@ -168,6 +168,13 @@ def test_a_cold_start_is_log_linear_between_its_points_and_flat_outside():
     assert c.extra(1e9) == 200e-9 and ColdStart((), ()).extra(1e9) == 0
 
 
+def test_all_cold_folds_the_largest_cold_start_into_every_exit():
+    costs = OpCosts(exit_s=50e-9, cold_start=ColdStart((10, 100), (0.0, 1e-6)))
+    cold = costs.all_cold()
+    assert cold.exit_s == pytest.approx(50e-9 + 1e-6) and cold.cold_start.extra(1e9) == 0
+    assert FREE.all_cold() == FREE
+
+
 def test_children_started_long_after_their_go_statement_pay_the_cold_start():
     """At GOMAXPROCS 1 a spawner's 1,000 children all run after it: each starts ~1,000
     goroutines after its own go statement and pays the curve's 1 us, except the last one,

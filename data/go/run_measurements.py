@@ -53,6 +53,7 @@ PROGRAMS = (
 STACK_DEPTHS = (1, 2, 4, 6, 7, 8, 12, 16, 20, 24, 32, 40, 50, 64, 96, 128)
 LATENCY_REPEATS = 3
 TASK_REPEATS = 7
+TASK_N, TASK_N_QUICK = 200_000, 50_000  # tasks (go statements, round trips) per program run
 BUSY_LOAD = 1.0  # 1-minute load average above which a run is warned it will be stretched
 # task_patterns: (mode, GOMAXPROCS); the pool has 4 workers and 64 channel slots.
 TASK_CONFIGS = tuple((mode, procs) for mode in ("pertask", "pool", "pingpong") for procs in (1, 2))
@@ -225,7 +226,7 @@ def summarise(runs: list[dict]) -> dict:
 def task_costs(go: str, bins: dict[str, Path], quick: bool) -> dict:
     """go_costs (the model's calibration) and task_patterns (what it predicts), interleaved
     so each repeat of every program meets the same machine load."""
-    n = 50_000 if quick else 200_000
+    n = TASK_N_QUICK if quick else TASK_N
     costs: list[dict] = []
     patterns: dict[tuple[str, int], list[dict]] = {c: [] for c in TASK_CONFIGS}
     for _ in range(TASK_REPEATS):
@@ -242,18 +243,22 @@ def task_costs(go: str, bins: dict[str, Path], quick: bool) -> dict:
     }
 
 
-def pool_locality(go: str, binary: Path, quick: bool) -> dict:
-    """Where task_patterns' pool runs at GOMAXPROCS 2, seven times (shares and counts are
-    summarised like the timings: ``*_median`` is the figure to read)."""
-    n = 50_000 if quick else 200_000
-    runs = [run(binary, f"-n={n}", env={"GOMAXPROCS": "2"}) for _ in range(TASK_REPEATS)]
-    counted = [{**r, "sender_moves": float(r["sender_moves"])} for r in runs]
-    return {"machine": machine(go), **summarise(counted)}
+def repeated(go: str, binary: Path, *args: str, env: dict[str, str] | None = None) -> dict:
+    """``TASK_REPEATS`` runs of one program, summarised, with the machine they ran on.
+    Whole-number fields that vary between runs (counts) are summarised like the timings:
+    ``*_median`` is the figure to read."""
+    runs = [run(binary, *args, env=env) for _ in range(TASK_REPEATS)]
+    varying = {
+        k for k, v in runs[0].items() if isinstance(v, int) and len({r[k] for r in runs}) > 1
+    }
+    as_floats = [{k: float(v) if k in varying else v for k, v in r.items()} for r in runs]
+    return {"machine": machine(go), **summarise(as_floats)}
 
 
 def measure(go: str, bins: dict[str, Path], quick: bool, only: list[str] | None = None) -> dict:
     """Every experiment, or just those in ``only`` (their keys in ``measurements.json``)."""
     sizes = (1_000, 10_000, 100_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
+    task_n = TASK_N_QUICK if quick else TASK_N
     alloc = 1024 if quick else 4096
     env_stack = {"GODEBUG": "adaptivestackstart=0"}
     # (environment, MiB of garbage): a limit below the live heap makes the GC run
@@ -286,16 +291,10 @@ def measure(go: str, bins: dict[str, Path], quick: bool, only: list[str] | None 
         ],
         "gc_pointer_heap": lambda: pointer_heap(go, bins["gc_pointer_heap"], quick),
         "task_costs": lambda: task_costs(go, bins, quick),
-        "pool_locality": lambda: pool_locality(go, bins["pool_locality"], quick),
-        "spawn_sleeps": lambda: {
-            "machine": machine(go),
-            **summarise(
-                [
-                    run(bins["go_costs"], "-p2-sleeps", f"-n={50_000 if quick else 200_000}")
-                    for _ in range(TASK_REPEATS)
-                ]
-            ),
-        },
+        "pool_locality": lambda: repeated(
+            go, bins["pool_locality"], f"-n={task_n}", env={"GOMAXPROCS": "2"}
+        ),
+        "spawn_sleeps": lambda: repeated(go, bins["go_costs"], "-p2-sleeps", f"-n={task_n}"),
     }
     return {name: experiments[name]() for name in only or experiments}
 

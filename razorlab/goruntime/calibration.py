@@ -390,7 +390,7 @@ def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCos
 
     Known flaw in that split (``spawn_wakeups_vs_go``): in this loop Go's threads went to
     sleep about twice per 1,000 ``go`` statements (voluntary context switches, both
-    versions), while the model wakes an idle P 167 (1.23: 111) times per 1,000, as it
+    versions), while the model wakes an idle P 167 (1.23: 100) times per 1,000, as it
     parks an M that found nothing at once where Go's keeps spinning a while. So the extra
     time of a ``go`` at GOMAXPROCS 2 is mostly the run queue shared with the other P's
     thief, not futex wake-ups; charging it per wake-up undercharges a ``go`` whose other
@@ -421,11 +421,20 @@ def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCos
         wake_s=0.0,
         cold_start=ColdStart(tuple(w["size"] for w in sweep), tuple(extra.tolist())),
     )
-    batch = m["task_costs"]["go_costs"]["batch"]
-    cfg = SchedulerConfig(gomaxprocs=2, switch_s=switch, costs=costs)
-    per_go = simulate(spawn_blocked(batch), cfg).go_wakeups / batch
+    per_go = _spawn_wakeups_per_go(costs, switch, m["task_costs"]["go_costs"]["batch"])
     extra = max(0.0, c["go_reused_p2_ns"] - c["go_reused_ns"])
     return replace(costs, wake_s=extra / per_go if per_go else 0.0), switch, c["work_ns"]
+
+
+def _spawn_wakeups_per_go(costs: OpCosts, switch: float, batch: int) -> float:
+    """Idle-P wake-ups per ``go`` in one batch of go_costs' GOMAXPROCS 2 spawn loop."""
+    cfg = SchedulerConfig(gomaxprocs=2, switch_s=switch, costs=costs)
+    return simulate(spawn_blocked(batch), cfg).go_wakeups / batch
+
+
+def _child_run_exit_s(costs: OpCosts, switch: float, distance: float) -> float:
+    """A child's switch, ``Done`` and exit, ``distance`` Gs after it was last touched."""
+    return switch + costs.wg_s + costs.exit_s + costs.cold_start.extra(distance)
 
 
 def cold_start_check(m: dict | None = None, *, go_version: str = BASE_GO) -> dict[str, float]:
@@ -437,8 +446,7 @@ def cold_start_check(m: dict | None = None, *, go_version: str = BASE_GO) -> dic
     m = m or load_measurements(go_version=go_version)
     costs, switch, _ = op_costs(m)
     g = m["task_costs"]["go_costs"]
-    model = costs.ready_s + switch + costs.wg_s + costs.exit_s
-    model += costs.cold_start.extra(g["batch"])
+    model = costs.ready_s + _child_run_exit_s(costs, switch, g["batch"])
     measured = g["wake_exit_ns"] * 1e-9
     return {
         "measured_ns": round(measured * 1e9),
@@ -454,13 +462,12 @@ def cold_start_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> 
     shows the spread). ns, one row per size."""
     m = m or load_measurements(go_version=go_version)
     costs, switch, _ = op_costs(m)
-    warm = switch + costs.wg_s + costs.exit_s
     rows = [
         {
             "size": int(w["size"]),
             "go_ns": w["run_exit_ns"],
             "go_median_ns": w["run_exit_ns_median"],
-            "model_ns": (warm + costs.cold_start.extra(w["size"])) * 1e9,
+            "model_ns": _child_run_exit_s(costs, switch, w["size"]) * 1e9,
         }
         for w in m["task_costs"]["go_costs"]["warmth"]
     ]
@@ -493,12 +500,10 @@ def spawn_wakeups_vs_go(m: dict | None = None, *, go_version: str = BASE_GO) -> 
     m = m or load_measurements(go_version=go_version)
     costs, switch, _ = op_costs(m)
     batch = m["task_costs"]["go_costs"]["batch"]
-    run = simulate(
-        spawn_blocked(batch), SchedulerConfig(gomaxprocs=2, switch_s=switch, costs=costs)
-    )
+    per_go = _spawn_wakeups_per_go(replace(costs, wake_s=0.0), switch, batch)  # op_costs' run
     return {
         "go_sleeps_per_go": round(m["spawn_sleeps"]["p2_sleeps_per_go_median"], 4),
-        "model_wakeups_per_go": round(run.go_wakeups / batch, 4),
+        "model_wakeups_per_go": round(per_go, 4),
     }
 
 

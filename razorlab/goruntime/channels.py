@@ -94,13 +94,13 @@ GO_CLOSURE_BYTES = 40
 
 
 class _Channel:
-    __slots__ = ("cap", "buf", "closed", "recvq", "sendq", "sent_on")
+    __slots__ = ("cap", "closed", "recvq", "sendq", "sent_on")
 
     def __init__(self, cap: int):
-        self.cap, self.buf, self.closed = cap, 0, False
+        self.cap, self.closed = cap, False
         self.recvq: deque[int] = deque()  # parked receivers (their sudogs), FIFO
         self.sendq: deque[int] = deque()
-        self.sent_on: deque[int] = deque()  # the P each buffered value was sent on, FIFO
+        self.sent_on: deque[int] = deque()  # the buffer: the P each value was sent on, FIFO
 
 
 class SyncMixin:
@@ -310,8 +310,7 @@ class SyncMixin:
                 r = ch.recvq.popleft()
                 self.handed_from[r] = p.id
                 self.goready(p, g, r)  # direct hand-off to a parked receiver
-            elif ch.buf < ch.cap:
-                ch.buf += 1
+            elif len(ch.sent_on) < ch.cap:
                 ch.sent_on.append(p.id)
             else:
                 ch.sendq.append(g)
@@ -327,11 +326,9 @@ class SyncMixin:
             if ch.sendq:
                 raise SchedulerInvariantError("close of a channel with parked senders")
             return True
-        if ch.buf:
-            ch.buf -= 1
+        if ch.sent_on:
             self.received(ch.sent_on.popleft(), p)
             if ch.sendq:  # the parked sender's value takes the freed slot
-                ch.buf += 1
                 s = ch.sendq.popleft()
                 ch.sent_on.append(self.sender_p.pop(s))
                 self.goready(p, g, s)

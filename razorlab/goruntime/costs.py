@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from razorlab.errors import ValidationError
 from razorlab.goruntime.workload import (
@@ -90,6 +90,12 @@ class OpCosts:
                 continue
             if not (isinstance(value, int | float) and 0 <= value < float("inf")):
                 raise ValidationError(f"{f.name} must be a finite number >= 0", field=f.name)
+
+    def all_cold(self) -> OpCosts:
+        """These costs with every started G charged as cold as the curve goes (its largest
+        extra folded into ``exit_s``): the model before ``ColdStart``, for comparison."""
+        extra = self.cold_start.extra_s[-1] if self.cold_start.extra_s else 0.0
+        return replace(self, exit_s=self.exit_s + extra, cold_start=ColdStart((), ()))
 
     def by_kind(self) -> dict[int, float]:
         """Cost of each operation kind (exit and fresh Gs are handled separately)."""

@@ -42,8 +42,11 @@ statement and preempted like any other. Simplifications: goroutines spawned from
 (``spawn_s``) cost nothing to start; a goroutine switch costs a fixed ``switch_s``; Ms are
 counted, not simulated as threads, and a parked M leaves the count (Go keeps idle Ms on
 ``sched.midle`` and reuses them before making new ones, so the peaks agree); a spinning M
-that finds nothing parks at once (Go first drops its P and checks every run queue again
-[checkRunqsNoP], which in the model would see the same instant and find nothing); a thief
+that finds nothing parks at once, where Go's stays awake through findRunnable's last
+checks [checkRunqsNoP, netpoll] for tens of us and often finds the next G without a
+futex wake-up (``calibration.spawn_wakeups_vs_go``: in go_costs' GOMAXPROCS 2 spawn
+loop Go's threads sleep ~2 times per 1,000 go statements, the model wakes an idle P
+100-167 times: a known flaw); a thief
 takes a running P's ``runnext`` at once (Go's runqgrab first sleeps ``usleep(3)``, ~60 us on
 Linux: see ``calibration.op_costs``, where it made no difference); GC is not modelled here
 (see ``gc.py``). The runtime's constants and the P live in ``processor.py``; sysmon and

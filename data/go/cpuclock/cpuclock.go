@@ -1,11 +1,15 @@
 // Package cpuclock is what the measurement programs share: a clock reading wall time
-// and the process's CPU time, and the one task body whose cost every pattern pays.
+// and the process's CPU time, per-thread CPU time and sleeps (Linux /proc), and the one
+// task body whose cost every pattern pays.
 //
 // At GOMAXPROCS 1 CPU time is what a program would take on a core of its own: on a
 // shared machine wall time also counts the time other processes held the core.
 package cpuclock
 
 import (
+	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -38,4 +42,42 @@ func Work(seed int64) {
 		x = x*31 + int64(i)
 	}
 	sink.Add(x)
+}
+
+// eachThread calls f with each of the process's threads' /proc/self/task/<tid>/<file>
+// (Linux; elsewhere there is no such directory and f is never called).
+func eachThread(file string, f func(tid, content string)) {
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, t := range tasks {
+		if content, err := os.ReadFile("/proc/self/task/" + t.Name() + "/" + file); err == nil {
+			f(t.Name(), string(content))
+		}
+	}
+}
+
+// ThreadCPU is each thread's CPU time so far in ns (the first field of its schedstat).
+func ThreadCPU() map[string]int64 {
+	out := map[string]int64{}
+	eachThread("schedstat", func(tid, content string) {
+		if fields := strings.Fields(content); len(fields) > 0 {
+			out[tid], _ = strconv.ParseInt(fields[0], 10, 64)
+		}
+	})
+	return out
+}
+
+// ThreadSleeps is how many times the process's threads have gone to sleep so far (the
+// sum of their voluntary_ctxt_switches).
+func ThreadSleeps() int64 {
+	var total int64
+	eachThread("status", func(_, content string) {
+		for _, line := range strings.Split(content, "\n") {
+			if strings.HasPrefix(line, "voluntary_ctxt_switches:") {
+				v := strings.TrimPrefix(line, "voluntary_ctxt_switches:")
+				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				total += n
+			}
+		}
+	})
+	return total
 }

@@ -51,24 +51,6 @@ func perOp(n int, start cpuclock.Clock) float64 {
 	return float64(start.Since().CPU) / float64(n)
 }
 
-// threadSleeps is how many times the process's threads have gone to sleep so far (the
-// sum of their voluntary_ctxt_switches, on Linux; 0 elsewhere).
-func threadSleeps() int64 {
-	var total int64
-	tasks, _ := os.ReadDir("/proc/self/task")
-	for _, t := range tasks {
-		status, _ := os.ReadFile("/proc/self/task/" + t.Name() + "/status")
-		for _, line := range strings.Split(string(status), "\n") {
-			if strings.HasPrefix(line, "voluntary_ctxt_switches:") {
-				v := strings.TrimPrefix(line, "voluntary_ctxt_switches:")
-				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				total += n
-			}
-		}
-	}
-	return total
-}
-
 // spawnRounds times n go statements in batches of blocked children: ns per go statement
 // in the first batch and in the later ones, per child woken and exited, and how many
 // times a thread went to sleep per go statement of the later batches.
@@ -80,7 +62,7 @@ func spawnRounds(n, batch, procs int) (first, later, wake, sleeps float64) {
 		runtime.GOMAXPROCS(procs)
 		stop := make(chan struct{})
 		wg.Add(batch)
-		before := threadSleeps()
+		before := cpuclock.ThreadSleeps()
 		start := cpuclock.Now()
 		for i := 0; i < batch; i++ {
 			go func() { <-stop; wg.Done() }()
@@ -93,7 +75,7 @@ func spawnRounds(n, batch, procs int) (first, later, wake, sleeps float64) {
 			first = float64(took) / float64(batch)
 		} else {
 			spawnNs += took
-			slept += threadSleeps() - before
+			slept += cpuclock.ThreadSleeps() - before
 		}
 		runtime.GOMAXPROCS(1)
 		time.Sleep(5 * time.Millisecond) // every child has parked on stop

@@ -19,8 +19,6 @@ import (
 	"flag"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 
 	"razorlab/measure/cpuclock"
@@ -69,20 +67,7 @@ func pingPong(n int) {
 	close(ping)
 }
 
-// threadCPU is each thread's CPU time in ns (the first field of its schedstat).
-func threadCPU() map[string]int64 {
-	out := map[string]int64{}
-	tasks, _ := os.ReadDir("/proc/self/task")
-	for _, t := range tasks {
-		stat, err := os.ReadFile("/proc/self/task/" + t.Name() + "/schedstat")
-		if fields := strings.Fields(string(stat)); err == nil && len(fields) > 0 {
-			out[t.Name()], _ = strconv.ParseInt(fields[0], 10, 64)
-		}
-	}
-	return out
-}
-
-// busiest is the largest CPU time any thread spent between two threadCPU readings.
+// busiest is the largest CPU time any thread spent between two cpuclock.ThreadCPU readings.
 func busiest(before, after map[string]int64) int64 {
 	var most int64
 	for tid, ns := range after {
@@ -100,7 +85,7 @@ func main() {
 	buffer := flag.Int("buffer", 64, "pool: channel slots")
 	flag.Parse()
 	runtime.GC()
-	threads := threadCPU()
+	threads := cpuclock.ThreadCPU()
 	start := cpuclock.Now()
 	switch *mode {
 	case "pertask":
@@ -111,7 +96,7 @@ func main() {
 		pingPong(*n)
 	}
 	took := start.Since()
-	most := busiest(threads, threadCPU())
+	most := busiest(threads, cpuclock.ThreadCPU())
 	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"mode": *mode, "n": *n, "workers": *workers, "buffer": *buffer,
 		"gomaxprocs":                 runtime.GOMAXPROCS(0),
