@@ -21,7 +21,7 @@ from razorlab.goruntime.calibration import (
     op_costs,
     pool_locality_vs_model,
     sched_latency_vs_model,
-    spawn_wakeups_vs_go,
+    spawn_sleeps_vs_go,
     stack_growth_vs_model,
     task_patterns_vs_model,
     worker_pool_vs_model,
@@ -120,7 +120,7 @@ def test_task_costs_come_from_a_program_other_than_the_patterns():
 # others are known gaps (see task_patterns_vs_model and the chapter): xfail(strict) so
 # that a model that closes one must move it here.
 ROWS = [(p, procs) for p in ("pertask", "pool", "pingpong") for procs in (1, 2)]
-GAPS = {"1.19": [("pool", 2)], "1.23": [("pertask", 2), ("pool", 2)]}
+GAPS = {"1.19": [], "1.23": [("pool", 2)]}
 CASES = [(v, row) for v in GAPS for row in ROWS]
 
 
@@ -142,9 +142,8 @@ def patterns_on():
 )
 def test_task_patterns_predicted_within_15_percent(patterns_on, go_version, row):
     """ns per task (per round trip for ping-pong), model vs the stored Go measurement.
-    Known gaps (the chapter's model-vs-Go table): the pool at GOMAXPROCS 2 on both
-    versions (-41 %, -49 %: Go's second P adds nothing), goroutine per task at GOMAXPROCS 2
-    on Go 1.23 (-18 % of the fastest of 7 runs, 436 ns; its runs spread to 816)."""
+    Known gap (the chapter's model-vs-Go table): the pool at GOMAXPROCS 2 on Go 1.23
+    (-47 %: the model's second P keeps stealing workers; Go 1.19's pool: -10 %)."""
     assert abs(patterns_on(go_version).loc[row, "error"]) <= TASK_TOLERANCE
 
 
@@ -195,10 +194,23 @@ def test_go_runs_the_pool_on_one_p_at_a_time(go_version):
     assert where["go_sender_moves_per_1k_tasks"] < 10
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: the model's second P steals each worker")
-@pytest.mark.parametrize("go_version", list(GAPS))
+LOCALITY_GAPS = {"1.23"}
+
+
+@pytest.mark.parametrize(
+    "go_version",
+    [
+        pytest.param(v, marks=pytest.mark.xfail(strict=True, reason="known gap"))
+        if v in LOCALITY_GAPS
+        else v
+        for v in GAPS
+    ],
+)
 def test_the_model_keeps_the_pool_on_one_p_as_go_does(go_version):
-    """The model receives 36 % (1.23: 39 %) of the pool's tasks on the sending P."""
+    """Its thief sleeps before taking a running P's runnext, as Go's runqgrab does, and
+    finds nothing else: 92 % of the pool's tasks are received on the sending P (Go 1.19:
+    89 %). Known gap: with Go 1.23's costs its second P keeps finding readied workers
+    queued behind runnext and steals them at once, 40 % (Go: 95 %)."""
     where = pool_locality_vs_model(go_version=go_version)
     assert abs(where["model_same_p_share"] - where["go_same_p_share"]) <= 0.15
 
@@ -207,14 +219,18 @@ def test_the_model_keeps_the_pool_on_one_p_as_go_does(go_version):
 def test_go_spawning_at_gomaxprocs_2_rarely_puts_a_thread_to_sleep(go_version):
     """go_costs' spawn rounds at GOMAXPROCS 2: Go's threads sleep about twice per 1,000
     go statements (spawn_sleeps), so the extra time of a go there is not wake-ups."""
-    assert spawn_wakeups_vs_go(go_version=go_version)["go_sleeps_per_go"] < 0.01
+    assert spawn_sleeps_vs_go(go_version=go_version)["go_sleeps_per_go"] < 0.01
 
 
-@pytest.mark.xfail(strict=True, reason="known flaw: the model parks an idle M at once")
 @pytest.mark.parametrize("go_version", list(GAPS))
-def test_the_model_wakes_an_idle_p_as_rarely_as_go_in_that_loop(go_version):
-    """The model wakes an idle P 167 (1.23: 100) times per 1,000 go statements there."""
-    assert spawn_wakeups_vs_go(go_version=go_version)["model_wakeups_per_go"] < 0.01
+def test_the_models_threads_sleep_about_as_rarely_as_gos_in_that_loop(go_version):
+    """The model's other P sleeps in runqgrab's back-off, not parked, and wakes no idle P:
+    4.1 (1.23: 4.7) sleeps per 1,000 go statements against Go's 2.1 (2.4), within a factor
+    of 2.5 (before the back-off was modelled: 167 and 100 futex wake-ups)."""
+    where = spawn_sleeps_vs_go(go_version=go_version)
+    assert where["model_wakeups_per_go"] < 0.001
+    assert where["go_sleeps_per_go"] / 2.5 <= where["model_sleeps_per_go"]
+    assert where["model_sleeps_per_go"] <= 2.5 * where["go_sleeps_per_go"]
 
 
 def test_worker_pool_beats_goroutine_per_task_in_go_and_in_the_model(patterns):

@@ -26,7 +26,7 @@ FREE = OpCosts(
     exit_s=0,
     chan_s=0,
     ready_s=0,
-    wake_s=0,
+    steal_s=0,
     wg_s=0,
     cold_start=ColdStart((), ()),
 )
@@ -117,9 +117,18 @@ def test_the_spawner_is_a_g_that_pays_and_gets_preempted():
     assert run.max_live_goroutines < 40_000, "children ran while the loop was preempted"
 
 
-def test_more_ps_wake_idle_ps_and_pay_for_it():
-    run = simulate(per_task(5000), SchedulerConfig(gomaxprocs=2))
-    assert run.go_wakeups > 0 and run.wakeups >= run.go_wakeups
+def test_a_thief_backs_off_from_a_running_ps_runnext_and_the_robbed_g_pays():
+    """runqgrab's usleep(3): at GOMAXPROCS 2 the spawner's P keeps its newest G in runnext,
+    so the other P sleeps instead of parking (no futex wake-up needed), and each G it
+    takes costs the spawner steal_s (here the only cost besides go itself)."""
+    costs = dataclasses.replace(FREE, go_s=300e-9, go_fresh_s=300e-9, steal_s=50e-9)
+    run = simulate(per_task(5000), SchedulerConfig(gomaxprocs=2, costs=costs))
+    assert run.steal_backoffs > 0 and run.stolen > 0
+    # every stolen G was started by a go statement of the spawner, running while robbed
+    expected = 5000 * costs.go_s + run.stolen * costs.steal_s
+    assert run.runtime_cpu_s == pytest.approx(expected, rel=1e-9)
+    eager = simulate(per_task(5000), SchedulerConfig(gomaxprocs=2, steal_backoff_s=0.0))
+    assert eager.steal_backoffs == 0 and eager.go_wakeups > run.go_wakeups
 
 
 @pytest.mark.parametrize(

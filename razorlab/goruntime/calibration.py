@@ -38,6 +38,7 @@ from razorlab.errors import NotFoundError, ValidationError
 from razorlab.goruntime.costs import ColdStart, OpCosts
 from razorlab.goruntime.gc import MIB, AllocWorkload, GCConfig, heap_goal, simulate_gc, steady
 from razorlab.goruntime.memory import G_BOOKKEEPING_BYTES, MIN_STACK_BYTES, stack_size_for
+from razorlab.goruntime.metrics import SchedulerRun
 from razorlab.goruntime.pacer import go_minor, mark_workers
 from razorlab.goruntime.programs import per_task, ping_pong, spawn_blocked, worker_pool
 from razorlab.goruntime.scheduler import SchedulerConfig, simulate
@@ -60,7 +61,7 @@ __all__ = [
     "cold_start_check",
     "cold_start_vs_model",
     "pool_locality_vs_model",
-    "spawn_wakeups_vs_go",
+    "spawn_sleeps_vs_go",
     "op_costs",
     "task_patterns_vs_model",
     "TASK_TOLERANCE",
@@ -382,27 +383,18 @@ def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCos
     smallest size that gives the warm ``exit_s``, and what larger sizes add is the
     ``ColdStart`` curve (made non-decreasing). Closing a channel on 10,000 blocked
     children and waiting for them (``wake_exit``) is not used: ``cold_start_check``
-    predicts it from the rest. At GOMAXPROCS 2 a ``go`` statement
-    costs more because it keeps waking the other P: the model runs one batch of that
-    loop (``spawn_blocked``) to count its wake-ups per ``go``, and the extra time over
-    GOMAXPROCS 1 divided by them is ``wake_s``. Returns the costs, the switch time
+    predicts it from the rest. At GOMAXPROCS 2 a ``go`` statement costs more (1.19: 38 ns,
+    1.23: 82 ns): not for waking the other P (Go's threads sleep about twice per 1,000
+    ``go`` there, ``spawn_sleeps``; its thief sleeps in runqgrab's back-off on the
+    spawner's ``runnext``, as the model's does), but for the run queue it shares with that
+    thief. The model runs one later round of that loop (``spawn_blocked``, Gs reused) to
+    count the Gs stolen per ``go``; the extra time divided by them is ``steal_s``, charged
+    to the robbed P's running G per G taken. Returns the costs, the switch time
     (``SchedulerConfig.switch_s``) and the task body's CPU.
 
-    Known flaw in that split (``spawn_wakeups_vs_go``): in this loop Go's threads went to
-    sleep about twice per 1,000 ``go`` statements (voluntary context switches, both
-    versions), while the model wakes an idle P 167 (1.23: 100) times per 1,000, as it
-    parks an M that found nothing at once where Go's keeps spinning a while. So the extra
-    time of a ``go`` at GOMAXPROCS 2 is mostly the run queue shared with the other P's
-    thief, not futex wake-ups; charging it per wake-up undercharges a ``go`` whose other
-    P is busy (goroutine per task at GOMAXPROCS 2 on Go 1.23).
-
-    Not modelled: before a thief takes a *running* P's ``runnext``, Go's runqgrab sleeps
-    ``usleep(3)``, which on Linux returns after ~60 us once the thread's timer slack is
-    added (Go 1.19.8 on this project's 2-vCPU VM: median 59.9 us, p10 59.3, p90 64.1, over
-    2,000 calls of ``runtime.usleep(3)``). Tried as a scheduler option on the quiet
-    measurements, it moved no ``task_patterns_vs_model`` row by more than one percentage
-    point, and in this loop it keeps the other P spinning rather than parked, so no
-    wake-up is left to measure ``wake_s`` by: it is not needed to fit the data.
+    The split of a ring hop between ``switch`` (taken as a ``Gosched``) and ``ready_s``
+    is not measured apart; it does not change a pattern run on one P, but it decides
+    which side of a pool is the slower at GOMAXPROCS 2 (``task_patterns_vs_model``).
     """
     m = m or load_measurements(go_version=go_version)
     c = {k: v * 1e-9 for k, v in m["task_costs"]["go_costs"].items() if k.endswith("_ns")}
@@ -418,18 +410,23 @@ def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCos
         chan_s=chan,
         ready_s=ready,
         wg_s=wg,
-        wake_s=0.0,
+        steal_s=0.0,
         cold_start=ColdStart(tuple(w["size"] for w in sweep), tuple(extra.tolist())),
     )
-    per_go = _spawn_wakeups_per_go(costs, switch, m["task_costs"]["go_costs"]["batch"])
+    batch = m["task_costs"]["go_costs"]["batch"]
+    stolen_per_go = _spawn_round(costs, switch, batch).stolen / batch
     extra = max(0.0, c["go_reused_p2_ns"] - c["go_reused_ns"])
-    return replace(costs, wake_s=extra / per_go if per_go else 0.0), switch, c["work_ns"]
+    steal = extra / stolen_per_go if stolen_per_go else 0.0
+    return replace(costs, steal_s=steal), switch, c["work_ns"]
 
 
-def _spawn_wakeups_per_go(costs: OpCosts, switch: float, batch: int) -> float:
-    """Idle-P wake-ups per ``go`` in one batch of go_costs' GOMAXPROCS 2 spawn loop."""
-    cfg = SchedulerConfig(gomaxprocs=2, switch_s=switch, costs=costs)
-    return simulate(spawn_blocked(batch), cfg).go_wakeups / batch
+def _spawn_round(costs: OpCosts, switch: float, batch: int) -> SchedulerRun:
+    """A later round of go_costs' GOMAXPROCS 2 spawn loop: ``batch`` go statements, each
+    reusing a free G (as after the first round), whose children block."""
+    cfg = SchedulerConfig(
+        gomaxprocs=2, switch_s=switch, costs=replace(costs, go_fresh_s=costs.go_s)
+    )
+    return simulate(spawn_blocked(batch), cfg)
 
 
 def _child_run_exit_s(costs: OpCosts, switch: float, distance: float) -> float:
@@ -491,19 +488,20 @@ def pool_locality_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
     }
 
 
-def spawn_wakeups_vs_go(m: dict | None = None, *, go_version: str = BASE_GO) -> dict:
-    """``go_costs``' spawn rounds at GOMAXPROCS 2 (children block on a channel): how often
-    Go's threads went to sleep per ``go`` statement (``spawn_sleeps``, the median of 7;
-    every wake-up of an idle P needs a thread that slept) against the model's wake-ups
-    of an idle P per ``go`` in the same loop, the count ``op_costs`` spreads the extra
-    time of a ``go`` at GOMAXPROCS 2 over."""
+def spawn_sleeps_vs_go(m: dict | None = None, *, go_version: str = BASE_GO) -> dict:
+    """``go_costs``' later spawn rounds at GOMAXPROCS 2 (children block on a channel): how
+    often Go's threads went to sleep per ``go`` statement (``spawn_sleeps``, the median of
+    7: voluntary context switches, so a futex sleep of an idle M and runqgrab's
+    ``usleep`` alike) against the model's in one such round: its thief's ``runnext``
+    back-offs plus the Ms it parked (``failed_spins``)."""
     m = m or load_measurements(go_version=go_version)
     costs, switch, _ = op_costs(m)
     batch = m["task_costs"]["go_costs"]["batch"]
-    per_go = _spawn_wakeups_per_go(replace(costs, wake_s=0.0), switch, batch)  # op_costs' run
+    run = _spawn_round(costs, switch, batch)
     return {
         "go_sleeps_per_go": round(m["spawn_sleeps"]["p2_sleeps_per_go_median"], 4),
-        "model_wakeups_per_go": round(per_go, 4),
+        "model_sleeps_per_go": round((run.steal_backoffs + run.failed_spins) / batch, 4),
+        "model_wakeups_per_go": round(run.go_wakeups / batch, 4),
     }
 
 
@@ -527,25 +525,30 @@ def task_patterns_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
     ``ColdStart`` curve (``go_costs``' warmth rounds) charges it 165 ns for the switch,
     ``Done`` and exit instead of the ~370 ns a child pays 10,000 Gs later. Without that
     curve the model charged every child the cold cost, its children fell behind, a backlog
-    of ~4,800 Gs built up, and it came out 45 % slow; with it, -6 %. At GOMAXPROCS 1 the
+    of ~4,800 Gs built up, and it came out 45 % slow; with it, +7 %. At GOMAXPROCS 1 the
     backlog (~30,000 Gs in a 10 ms time slice) keeps children cold in the model as in Go.
 
-    One gap remains on both versions: Go's pool at GOMAXPROCS 2 is no faster than at 1
-    (137 ns vs 137, its process CPU 146 ns per task: about one core busy, the busiest
-    thread 83), while the model's two Ps both work (80 ns). ``pool_locality_vs_model``
-    shows where: Go receives 89 % of the tasks (median of 7 runs; 1.23: 95 %) on the P that
-    sent them, its sender changing P about once per 1,000 tasks (1.23: 3,000), so the pool
-    runs on one P at a time and moves now and then; the model receives 36 % (39 %) there,
-    its other P stealing each readied worker as soon as its own parks. Why Go's thief
-    does not is not found yet: a cost per steal (0.3-3 us), Go's 60 us ``runnext``
-    backoff and a 60 us wake-up, each tried in the model, left its share at 33-45 % and
-    the pool at 70-89 ns.
+    Go's pool at GOMAXPROCS 2 is no faster than at 1 (137 ns vs 137, its process CPU 146
+    ns per task: about one core busy). ``pool_locality_vs_model`` shows why: Go receives
+    89 % of the tasks (median of 7 runs; 1.23: 95 %) on the P that sent them, its sender
+    changing P about once per 1,000 tasks. A ``runtime/trace`` of the pool (Go 1.23, read
+    with ``go tool trace -d=1``) shows the mechanism: the sender and one worker hand the
+    P to each other through ``runnext`` (the worker readies the parked sender, drains the
+    buffer and parks; the sender readies it, fills the buffer and parks), so the other P's
+    thief finds an empty queue and a full ``runnext`` and sleeps ~58 us in runqgrab; it
+    wakes, takes the few workers left queued, runs them briefly and sleeps again. The
+    model's thief does the same (1.19: 92 % on the sending P, the pool -10 %). With Go
+    1.23's costs it does not: the model's worker cycle (switch 146 + receive 27 + task 75
+    ns) is slower than the sender's hand-off (send + ready + steal 205 ns), readied
+    workers pile up behind ``runnext``,
+    the thief always finds one queued and both Ps run the pool (40 %, -47 %). Which side
+    is slower depends on how a ring hop splits between ``switch`` and ``ready_s``, which
+    ``go_costs`` does not measure apart.
 
     ``m`` defaults to the committed file for ``go_version``, whose ``go_costs`` give the
-    costs. Go 1.23.5 (same VM, load 0.74): four rows hold (goroutine per task at
-    GOMAXPROCS 1 -1 %, pool -3 %, ping-pong 0 % and +6 %); goroutine per task at
-    GOMAXPROCS 2 is -18 % of the fastest of 7 runs (436 ns; median 491, slowest 816: in
-    three runs of the program the fastest was 408-436) and the pool -49 %.
+    costs. Go 1.23.5 (same VM, load 0.74): five rows hold (goroutine per task -1 % and
+    0 % of the fastest of 7 runs at GOMAXPROCS 2, 436 ns: median 491, slowest 816; pool
+    at GOMAXPROCS 1 -3 %; ping-pong 0 % and +2 %); the pool at GOMAXPROCS 2 is -47 %.
     """
     m = m or load_measurements(go_version=go_version)
     costs, switch, work = op_costs(m)

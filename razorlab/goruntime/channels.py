@@ -247,11 +247,10 @@ class SyncMixin:
         self.wake_idle(by)
 
     def wake_idle(self, by: int) -> bool:
-        """wakep: when it starts an M for an idle P, ``by`` pays the futex wake-up."""
+        """wakep: True if it started an M for an idle P (its futex wake-up is not charged)."""
         if not self.wakep():
             return False
         self.m.wakeups += 1
-        self.charge(by, self.cfg.costs.wake_s)
         return True
 
     def resume(self, p: Processor, g: int) -> None:

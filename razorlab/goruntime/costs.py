@@ -77,7 +77,7 @@ class OpCosts:
     exit_s: float = 68.5e-9  # goexit0 + gfput, the G warm in the caches
     chan_s: float = 22.4e-9  # one channel operation on the fast path (lock, copy, unlock)
     ready_s: float = 141e-9  # waking a parked G (sudog dequeue, goready) and its gopark
-    wake_s: float = 229e-9  # wakep starting an M for an idle P (go_costs at GOMAXPROCS 2)
+    steal_s: float = 38.5e-9  # each G a thief takes from a P, to the G running there
     wg_s: float = 11e-9  # one WaitGroup Add/Done/Wait (an atomic add)
     cold_start: ColdStart = ColdStart()  # a G starting with its memory out of the caches
 

@@ -38,6 +38,7 @@ class SchedulerRun:
     steals: int = 0  # successful steal operations
     stolen: int = 0  # goroutines moved by them
     failed_spins: int = 0  # spinning Ms that found nothing and parked
+    steal_backoffs: int = 0  # runqgrab sleeps before taking a running P's runnext
     overflows: int = 0  # runqputslow: half a local queue moved to the global queue
     global_fair_hits: int = 0  # taken from the global queue on a 61st tick
     global_gets: int = 0  # taken from the global queue because the local one was empty

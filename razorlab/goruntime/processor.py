@@ -48,7 +48,16 @@ IDLE, WAKING, RUNNING, SYSCALL = 0, 1, 2, 3
 # in a syscall, or finished.
 G_NEW, G_RUNNABLE, G_ON_CPU, G_PARKED, G_IN_SYSCALL, G_DEAD = range(6)
 # Event kinds in the simulation's heap (the index of their handler).
-EV_END, EV_SYSMON, EV_NET_READY, EV_SYSCALL_DONE, EV_TIMER, EV_P_START, EV_SAMPLE = range(7)
+(
+    EV_END,
+    EV_SYSMON,
+    EV_NET_READY,
+    EV_SYSCALL_DONE,
+    EV_TIMER,
+    EV_P_START,
+    EV_SAMPLE,
+    EV_STEAL_RETRY,
+) = range(8)
 
 
 class SchedulerInvariantError(StateError):
@@ -72,6 +81,9 @@ class SchedulerConfig:
     switch_s: float = 200e-9  # a goroutine switch (gogo + schedule) ~0.1-0.3 us
     wakeup_s: float = 20e-6  # waking a parked M on its futex
     timer_slack_s: float = 100e-6  # timers and usleep fire late by the OS timer slack
+    # runqgrab: a thief sleeps usleep(3) before taking a running P's runnext; on Linux
+    # it returns after ~60 us (the 50 us default timer slack; measured median 59.9 us)
+    steal_backoff_s: float = 60e-6
     sample_every_s: float = 1e-3  # run-queue length sampling period
     max_threads: int = MAX_THREADS  # debug.SetMaxThreads
     costs: OpCosts = field(default_factory=OpCosts)  # go, channels, WaitGroup
@@ -89,7 +101,7 @@ class SchedulerConfig:
             raise ValidationError(
                 f"max_threads must be an int >= 1, got {threads!r}", field="max_threads"
             )
-        for name in ("switch_s", "wakeup_s", "timer_slack_s"):
+        for name in ("switch_s", "wakeup_s", "timer_slack_s", "steal_backoff_s"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ValidationError(f"{name} must be a finite number >= 0", field=name)
@@ -118,6 +130,8 @@ class Processor:
         "seen_syscall_when",
         "syscall_g",
         "gfree",
+        "steal_victim",
+        "steal_expect",
     )
 
     def __init__(self, pid: int):
@@ -138,6 +152,8 @@ class Processor:
         self.seen_syscall_when = 0.0
         self.syscall_g = -1
         self.gfree = 0  # Gs on this P's free list (p.gFree)
+        self.steal_victim = -1  # while its M sleeps in runqgrab: whose runnext...
+        self.steal_expect = -1  # ... and the G it saw there
 
 
 def compact(values: np.ndarray) -> array:

@@ -42,13 +42,15 @@ statement and preempted like any other. Simplifications: goroutines spawned from
 (``spawn_s``) cost nothing to start; a goroutine switch costs a fixed ``switch_s``; Ms are
 counted, not simulated as threads, and a parked M leaves the count (Go keeps idle Ms on
 ``sched.midle`` and reuses them before making new ones, so the peaks agree); a spinning M
-that finds nothing parks at once, where Go's stays awake through findRunnable's last
-checks [checkRunqsNoP, netpoll] for tens of us and often finds the next G without a
-futex wake-up (``calibration.spawn_wakeups_vs_go``: in go_costs' GOMAXPROCS 2 spawn
-loop Go's threads sleep ~2 times per 1,000 go statements, the model wakes an idle P
-100-167 times: a known flaw); a thief
-takes a running P's ``runnext`` at once (Go's runqgrab first sleeps ``usleep(3)``, ~60 us on
-Linux: see ``calibration.op_costs``, where it made no difference); GC is not modelled here
+that finds nothing parks at once (Go's first goes through findRunnable's last checks).
+Before a thief takes a *running* P's ``runnext`` its M sleeps ``steal_backoff_s``
+[runqgrab: ``usleep(3)``, ~60 us on Linux], staying spinning, then takes the slot only if
+it still holds the same G [``runnext.cas``], else half the queue, else sleeps again; with
+nothing left it starts over (Go would try its other victims first). This is what keeps
+Go's second P out of a worker pool (the pool's P passes work through ``runnext`` all the
+time) and asleep rather than parked while a loop spawns goroutines
+(``calibration.spawn_sleeps_vs_go``); the G running on a robbed P pays
+``OpCosts.steal_s`` per G taken. GC is not modelled here
 (see ``gc.py``). The runtime's constants and the P live in ``processor.py``; sysmon and
 syscall returns in ``sysmon.py``.
 """
@@ -68,6 +70,7 @@ from razorlab.goruntime.processor import (
     EV_NET_READY,
     EV_P_START,
     EV_SAMPLE,
+    EV_STEAL_RETRY,
     EV_SYSCALL_DONE,
     EV_SYSMON,
     EV_TIMER,
@@ -104,6 +107,9 @@ __all__ = [
     "simulate",
     "steal_count",
 ]
+
+
+SLEEPING = -2  # runqsteal: the thief's M sleeps before taking a runnext (on_steal_retry)
 
 
 def steal_count(victim_len: int) -> int:
@@ -188,6 +194,7 @@ class Simulation(SysmonMixin, SyncMixin):
             self.on_timer,
             self.on_p_start,
             self.on_sample,
+            self.on_steal_retry,
         )
         while self.done < n:
             if i < outside and (not events or spawn_t[i] <= events[0][0]):
@@ -285,6 +292,10 @@ class Simulation(SysmonMixin, SyncMixin):
             self.threads -= 1
             return
         g, inherit = found
+        if g >= 0:  # else its M sleeps in runqgrab (on_steal_retry)
+            self.run_found(p, g, inherit)
+
+    def run_found(self, p: Processor, g: int, inherit: bool) -> None:
         if p.status == WAKING:  # resetspinning: found work, let another M spin
             p.status = RUNNING
             self.wakep()
@@ -343,7 +354,7 @@ class Simulation(SysmonMixin, SyncMixin):
                         g, p.runnext = p.runnext, -1
                         return g, False
                 g = self.runqsteal(victim, p, last)
-                if g >= 0:
+                if g >= 0 or g == SLEEPING:
                     return g, False
         return None
 
@@ -351,17 +362,63 @@ class Simulation(SysmonMixin, SyncMixin):
         k = steal_count(len(victim.runq))
         if k == 0:
             if take_runnext and victim.runnext >= 0:
-                g, victim.runnext = victim.runnext, -1
-                self.m.steals += 1
-                self.m.stolen += 1
-                return g
+                if victim.status == RUNNING and self.cfg.steal_backoff_s > 0:
+                    self.back_off(p, victim)
+                    return SLEEPING
+                return self.take_runnext(victim)
             return -1
         batch = [victim.runq.popleft() for _ in range(k)]
         p.runq.extend(batch[:-1])
         self.m.max_local_runq = max(self.m.max_local_runq, len(p.runq))
         self.m.steals += 1
         self.m.stolen += k
+        self.charge_victim(victim, sum(self.spawned[g] for g in batch))
         return batch[-1]
+
+    def take_runnext(self, victim: Processor) -> int:
+        g, victim.runnext = victim.runnext, -1
+        self.m.steals += 1
+        self.m.stolen += 1
+        self.charge_victim(victim, self.spawned[g])
+        return g
+
+    def charge_victim(self, victim: Processor, taken: int) -> None:
+        """The G running on a robbed P pays ``steal_s`` per G taken that a ``go`` statement
+        started (the run queue's cache lines moved to the thief's core; Gs from outside
+        cost nothing, as their ``go`` and exit do not); its end moves later by as much."""
+        g, cost = victim.g, taken * self.cfg.costs.steal_s
+        if g < 0 or cost == 0 or victim.status != RUNNING:
+            return
+        self.charge(g, cost)
+        victim.token += 1
+        self.push(victim.run_start + self.left[g], EV_END, victim.id, victim.token)
+
+    def back_off(self, p: Processor, victim: Processor) -> None:
+        """runqgrab: the thief's M sleeps ``usleep(3)`` so a running victim may run its
+        ``runnext`` first; it stays spinning meanwhile, so wakep starts nobody else."""
+        p.steal_victim, p.steal_expect = victim.id, victim.runnext
+        self.m.steal_backoffs += 1
+        self.push(self.now + self.cfg.steal_backoff_s, EV_STEAL_RETRY, p.id, victim.id)
+
+    def on_steal_retry(self, pid: int, vid: int) -> None:
+        """After the sleep: ``runnext.cas(next, 0)`` succeeds if the slot holds the same G
+        (it may have run and come back); else half the queue, or sleep again on a new
+        ``runnext``. With nothing left the M starts over (Go goes on to its other victims)."""
+        p, victim = self.ps[pid], self.ps[vid]
+        expect, p.steal_victim, p.steal_expect = p.steal_expect, -1, -1
+        if victim.runnext == expect:
+            g = self.take_runnext(victim)
+        elif victim.runq:
+            g = self.runqsteal(victim, p, False)
+        elif victim.runnext >= 0 and victim.status == RUNNING:
+            self.back_off(p, victim)
+            return
+        elif victim.runnext >= 0:
+            g = self.take_runnext(victim)
+        else:
+            self.schedule(p)
+            return
+        self.run_found(p, g, False)
 
     def execute(self, p: Processor, g: int, inherit: bool) -> None:
         if self.state[g] != G_RUNNABLE:
