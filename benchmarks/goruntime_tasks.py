@@ -20,6 +20,7 @@ from razorlab.goruntime.calibration import (
     load_measurements,
     op_costs,
     pool_locality_vs_model,
+    spawn_sleeps_vs_go,
     task_patterns_vs_model,
 )
 
@@ -40,15 +41,18 @@ def table(go_version: str) -> None:
             f"| {pattern} | {procs} | {r.measured_ns:,.0f} | {r.model_ns:,.0f} | "
             f"{r.error:+.0%} | {r.measured_cpu_ns:,.0f} | {r.model_cpu_ns:,.0f} |"
         )
-    check, where = (
+    check, where, sleeps = (
         cold_start_check(go_version=go_version),
         pool_locality_vs_model(go_version=go_version),
+        spawn_sleeps_vs_go(go_version=go_version),
     )
     print(
         f"cold-start cross-check (wake_exit, 10,000 parked children): Go {check['measured_ns']} ns, "
         f"model {check['model_ns']} ns ({check['error']:+.0%}); pool at GOMAXPROCS 2, tasks "
         f"received on the sending P: Go {where['go_same_p_share']:.0%}, "
-        f"model {where['model_same_p_share']:.0%}"
+        f"model {where['model_same_p_share']:.0%}; thread sleeps per 1,000 go statements at "
+        f"GOMAXPROCS 2: Go {1000 * sleeps['go_sleeps_per_go']:.1f}, "
+        f"model {1000 * sleeps['model_sleeps_per_go']:.1f}"
     )
 
 

@@ -1,0 +1,68 @@
+// Command pool_trace records a runtime/trace of task_patterns' worker pool, to see
+// why a second P adds nothing to it.
+//
+// It runs the pool once untraced (so the Gs exist and the caches are warm), then
+// again under runtime/trace, writing -out. Read the events with Go 1.22 or newer:
+//
+//	GOMAXPROCS=2 ./pool_trace -out pool.trace
+//	go tool trace -d=1 pool.trace | grep StateTransition
+//
+// What it showed on this project's VM (Go 1.23.5, 50,000 tasks, 4 workers, 64 slots):
+// the sender and one worker take turns on one P through runnext (the worker readies
+// the parked sender, drains the buffer and parks; the sender readies it, fills the
+// buffer and parks), while the other P finds an empty queue and a full runnext and
+// its thief sleeps in runqgrab's usleep(3) (~60 us on Linux) before it may take it:
+// readied workers wait up to that long in the busy P's queue (a trivial task body
+// showed 57-59 us waits), then the thief takes them in a short burst. razorlab's
+// scheduler model reproduces that back-off.
+package main
+
+import (
+	"flag"
+	"log"
+	"os"
+	"runtime/trace"
+	"sync"
+
+	"razorlab/measure/cpuclock"
+)
+
+func pool(n, workers, buffer int) {
+	var wg sync.WaitGroup
+	tasks := make(chan int, buffer)
+	wg.Add(workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := range tasks {
+				cpuclock.Work(int64(i))
+			}
+			wg.Done()
+		}()
+	}
+	for i := 0; i < n; i++ {
+		tasks <- i
+	}
+	close(tasks)
+	wg.Wait()
+}
+
+func main() {
+	n := flag.Int("n", 50000, "tasks in the traced run")
+	workers := flag.Int("workers", 4, "worker goroutines")
+	buffer := flag.Int("buffer", 64, "channel slots")
+	out := flag.String("out", "pool.trace", "trace file to write")
+	flag.Parse()
+	pool(200000, *workers, *buffer)
+	f, err := os.Create(*out)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := trace.Start(f); err != nil {
+		log.Fatal(err)
+	}
+	pool(*n, *workers, *buffer)
+	trace.Stop()
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+}
