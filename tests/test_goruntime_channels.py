@@ -4,6 +4,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from razorlab.errors import ValidationError
 from razorlab.goruntime import SchedulerConfig, SchedulerInvariantError, simulate
@@ -56,6 +58,38 @@ def program(goroutines, channels=(), waitgroups=0):
 def conserved(run):
     assert run.completed == run.goroutines
     assert run.cpu_executed_s == pytest.approx(run.charged_cpu_s, rel=1e-9, abs=1e-15)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    kind=st.sampled_from(["pertask", "pool", "pingpong", "blocked"]),
+    n=st.integers(1, 400),
+    workers=st.integers(1, 6),
+    buffer=st.integers(0, 70),
+    procs=st.integers(1, 4),
+    backoff_us=st.sampled_from([0.0, 0.5, 3.0, 60.0]),
+    steal_ns=st.sampled_from([0.0, 38.5, 500.0]),
+    seed=st.integers(0, 10_000),
+)
+def test_random_programs_finish_with_work_conserved_whatever_the_thief_does(
+    kind, n, workers, buffer, procs, backoff_us, steal_ns, seed
+):
+    """The runqgrab back-off (a thief's M asleep while its P stays spinning) and the steal
+    charge (moving a robbed G's end) lose no goroutine and no CPU, at any GOMAXPROCS."""
+    wl = {
+        "pertask": lambda: per_task(n),
+        "pool": lambda: worker_pool(n, workers=workers, buffer=buffer),
+        "pingpong": lambda: ping_pong(n),
+        "blocked": lambda: spawn_blocked(n),
+    }[kind]()
+    costs = dataclasses.replace(OpCosts(), steal_s=steal_ns * 1e-9)
+    cfg = SchedulerConfig(
+        gomaxprocs=procs, seed=seed, steal_backoff_s=backoff_us * 1e-6, costs=costs
+    )
+    run = simulate(wl, cfg)
+    conserved(run)
+    if kind == "pool":
+        assert run.chan_receives == n
 
 
 @pytest.mark.parametrize(
