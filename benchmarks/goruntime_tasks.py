@@ -20,6 +20,7 @@ from razorlab.goruntime.calibration import (
     load_measurements,
     op_costs,
     pool_locality_vs_model,
+    pool_sizes_vs_model,
     spawn_sleeps_vs_go,
     task_patterns_vs_model,
 )
@@ -54,6 +55,15 @@ def table(go_version: str) -> None:
         f"GOMAXPROCS 2: Go {1000 * sleeps['go_sleeps_per_go']:.1f}, "
         f"model {1000 * sleeps['model_sleeps_per_go']:.1f}"
     )
+    sizes = pool_sizes_vs_model(go_version=go_version)
+    print("pool with heavier tasks (calls of the task body per task), ns per task:")
+    print("| calls | GOMAXPROCS | Go | model | error | on the sending P: Go | model |")
+    print("|---|---|---|---|---|---|---|")
+    for (calls, procs), r in sizes.iterrows():
+        print(
+            f"| {calls} | {procs} | {r.measured_ns:,.0f} | {r.model_ns:,.0f} | {r.error:+.0%} | "
+            f"{r.go_same_p_share:.0%} | {r.model_same_p_share:.0%} |"
+        )
 
 
 def main() -> None:

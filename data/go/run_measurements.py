@@ -57,6 +57,7 @@ TASK_N, TASK_N_QUICK = 200_000, 50_000  # tasks (go statements, round trips) per
 BUSY_LOAD = 1.0  # 1-minute load average above which a run is warned it will be stretched
 # task_patterns: (mode, GOMAXPROCS); the pool has 4 workers and 64 channel slots.
 TASK_CONFIGS = tuple((mode, procs) for mode in ("pertask", "pool", "pingpong") for procs in (1, 2))
+POOL_REPS = (2, 4, 8)  # pool_sizes: task body calls per task (task_costs has 1)
 PACER_REPEATS = 3
 # gc_pointer_heap: (GOGC, GOMEMLIMIT or "", mutators, MiB of garbage). GOMAXPROCS is 2.
 PACER_CONFIGS = (
@@ -255,6 +256,23 @@ def repeated(go: str, binary: Path, *args: str, env: dict[str, str] | None = Non
     return {"machine": machine(go), **summarise(as_floats)}
 
 
+def pool_sizes(go: str, bins: dict[str, Path], n: int) -> dict:
+    """task_patterns' pool with heavier tasks (``POOL_REPS`` calls of the task body each),
+    timed at GOMAXPROCS 1 and 2, and where it runs at 2 (pool_locality): does a second P
+    help once the tasks are longer than the channel work?"""
+    rows = []
+    for reps in POOL_REPS:
+        for procs in (1, 2):
+            env = {"GOMAXPROCS": str(procs)}
+            args = ("-mode=pool", f"-n={n}", f"-reps={reps}")
+            row = repeated(go, bins["task_patterns"], *args, env=env)
+            if procs == 2:
+                where = repeated(go, bins["pool_locality"], f"-n={n}", f"-reps={reps}", env=env)
+                row["same_p_share_median"] = where["same_p_share_median"]
+            rows.append(row)
+    return {"machine": machine(go), "runs": rows}
+
+
 def measure(go: str, bins: dict[str, Path], quick: bool, only: list[str] | None = None) -> dict:
     """Every experiment, or just those in ``only`` (their keys in ``measurements.json``)."""
     sizes = (1_000, 10_000, 100_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
@@ -295,6 +313,7 @@ def measure(go: str, bins: dict[str, Path], quick: bool, only: list[str] | None 
             go, bins["pool_locality"], f"-n={task_n}", env={"GOMAXPROCS": "2"}
         ),
         "spawn_sleeps": lambda: repeated(go, bins["go_costs"], "-p2-sleeps", f"-n={task_n}"),
+        "pool_sizes": lambda: pool_sizes(go, bins, task_n),
     }
     return {name: experiments[name]() for name in only or experiments}
 
@@ -372,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=(*PROGRAMS[:-2], "task_costs", "spawn_sleeps"),
+        choices=(*PROGRAMS[:-2], "task_costs", "spawn_sleeps", "pool_sizes"),
         help="re-measure this experiment (repeatable) and keep the rest of --out as it is",
     )
     parser.add_argument(

@@ -61,6 +61,7 @@ __all__ = [
     "cold_start_check",
     "cold_start_vs_model",
     "pool_locality_vs_model",
+    "pool_sizes_vs_model",
     "spawn_sleeps_vs_go",
     "op_costs",
     "task_patterns_vs_model",
@@ -486,6 +487,43 @@ def pool_locality_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
         "model_same_p_share": round(run.chan_receives_same_p / run.chan_receives, 3),
         "go_sender_moves_per_1k_tasks": round(1000 * go["sender_moves_median"] / go["n"], 2),
     }
+
+
+def pool_sizes_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> pd.DataFrame:
+    """The 4-worker pool with heavier tasks (``pool_sizes``: 2, 4 and 8 calls of the task
+    body each), Go vs the model, at GOMAXPROCS 1 and 2: ns per task (Go's fastest of 7: CPU
+    time at 1, wall time at 2, as in ``task_patterns_vs_model``) and, at 2, the share of
+    tasks received on the sending P (Go's median of 7).
+
+    At GOMAXPROCS 1 the model follows Go as the task grows. At 2 it does not: Go's second
+    P still adds nothing (1.19: 646 ns at 8 calls against 608 at one P; its process CPU
+    1,123 ns per task, so both threads work but each task costs twice as much), while the
+    model's two Ps split the work and halve the time. A trace of the pool (``pool_trace``
+    with heavier tasks) shows both Ps draining the buffer at once, each task slower than on
+    one P: what the model leaves out is what moving the channel's lock and cache lines,
+    and the Gs, between two cores costs, and the idle time while the sender refills.
+    """
+    m = m or load_measurements(go_version=go_version)
+    costs, switch, work = op_costs(m)
+    rows = []
+    for r in m["pool_sizes"]["runs"]:
+        procs, reps = r["gomaxprocs"], r["reps"]
+        wl = worker_pool(STEADY_TASKS, workers=r["workers"], buffer=r["buffer"], work_s=reps * work)
+        run = simulate(wl, SchedulerConfig(gomaxprocs=procs, switch_s=switch, costs=costs))
+        rows.append(
+            {
+                "task_calls": reps,
+                "GOMAXPROCS": procs,
+                "measured_ns": r["cpu_ns_per_task" if procs == 1 else "ns_per_task"],
+                "model_ns": run.makespan_s / STEADY_TASKS * 1e9,
+                "go_same_p_share": r.get("same_p_share_median", 1.0),
+                "model_same_p_share": run.chan_receives_same_p / run.chan_receives,
+            }
+        )
+    df = pd.DataFrame(rows).set_index(["task_calls", "GOMAXPROCS"])
+    df["error"] = df["model_ns"] / df["measured_ns"] - 1
+    df[["measured_ns", "model_ns"]] = df[["measured_ns", "model_ns"]].round().astype(int)
+    return df.round({"error": 3, "go_same_p_share": 2, "model_same_p_share": 2})
 
 
 def spawn_sleeps_vs_go(m: dict | None = None, *, go_version: str = BASE_GO) -> dict:

@@ -2,8 +2,8 @@
 // task is sent and received.
 //
 // It runs the same pool (-workers goroutines ranging over a channel with -buffer
-// slots, the task body of cpuclock.Work) at the GOMAXPROCS it is given, with the
-// sender and every receiver noting the P they run on. The P's number comes from
+// slots, a task being -reps calls of cpuclock.Work) at the GOMAXPROCS it is given,
+// with the sender and every receiver noting the P they run on. The P's number comes from
 // runtime.procPin, reached by linkname (the runtime keeps that symbol linkable for
 // programs that already use it). Noting it costs a few tens of ns per task, so the
 // timing here is not task_patterns'; what it reports is where the work ran:
@@ -41,6 +41,7 @@ func main() {
 	n := flag.Int("n", 200000, "tasks")
 	workers := flag.Int("workers", 4, "worker goroutines")
 	buffer := flag.Int("buffer", 64, "channel slots")
+	reps := flag.Int("reps", 1, "task body calls per task")
 	flag.Parse()
 	sentOn := make([]int32, *n)
 	receivedOn := make([]int32, *n)
@@ -51,7 +52,9 @@ func main() {
 		go func() {
 			for i := range tasks {
 				receivedOn[i] = where()
-				cpuclock.Work(int64(i))
+				for r := 0; r < *reps; r++ {
+					cpuclock.Work(int64(i + r))
+				}
 			}
 			wg.Done()
 		}()
@@ -80,7 +83,8 @@ func main() {
 		}
 	}
 	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"n": *n, "workers": *workers, "buffer": *buffer, "gomaxprocs": runtime.GOMAXPROCS(0),
+		"n": *n, "workers": *workers, "buffer": *buffer, "reps": *reps,
+		"gomaxprocs":     runtime.GOMAXPROCS(0),
 		"same_p_share":   float64(same) / float64(*n),
 		"sender_moves":   float64(moves),
 		"busier_p_share": float64(busier) / float64(*n),

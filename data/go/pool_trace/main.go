@@ -14,7 +14,9 @@
 // its thief sleeps in runqgrab's usleep(3) (~60 us on Linux) before it may take it:
 // readied workers wait up to that long in the busy P's queue (a trivial task body
 // showed 57-59 us waits), then the thief takes them in a short burst. razorlab's
-// scheduler model reproduces that back-off.
+// scheduler model reproduces that back-off. With heavier tasks (-reps 8) both Ps drain
+// the buffer at once, each task slower than on one P, and both wait while the sender
+// refills it (see pool_sizes).
 package main
 
 import (
@@ -27,14 +29,16 @@ import (
 	"razorlab/measure/cpuclock"
 )
 
-func pool(n, workers, buffer int) {
+func pool(n, workers, buffer, reps int) {
 	var wg sync.WaitGroup
 	tasks := make(chan int, buffer)
 	wg.Add(workers)
 	for w := 0; w < workers; w++ {
 		go func() {
 			for i := range tasks {
-				cpuclock.Work(int64(i))
+				for r := 0; r < reps; r++ {
+					cpuclock.Work(int64(i + r))
+				}
 			}
 			wg.Done()
 		}()
@@ -50,9 +54,10 @@ func main() {
 	n := flag.Int("n", 50000, "tasks in the traced run")
 	workers := flag.Int("workers", 4, "worker goroutines")
 	buffer := flag.Int("buffer", 64, "channel slots")
+	reps := flag.Int("reps", 1, "task body calls per task")
 	out := flag.String("out", "pool.trace", "trace file to write")
 	flag.Parse()
-	pool(200000, *workers, *buffer)
+	pool(200000, *workers, *buffer, *reps)
 	f, err := os.Create(*out)
 	if err != nil {
 		log.Fatal(err)
@@ -60,7 +65,7 @@ func main() {
 	if err := trace.Start(f); err != nil {
 		log.Fatal(err)
 	}
-	pool(*n, *workers, *buffer)
+	pool(*n, *workers, *buffer, *reps)
 	trace.Stop()
 	if err := f.Close(); err != nil {
 		log.Fatal(err)

@@ -9,7 +9,8 @@
 // spawning loop's, bounds the run. Modes:
 //
 //   - pertask: one goroutine per task (go f() in a loop, WaitGroup to wait);
-//   - pool: -workers goroutines receive tasks from a channel with -buffer slots;
+//   - pool: -workers goroutines receive tasks from a channel with -buffer slots, each
+//     task -reps calls of the task body (1 unless asked: heavier tasks);
 //   - pingpong: two goroutines bounce a value over two unbuffered channels; the
 //     figure is ns per round trip.
 package main
@@ -33,14 +34,16 @@ func perTask(n int) {
 	wg.Wait()
 }
 
-func pool(n, workers, buffer int) {
+func pool(n, workers, buffer, reps int) {
 	var wg sync.WaitGroup
 	tasks := make(chan int, buffer)
 	wg.Add(workers)
 	for w := 0; w < workers; w++ {
 		go func() {
 			for i := range tasks {
-				cpuclock.Work(int64(i))
+				for r := 0; r < reps; r++ {
+					cpuclock.Work(int64(i + r))
+				}
 			}
 			wg.Done()
 		}()
@@ -83,6 +86,7 @@ func main() {
 	n := flag.Int("n", 200000, "tasks (round trips for pingpong)")
 	workers := flag.Int("workers", 4, "pool: worker goroutines")
 	buffer := flag.Int("buffer", 64, "pool: channel slots")
+	reps := flag.Int("reps", 1, "pool: task body calls per task")
 	flag.Parse()
 	runtime.GC()
 	threads := cpuclock.ThreadCPU()
@@ -91,14 +95,14 @@ func main() {
 	case "pertask":
 		perTask(*n)
 	case "pool":
-		pool(*n, *workers, *buffer)
+		pool(*n, *workers, *buffer, *reps)
 	default:
 		pingPong(*n)
 	}
 	took := start.Since()
 	most := busiest(threads, cpuclock.ThreadCPU())
 	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"mode": *mode, "n": *n, "workers": *workers, "buffer": *buffer,
+		"mode": *mode, "n": *n, "workers": *workers, "buffer": *buffer, "reps": *reps,
 		"gomaxprocs":                 runtime.GOMAXPROCS(0),
 		"ns_per_task":                float64(took.Wall) / float64(*n),
 		"cpu_ns_per_task":            float64(took.CPU) / float64(*n),
