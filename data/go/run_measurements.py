@@ -257,9 +257,10 @@ def repeated(go: str, binary: Path, *args: str, env: dict[str, str] | None = Non
 
 
 def pool_sizes(go: str, bins: dict[str, Path], n: int) -> dict:
-    """task_patterns' pool with heavier tasks (``POOL_REPS`` calls of the task body each),
-    timed at GOMAXPROCS 1 and 2, and where it runs at 2 (pool_locality): does a second P
-    help once the tasks are longer than the channel work?"""
+    """task_patterns' pool with heavier tasks (``POOL_REPS`` calls of the task body's
+    arithmetic each, summed in the worker: cpuclock.Task), timed at GOMAXPROCS 1 and 2,
+    and where it runs at 2 (pool_locality): does a second P help once the tasks are
+    longer than the channel work?"""
     rows = []
     for reps in POOL_REPS:
         for procs in (1, 2):

@@ -44,6 +44,35 @@ func Work(seed int64) {
 	sink.Add(x)
 }
 
+// Arithmetic is Work's 64 multiply-adds without its atomic add: the caller sums the
+// results and hands the sum to Keep once, so goroutines running it on different cores
+// share no cache line (Work's shared counter costs tens of ns a call when two cores
+// update it at once).
+//
+//go:noinline
+func Arithmetic(seed int64) int64 {
+	x := seed
+	for i := 0; i < 64; i++ {
+		x = x*31 + int64(i)
+	}
+	return x
+}
+
+// Keep makes x escape, so the work that produced it is not optimised away.
+func Keep(x int64) { sink.Add(x) }
+
+// Task runs one task of a pool worker: Work when reps is 1 (task_patterns' task body),
+// else reps calls of Arithmetic added to *acc (the worker calls Keep(*acc) at the end).
+func Task(seed int64, reps int, acc *int64) {
+	if reps == 1 {
+		Work(seed)
+		return
+	}
+	for r := 0; r < reps; r++ {
+		*acc += Arithmetic(seed + int64(r))
+	}
+}
+
 // eachThread calls f with each of the process's threads' /proc/self/task/<tid>/<file>
 // (Linux; elsewhere there is no such directory and f is never called).
 func eachThread(file string, f func(tid, content string)) {

@@ -2,7 +2,7 @@
 // task is sent and received.
 //
 // It runs the same pool (-workers goroutines ranging over a channel with -buffer
-// slots, a task being -reps calls of cpuclock.Work) at the GOMAXPROCS it is given,
+// slots, a task being cpuclock.Task with -reps) at the GOMAXPROCS it is given,
 // with the sender and every receiver noting the P they run on. The P's number comes from
 // runtime.procPin, reached by linkname (the runtime keeps that symbol linkable for
 // programs that already use it). Noting it costs a few tens of ns per task, so the
@@ -50,12 +50,12 @@ func main() {
 	wg.Add(*workers)
 	for w := 0; w < *workers; w++ {
 		go func() {
+			var acc int64
 			for i := range tasks {
 				receivedOn[i] = where()
-				for r := 0; r < *reps; r++ {
-					cpuclock.Work(int64(i + r))
-				}
+				cpuclock.Task(int64(i), *reps, &acc)
 			}
+			cpuclock.Keep(acc)
 			wg.Done()
 		}()
 	}

@@ -14,9 +14,8 @@
 // its thief sleeps in runqgrab's usleep(3) (~60 us on Linux) before it may take it:
 // readied workers wait up to that long in the busy P's queue (a trivial task body
 // showed 57-59 us waits), then the thief takes them in a short burst. razorlab's
-// scheduler model reproduces that back-off. With heavier tasks (-reps 8) both Ps drain
-// the buffer at once, each task slower than on one P, and both wait while the sender
-// refills it (see pool_sizes).
+// scheduler model reproduces that back-off. -reps makes the tasks heavier
+// (cpuclock.Task), as pool_sizes does.
 package main
 
 import (
@@ -35,11 +34,11 @@ func pool(n, workers, buffer, reps int) {
 	wg.Add(workers)
 	for w := 0; w < workers; w++ {
 		go func() {
+			var acc int64
 			for i := range tasks {
-				for r := 0; r < reps; r++ {
-					cpuclock.Work(int64(i + r))
-				}
+				cpuclock.Task(int64(i), reps, &acc)
 			}
+			cpuclock.Keep(acc)
 			wg.Done()
 		}()
 	}

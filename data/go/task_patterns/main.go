@@ -9,8 +9,9 @@
 // spawning loop's, bounds the run. Modes:
 //
 //   - pertask: one goroutine per task (go f() in a loop, WaitGroup to wait);
-//   - pool: -workers goroutines receive tasks from a channel with -buffer slots, each
-//     task -reps calls of the task body (1 unless asked: heavier tasks);
+//   - pool: -workers goroutines receive tasks from a channel with -buffer slots; with
+//     -reps above 1 a task is that many calls of the task body's arithmetic, summed in
+//     the worker (cpuclock.Task: no shared counter for two cores to fight over);
 //   - pingpong: two goroutines bounce a value over two unbuffered channels; the
 //     figure is ns per round trip.
 package main
@@ -40,11 +41,11 @@ func pool(n, workers, buffer, reps int) {
 	wg.Add(workers)
 	for w := 0; w < workers; w++ {
 		go func() {
+			var acc int64
 			for i := range tasks {
-				for r := 0; r < reps; r++ {
-					cpuclock.Work(int64(i + r))
-				}
+				cpuclock.Task(int64(i), reps, &acc)
 			}
+			cpuclock.Keep(acc)
 			wg.Done()
 		}()
 	}
