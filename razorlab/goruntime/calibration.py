@@ -43,7 +43,7 @@ from razorlab.goruntime.pacer import go_minor, mark_workers
 from razorlab.goruntime.programs import per_task, ping_pong, spawn_blocked, worker_pool
 from razorlab.goruntime.scheduler import SchedulerConfig, simulate
 from razorlab.goruntime.traces import gc_cycles
-from razorlab.goruntime.workload import sleep_probe
+from razorlab.goruntime.workload import Workload, sleep_probe
 
 __all__ = [
     "MEASUREMENTS_PATH",
@@ -424,10 +424,7 @@ def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCos
 def _spawn_round(costs: OpCosts, switch: float, batch: int) -> SchedulerRun:
     """A later round of go_costs' GOMAXPROCS 2 spawn loop: ``batch`` go statements, each
     reusing a free G (as after the first round), whose children block."""
-    cfg = SchedulerConfig(
-        gomaxprocs=2, switch_s=switch, costs=replace(costs, go_fresh_s=costs.go_s)
-    )
-    return simulate(spawn_blocked(batch), cfg)
+    return _on_ps(spawn_blocked(batch), 2, switch, replace(costs, go_fresh_s=costs.go_s))
 
 
 def _child_run_exit_s(costs: OpCosts, switch: float, distance: float) -> float:
@@ -472,6 +469,23 @@ def cold_start_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> 
     return pd.DataFrame(rows).round(1)
 
 
+def _on_ps(wl: Workload, procs: int, switch: float, costs: OpCosts) -> SchedulerRun:
+    """``wl`` on ``procs`` Ps with calibrated costs and switch time."""
+    return simulate(wl, SchedulerConfig(gomaxprocs=procs, switch_s=switch, costs=costs))
+
+
+def _timed(row: dict, run: SchedulerRun, n: int) -> dict:
+    """GOMAXPROCS, Go's ns per task for a timed run (the fastest CPU time per task at
+    GOMAXPROCS 1, robust to other processes on the machine; the fastest wall time at 2)
+    and the model's for its ``n`` tasks."""
+    procs = row["gomaxprocs"]
+    return {
+        "GOMAXPROCS": procs,
+        "measured_ns": row["cpu_ns_per_task" if procs == 1 else "ns_per_task"],
+        "model_ns": run.makespan_s / n * 1e9,
+    }
+
+
 def pool_locality_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> dict:
     """Where the 4-worker pool runs at GOMAXPROCS 2: the share of tasks received on the P
     that sent them, Go's (``data/go/pool_locality``, the median of 7 runs) and the model's
@@ -481,7 +495,7 @@ def pool_locality_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
     costs, switch, work = op_costs(m)
     n = min(go["n"], STEADY_TASKS)
     wl = worker_pool(n, workers=go["workers"], buffer=go["buffer"], work_s=work)
-    run = simulate(wl, SchedulerConfig(gomaxprocs=2, switch_s=switch, costs=costs))
+    run = _on_ps(wl, 2, switch, costs)
     return {
         "go_same_p_share": round(go["same_p_share_median"], 3),
         "model_same_p_share": round(run.chan_receives_same_p / run.chan_receives, 3),
@@ -511,13 +525,11 @@ def pool_sizes_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> 
     for r in m["pool_sizes"]["runs"]:
         procs, reps = r["gomaxprocs"], r["reps"]
         wl = worker_pool(STEADY_TASKS, workers=r["workers"], buffer=r["buffer"], work_s=reps * work)
-        run = simulate(wl, SchedulerConfig(gomaxprocs=procs, switch_s=switch, costs=costs))
+        run = _on_ps(wl, procs, switch, costs)
         rows.append(
             {
                 "task_calls": reps,
-                "GOMAXPROCS": procs,
-                "measured_ns": r["cpu_ns_per_task" if procs == 1 else "ns_per_task"],
-                "model_ns": run.makespan_s / STEADY_TASKS * 1e9,
+                **_timed(r, run, STEADY_TASKS),
                 "go_same_p_share": r.get("same_p_share_median", 1.0),
                 "model_same_p_share": run.chan_receives_same_p / run.chan_receives,
             }
@@ -602,13 +614,11 @@ def task_patterns_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
             wl = worker_pool(n, workers=r["workers"], buffer=r["buffer"], work_s=work)
         else:
             wl = ping_pong(n)
-        run = simulate(wl, SchedulerConfig(gomaxprocs=procs, switch_s=switch, costs=costs))
+        run = _on_ps(wl, procs, switch, costs)
         rows.append(
             {
                 "pattern": mode,
-                "GOMAXPROCS": procs,
-                "measured_ns": r["cpu_ns_per_task" if procs == 1 else "ns_per_task"],
-                "model_ns": run.makespan_s / n * 1e9,
+                **_timed(r, run, n),
                 "measured_cpu_ns": r["cpu_ns_per_task"],
                 "model_cpu_ns": run.p_busy_s.sum() / n * 1e9,
                 "model_peak_live": run.max_live_goroutines,

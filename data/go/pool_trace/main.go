@@ -23,31 +23,9 @@ import (
 	"log"
 	"os"
 	"runtime/trace"
-	"sync"
 
-	"razorlab/measure/cpuclock"
+	"razorlab/measure/workpool"
 )
-
-func pool(n, workers, buffer, reps int) {
-	var wg sync.WaitGroup
-	tasks := make(chan int, buffer)
-	wg.Add(workers)
-	for w := 0; w < workers; w++ {
-		go func() {
-			var acc int64
-			for i := range tasks {
-				cpuclock.Task(int64(i), reps, &acc)
-			}
-			cpuclock.Keep(acc)
-			wg.Done()
-		}()
-	}
-	for i := 0; i < n; i++ {
-		tasks <- i
-	}
-	close(tasks)
-	wg.Wait()
-}
 
 func main() {
 	n := flag.Int("n", 50000, "tasks in the traced run")
@@ -56,7 +34,7 @@ func main() {
 	reps := flag.Int("reps", 1, "task body calls per task")
 	out := flag.String("out", "pool.trace", "trace file to write")
 	flag.Parse()
-	pool(200000, *workers, *buffer, *reps)
+	workpool.Run(200000, *workers, *buffer, *reps)
 	f, err := os.Create(*out)
 	if err != nil {
 		log.Fatal(err)
@@ -64,7 +42,7 @@ func main() {
 	if err := trace.Start(f); err != nil {
 		log.Fatal(err)
 	}
-	pool(*n, *workers, *buffer, *reps)
+	workpool.Run(*n, *workers, *buffer, *reps)
 	trace.Stop()
 	if err := f.Close(); err != nil {
 		log.Fatal(err)

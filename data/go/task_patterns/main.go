@@ -24,6 +24,7 @@ import (
 	"sync"
 
 	"razorlab/measure/cpuclock"
+	"razorlab/measure/workpool"
 )
 
 func perTask(n int) {
@@ -32,27 +33,6 @@ func perTask(n int) {
 	for i := 0; i < n; i++ {
 		go func(i int) { cpuclock.Work(int64(i)); wg.Done() }(i)
 	}
-	wg.Wait()
-}
-
-func pool(n, workers, buffer, reps int) {
-	var wg sync.WaitGroup
-	tasks := make(chan int, buffer)
-	wg.Add(workers)
-	for w := 0; w < workers; w++ {
-		go func() {
-			var acc int64
-			for i := range tasks {
-				cpuclock.Task(int64(i), reps, &acc)
-			}
-			cpuclock.Keep(acc)
-			wg.Done()
-		}()
-	}
-	for i := 0; i < n; i++ {
-		tasks <- i
-	}
-	close(tasks)
 	wg.Wait()
 }
 
@@ -96,7 +76,7 @@ func main() {
 	case "pertask":
 		perTask(*n)
 	case "pool":
-		pool(*n, *workers, *buffer, *reps)
+		workpool.Run(*n, *workers, *buffer, *reps)
 	default:
 		pingPong(*n)
 	}
