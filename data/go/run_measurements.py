@@ -315,6 +315,7 @@ def measure(go: str, bins: dict[str, Path], quick: bool, only: list[str] | None 
         ),
         "spawn_sleeps": lambda: repeated(go, bins["go_costs"], "-p2-sleeps", f"-n={task_n}"),
         "pool_sizes": lambda: pool_sizes(go, bins, task_n),
+        "wakep_costs": lambda: repeated(go, bins["go_costs"], "-wakep", f"-n={task_n}"),
     }
     return {name: experiments[name]() for name in only or experiments}
 
@@ -392,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=(*PROGRAMS[:-2], "task_costs", "spawn_sleeps", "pool_sizes"),
+        choices=(*PROGRAMS[:-2], "task_costs", "spawn_sleeps", "pool_sizes", "wakep_costs"),
         help="re-measure this experiment (repeatable) and keep the rest of --out as it is",
     )
     parser.add_argument(

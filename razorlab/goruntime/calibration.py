@@ -376,7 +376,10 @@ def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCos
     Each figure is the minimum over interleaved repeats (on a shared machine other
     processes only ever add time). ``go_costs`` times single operations, not the
     patterns predicted later: a ``Gosched`` with nothing else to run is one goroutine
-    switch; buffered send + receive is two channel operations; Add + Done two WaitGroup
+    switch plus the ``wakep`` every Gosched makes, which ``wakep_costs`` times alone
+    (runtime.wakep by linkname, no idle P) and which is taken out: Go 1.19's returns at
+    once (3 ns), from Go 1.21 it takes ``sched.lock`` to look for an idle P (1.23: 58 ns;
+    a ``ready`` pays it too, so it stays in ``ready_s``); buffered send + receive is two channel operations; Add + Done two WaitGroup
     operations; a ``go`` statement with free Gs, and with none (children stay blocked);
     a hop around a ring of goroutines is a send to a parked G (``chan_s + ready_s``), a
     receive that parks (``chan_s``) and a switch, which gives ``ready_s``. The ``warmth``
@@ -393,13 +396,15 @@ def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCos
     to the robbed P's running G per G taken. Returns the costs, the switch time
     (``SchedulerConfig.switch_s``) and the task body's CPU.
 
-    The split of a ring hop between ``switch`` (taken as a ``Gosched``) and ``ready_s``
-    is not measured apart; it does not change a pattern run on one P, but it decides
-    which side of a pool is the slower at GOMAXPROCS 2 (``task_patterns_vs_model``).
+    How a ring hop splits between ``switch`` and ``ready_s`` does not change a pattern
+    run on one P, but it decides which side of a pool is the slower at GOMAXPROCS 2
+    (``task_patterns_vs_model``): counted in the switch, 1.23's ``wakep`` made the
+    model's workers slower than its sender.
     """
     m = m or load_measurements(go_version=go_version)
     c = {k: v * 1e-9 for k, v in m["task_costs"]["go_costs"].items() if k.endswith("_ns")}
-    switch, chan, wg = c["gosched_ns"], c["chan_pair_ns"] / 2, c["wg_pair_ns"] / 2
+    wakep = m["wakep_costs"]["wakep_ns"] * 1e-9
+    switch, chan, wg = c["gosched_ns"] - wakep, c["chan_pair_ns"] / 2, c["wg_pair_ns"] / 2
     ready = max(0.0, c["ring_hop_ns"] - 2 * chan - switch)
     sweep = m["task_costs"]["go_costs"]["warmth"]
     run_exit = np.array([w["run_exit_ns"] for w in sweep]) * 1e-9
@@ -577,7 +582,7 @@ def task_patterns_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
     ``ColdStart`` curve (``go_costs``' warmth rounds) charges it 165 ns for the switch,
     ``Done`` and exit instead of the ~370 ns a child pays 10,000 Gs later. Without that
     curve the model charged every child the cold cost, its children fell behind, a backlog
-    of ~4,800 Gs built up, and it came out 45 % slow; with it, +7 %. At GOMAXPROCS 1 the
+    of ~5,300 Gs built up, and it came out 31 % slow; with it, +7 %. At GOMAXPROCS 1 the
     backlog (~30,000 Gs in a 10 ms time slice) keeps children cold in the model as in Go.
 
     Go's pool at GOMAXPROCS 2 is no faster than at 1 (137 ns vs 137, its process CPU 146
@@ -589,18 +594,16 @@ def task_patterns_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
     buffer and parks; the sender readies it, fills the buffer and parks), so the other P's
     thief finds an empty queue and a full ``runnext`` and sleeps ~58 us in runqgrab; it
     wakes, takes the few workers left queued, runs them briefly and sleeps again. The
-    model's thief does the same (1.19: 92 % on the sending P, the pool -10 %). With Go
-    1.23's costs it does not: the model's worker cycle (switch 146 + receive 27 + task 75
-    ns) is slower than the sender's hand-off (send + ready + steal 205 ns), readied
-    workers pile up behind ``runnext``,
-    the thief always finds one queued and both Ps run the pool (40 %, -47 %). Which side
-    is slower depends on how a ring hop splits between ``switch`` and ``ready_s``, which
-    ``go_costs`` does not measure apart.
+    model's thief does the same (93 % on the sending P, 1.23: 97 %), provided its workers
+    are not slower than its sender's hand-offs, or readied workers would pile up behind
+    ``runnext`` for the thief to take at once: with 1.23's ``wakep`` (58 ns, see
+    ``op_costs``) counted in the switch they were, and the model ran the pool on both Ps
+    (40 % on the sending P, -47 %).
 
     ``m`` defaults to the committed file for ``go_version``, whose ``go_costs`` give the
-    costs. Go 1.23.5 (same VM, load 0.74): five rows hold (goroutine per task -1 % and
-    0 % of the fastest of 7 runs at GOMAXPROCS 2, 436 ns: median 491, slowest 816; pool
-    at GOMAXPROCS 1 -3 %; ping-pong 0 % and +2 %); the pool at GOMAXPROCS 2 is -47 %.
+    costs. Go 1.23.5 (same VM, load 0.74): all six rows hold (goroutine per task -1 % and
+    0 % of the fastest of 7 runs at GOMAXPROCS 2, 436 ns: median 491, slowest 816; the
+    pool -3 % and -4 %; ping-pong 0 % and +2 %).
     """
     m = m or load_measurements(go_version=go_version)
     costs, switch, work = op_costs(m)

@@ -74,10 +74,10 @@ class OpCosts:
 
     go_s: float = 298e-9  # a go statement reusing a free G
     go_fresh_s: float = 3.49e-6  # ... allocating a new G and its 2 KiB stack (malg)
-    exit_s: float = 68.5e-9  # goexit0 + gfput, the G warm in the caches
+    exit_s: float = 71.4e-9  # goexit0 + gfput, the G warm in the caches
     chan_s: float = 22.4e-9  # one channel operation on the fast path (lock, copy, unlock)
-    ready_s: float = 141e-9  # waking a parked G (sudog dequeue, goready) and its gopark
-    steal_s: float = 38.5e-9  # each G a thief takes from a P, to the G running there
+    ready_s: float = 143.7e-9  # waking a parked G (sudog dequeue, goready) and its gopark
+    steal_s: float = 37.9e-9  # each G a thief takes from a P, to the G running there
     wg_s: float = 11e-9  # one WaitGroup Add/Done/Wait (an atomic add)
     cold_start: ColdStart = ColdStart()  # a G starting with its memory out of the caches
 

@@ -19,7 +19,11 @@
 //   - go_reused_p2: go_reused at GOMAXPROCS 2, where the children park on the other P
 //     and the spawner keeps waking it (wakep -> futex wake-up); with -p2-sleeps only
 //     this figure is measured, with p2_sleeps_per_go: how many times a thread went to
-//     sleep (voluntary context switches, Linux) per go statement.
+//     sleep (voluntary context switches, Linux) per go statement;
+//   - wakep: with -wakep only, runtime.wakep called directly (reached by linkname) at
+//     GOMAXPROCS 1, with no idle P to wake, next to gosched: what every ready and
+//     Gosched pays for it. Go 1.19 returns at once; from Go 1.21 wakep first claims the
+//     spinning slot and takes sched.lock to look for an idle P.
 //
 // Batches of -batch goroutines keep the working set near the backlog a spawner
 // builds in one 10 ms time slice; all figures are GOMAXPROCS 1 unless noted.
@@ -43,9 +47,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "unsafe" // for go:linkname
 
 	"razorlab/measure/cpuclock"
 )
+
+//go:linkname wakep runtime.wakep
+func wakep()
 
 func perOp(n int, start cpuclock.Clock) float64 {
 	return float64(start.Since().CPU) / float64(n)
@@ -147,8 +155,24 @@ func main() {
 	batch := flag.Int("batch", 10000, "goroutines per batch (go statements)")
 	sizes := flag.String("sizes", "200,500,1000,2000,5000,10000", "warmth: go statements per round")
 	p2Sleeps := flag.Bool("p2-sleeps", false, "only go_reused_p2 and the thread sleeps per go")
+	onlyWakep := flag.Bool("wakep", false, "only wakep and gosched, GOMAXPROCS 1")
 	flag.Parse()
 	out := map[string]any{"n": *n, "batch": *batch}
+	if *onlyWakep {
+		runtime.GOMAXPROCS(1)
+		start := cpuclock.Now()
+		for i := 0; i < *n; i++ {
+			wakep()
+		}
+		out["wakep_ns"] = perOp(*n, start)
+		start = cpuclock.Now()
+		for i := 0; i < *n; i++ {
+			runtime.Gosched()
+		}
+		out["gosched_ns"] = perOp(*n, start)
+		_ = json.NewEncoder(os.Stdout).Encode(out)
+		return
+	}
 	if *p2Sleeps {
 		_, out["go_reused_p2_ns"], _, out["p2_sleeps_per_go"] = spawnRounds(*n, *batch, 2)
 		_ = json.NewEncoder(os.Stdout).Encode(out)
