@@ -233,8 +233,8 @@ def test_a_second_p_does_not_make_gos_pool_much_faster_even_for_heavier_tasks(go
 @pytest.mark.xfail(strict=True, reason="known gap: Go's tasks cost more on two Ps")
 @pytest.mark.parametrize("go_version", VERSIONS)
 def test_heavier_pool_tasks_are_predicted_at_gomaxprocs_2(sizes_on, go_version):
-    """The model's two Ps split heavier tasks and halve the time (1.19: -47/-47/-38 %;
-    1.23: -58/-52/-41 %); Go's tasks cost more when both Ps run them (1.19, 8 calls: 959
+    """The model's two Ps split heavier tasks and halve the time (1.19: -50/-47/-38 %;
+    1.23: -31/-51/-41 %); Go's tasks cost more when both Ps run them (1.19, 8 calls: 959
     ns of CPU per task against 583 on one P), for a reason not identified
     (pool_sizes_vs_model)."""
     df = sizes_on(go_version).xs(2, level="GOMAXPROCS")

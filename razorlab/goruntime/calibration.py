@@ -522,7 +522,7 @@ def pool_sizes_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> 
     no memory (``cpuclock.Task``); a trace (``pool_trace -reps 8``) shows both Ps draining
     the 64-slot buffer at once at about 1.6 times the one-P time per task, and one waiting
     while the sender refills it. Why each task costs more is not identified; the model
-    has no such cost, so its two Ps halve the time (-38 to -58 %).
+    has no such cost, so its two Ps halve the time (-31 to -51 %).
     """
     m = m or load_measurements(go_version=go_version)
     costs, switch, work = op_costs(m)
