@@ -130,7 +130,6 @@ class Processor:
         "seen_syscall_when",
         "syscall_g",
         "gfree",
-        "steal_victim",
         "steal_expect",
     )
 
@@ -152,8 +151,7 @@ class Processor:
         self.seen_syscall_when = 0.0
         self.syscall_g = -1
         self.gfree = 0  # Gs on this P's free list (p.gFree)
-        self.steal_victim = -1  # while its M sleeps in runqgrab: whose runnext...
-        self.steal_expect = -1  # ... and the G it saw there
+        self.steal_expect = -1  # while its M sleeps in runqgrab: the G it saw in runnext
 
 
 def compact(values: np.ndarray) -> array:

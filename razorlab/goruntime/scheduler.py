@@ -396,7 +396,7 @@ class Simulation(SysmonMixin, SyncMixin):
     def back_off(self, p: Processor, victim: Processor) -> None:
         """runqgrab: the thief's M sleeps ``usleep(3)`` so a running victim may run its
         ``runnext`` first; it stays spinning meanwhile, so wakep starts nobody else."""
-        p.steal_victim, p.steal_expect = victim.id, victim.runnext
+        p.steal_expect = victim.runnext
         self.m.steal_backoffs += 1
         self.push(self.now + self.cfg.steal_backoff_s, EV_STEAL_RETRY, p.id, victim.id)
 
@@ -405,7 +405,7 @@ class Simulation(SysmonMixin, SyncMixin):
         (it may have run and come back); else half the queue, or sleep again on a new
         ``runnext``. With nothing left the M starts over (Go goes on to its other victims)."""
         p, victim = self.ps[pid], self.ps[vid]
-        expect, p.steal_victim, p.steal_expect = p.steal_expect, -1, -1
+        expect, p.steal_expect = p.steal_expect, -1
         if victim.runnext == expect:
             g = self.take_runnext(victim)
         elif victim.runq:
