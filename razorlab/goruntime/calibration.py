@@ -378,7 +378,7 @@ def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCos
     patterns predicted later: a ``Gosched`` with nothing else to run is one goroutine
     switch plus the ``wakep`` every Gosched makes, which ``wakep_costs`` times alone
     (runtime.wakep by linkname, no idle P) and which is taken out: Go 1.19's returns at
-    once (3 ns), from Go 1.21 it takes ``sched.lock`` to look for an idle P (1.23: 58 ns;
+    once (3 ns), from Go 1.21 it takes ``sched.lock`` to look for an idle P (1.23: 56 ns;
     a ``ready`` pays it too, so it stays in ``ready_s``); buffered send + receive is two channel operations; Add + Done two WaitGroup
     operations; a ``go`` statement with free Gs, and with none (children stay blocked);
     a hop around a ring of goroutines is a send to a parked G (``chan_s + ready_s``), a
@@ -596,9 +596,12 @@ def task_patterns_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
     wakes, takes the few workers left queued, runs them briefly and sleeps again. The
     model's thief does the same (93 % on the sending P, 1.23: 97 %), provided its workers
     are not slower than its sender's hand-offs, or readied workers would pile up behind
-    ``runnext`` for the thief to take at once: with 1.23's ``wakep`` (58 ns, see
-    ``op_costs``) counted in the switch they were, and the model ran the pool on both Ps
-    (40 % on the sending P, -47 %).
+    ``runnext`` for the thief to take at once. What slows the hand-offs enough is the cost
+    each steal puts on the sender (``steal_s``): without it the model runs the pool on both
+    Ps (1.19: 39 % on the sending P, -39 %); without the back-off the share drops to 79 %
+    at the same speed. With 1.23's ``wakep`` (56 ns, see ``op_costs``) counted in the
+    switch, the workers were the slower side and the model ran the pool on both Ps (40 %
+    on the sending P, -47 %).
 
     ``m`` defaults to the committed file for ``go_version``, whose ``go_costs`` give the
     costs. Go 1.23.5 (same VM, load 0.74): all six rows hold (goroutine per task -1 % and

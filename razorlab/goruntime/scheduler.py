@@ -46,11 +46,10 @@ that finds nothing parks at once (Go's first goes through findRunnable's last ch
 Before a thief takes a *running* P's ``runnext`` its M sleeps ``steal_backoff_s``
 [runqgrab: ``usleep(3)``, ~60 us on Linux], staying spinning, then takes the slot only if
 it still holds the same G [``runnext.cas``], else half the queue, else sleeps again; with
-nothing left it starts over (Go would try its other victims first). This is what keeps
-Go's second P out of a worker pool (the pool's P passes work through ``runnext`` all the
-time) and asleep rather than parked while a loop spawns goroutines
-(``calibration.spawn_sleeps_vs_go``); the G running on a robbed P pays
-``OpCosts.steal_s`` per G taken. GC is not modelled here
+nothing left it starts over (Go would try its other victims first). The G running on a
+robbed P pays ``OpCosts.steal_s`` per G taken. Together they keep a worker pool's second P
+mostly asleep, as in Go (the pool's P passes work through ``runnext`` all the time), and
+a spawning loop's other P asleep rather than parked (``calibration.spawn_sleeps_vs_go``). GC is not modelled here
 (see ``gc.py``). The runtime's constants and the P live in ``processor.py``; sysmon and
 syscall returns in ``sysmon.py``.
 """
