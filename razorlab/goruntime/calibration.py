@@ -514,15 +514,16 @@ def pool_sizes_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> 
     time at 1, wall time at 2, as in ``task_patterns_vs_model``) and, at 2, the share of
     tasks received on the sending P (Go's median of 7).
 
-    At GOMAXPROCS 1 the model follows Go as the task grows (within 12 %; its task is
-    that many times the measured ``Work``, whose one atomic add the heavier tasks leave
-    out). At 2 it does not: Go's second P still adds little or nothing (1.19: 531 ns at 8
-    calls against 583 on one P) though half the tasks now run on the other P, because
-    each costs more there: the process's CPU per task rises to 959 ns. The tasks share
-    no memory (``cpuclock.Task``); a trace (``pool_trace -reps 8``) shows both Ps draining
-    the 64-slot buffer at once at about 1.6 times the one-P time per task, and one waiting
-    while the sender refills it. Why each task costs more is not identified; the model
-    has no such cost, so its two Ps halve the time (-31 to -51 %).
+    At GOMAXPROCS 1 the model follows Go as the task grows (within 7 %; its task is that
+    many times the measured ``Work``, whose one atomic add the heavier tasks leave out). At
+    2 it does not: Go's second P adds little or nothing (1.19: 537 ns at 8 calls against 621
+    on one P) though half the tasks now run on the other P, because each costs more there:
+    the process's CPU per task rises to 989 ns. The tasks share no memory
+    (``cpuclock.Task``); a trace (``pool_trace -reps 8``) shows both Ps draining the 64-slot
+    buffer at once at about 1.6 times the one-P time per task, and one waiting while the
+    sender refills it. Why each task costs more is not identified, nor robust: ``pool_trace``
+    times the same pool untraced and gets 380-440 ns at GOMAXPROCS 2 (1.19, 8 calls), the
+    program around it changing the figure; the model has no such cost, so its two Ps halve the time (-28 to -61 %).
     """
     m = m or load_measurements(go_version=go_version)
     costs, switch, work = op_costs(m)

@@ -61,16 +61,20 @@ func Arithmetic(seed int64) int64 {
 // Keep makes x escape, so the work that produced it is not optimised away.
 func Keep(x int64) { sink.Add(x) }
 
-// Task runs one task of a pool worker: Work when reps is 1 (task_patterns' task body),
-// else reps calls of Arithmetic added to *acc (the worker calls Keep(*acc) at the end).
-func Task(seed int64, reps int, acc *int64) {
+// Task runs one task of a pool worker: Work when reps is 1 (task_patterns' task body,
+// returning 0), else reps calls of Arithmetic, returning their sum for the worker to add
+// up in a local variable and Keep at the end. (Summing through a pointer would put each
+// worker's total on the heap, next to the others': two cores writing one cache line.)
+func Task(seed int64, reps int) int64 {
 	if reps == 1 {
 		Work(seed)
-		return
+		return 0
 	}
+	var sum int64
 	for r := 0; r < reps; r++ {
-		*acc += Arithmetic(seed + int64(r))
+		sum += Arithmetic(seed + int64(r))
 	}
+	return sum
 }
 
 // eachThread calls f with each of the process's threads' /proc/self/task/<tid>/<file>

@@ -53,7 +53,7 @@ func main() {
 			var acc int64
 			for i := range tasks {
 				receivedOn[i] = where()
-				cpuclock.Task(int64(i), *reps, &acc)
+				acc += cpuclock.Task(int64(i), *reps)
 			}
 			cpuclock.Keep(acc)
 			wg.Done()

@@ -19,7 +19,7 @@ func Run(n, workers, buffer, reps int) {
 		go func() {
 			var acc int64
 			for i := range tasks {
-				cpuclock.Task(int64(i), reps, &acc)
+				acc += cpuclock.Task(int64(i), reps)
 			}
 			cpuclock.Keep(acc)
 			wg.Done()
