@@ -253,10 +253,7 @@ def test_the_steal_cost_lets_the_pools_second_p_run_dry_and_the_back_off_keeps_i
 
     both, eager = run(), run(steal_backoff_s=0.0)
     free = run(costs=dataclasses.replace(costs, steal_s=0.0))
-    share = {
-        k: r.chan_receives_same_p / r.chan_receives
-        for k, r in (("both", both), ("eager", eager), ("free", free))
-    }
+    share = {"both": both.same_p_share, "eager": eager.same_p_share, "free": free.same_p_share}
     assert share["both"] > 0.85 and share["eager"] < share["both"] - 0.05
     assert share["free"] < 0.5 and free.makespan_s < 0.8 * both.makespan_s
     assert eager.makespan_s == pytest.approx(both.makespan_s, rel=0.05)

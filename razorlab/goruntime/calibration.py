@@ -371,7 +371,8 @@ def worker_pool_vs_model(m: dict | None = None) -> pd.DataFrame:
 
 def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCosts, float, float]:
     """The model's per-operation costs from ``data/go/go_costs`` alone (``m``, by default
-    the committed file for ``go_version``; the defaults in ``costs.py`` are Go 1.19.8's).
+    the committed file for ``go_version``, computed once per version; the defaults in
+    ``costs.py`` are Go 1.19.8's).
 
     Each figure is the minimum over interleaved repeats (on a shared machine other
     processes only ever add time). ``go_costs`` times single operations, not the
@@ -401,7 +402,8 @@ def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCos
     (``task_patterns_vs_model``): counted in the switch, 1.23's ``wakep`` made the
     model's workers slower than its sender.
     """
-    m = m or load_measurements(go_version=go_version)
+    if m is None:
+        return _committed_costs(go_version)
     c = {k: v * 1e-9 for k, v in m["task_costs"]["go_costs"].items() if k.endswith("_ns")}
     wakep = m["wakep_costs"]["wakep_ns"] * 1e-9
     switch, chan, wg = c["gosched_ns"] - wakep, c["chan_pair_ns"] / 2, c["wg_pair_ns"] / 2
@@ -426,6 +428,13 @@ def op_costs(m: dict | None = None, *, go_version: str = BASE_GO) -> tuple[OpCos
     return replace(costs, steal_s=steal), switch, c["work_ns"]
 
 
+@lru_cache(maxsize=4)
+def _committed_costs(go_version: str) -> tuple[OpCosts, float, float]:
+    """``op_costs`` of the committed file for ``go_version``, computed once (it simulates
+    a spawn round): every comparison, test and chapter cell asks for it."""
+    return op_costs(load_measurements(go_version=go_version), go_version=go_version)
+
+
 def _spawn_round(costs: OpCosts, switch: float, batch: int) -> SchedulerRun:
     """A later round of go_costs' GOMAXPROCS 2 spawn loop: ``batch`` go statements, each
     reusing a free G (as after the first round), whose children block."""
@@ -443,8 +452,8 @@ def cold_start_check(m: dict | None = None, *, go_version: str = BASE_GO) -> dic
     calibrated costs add it up: ``ready_s + switch + wg_s + exit_s`` plus the cold start
     after ``batch`` other Gs. A cross-check of the ``ColdStart`` curve on a program it
     was not fitted to (ns; ``error`` is model / measured - 1)."""
+    costs, switch, _ = op_costs(m, go_version=go_version)
     m = m or load_measurements(go_version=go_version)
-    costs, switch, _ = op_costs(m)
     g = m["task_costs"]["go_costs"]
     model = costs.ready_s + _child_run_exit_s(costs, switch, g["batch"])
     measured = g["wake_exit_ns"] * 1e-9
@@ -460,8 +469,8 @@ def cold_start_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> 
     other Gs, Go's fastest and median of the repeats and the model's (the calibrated warm
     cost plus ``ColdStart``; it passes through the fastest by construction, so the median
     shows the spread). ns, one row per size."""
+    costs, switch, _ = op_costs(m, go_version=go_version)
     m = m or load_measurements(go_version=go_version)
-    costs, switch, _ = op_costs(m)
     rows = [
         {
             "size": int(w["size"]),
@@ -495,15 +504,15 @@ def pool_locality_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
     """Where the 4-worker pool runs at GOMAXPROCS 2: the share of tasks received on the P
     that sent them, Go's (``data/go/pool_locality``, the median of 7 runs) and the model's
     (``SchedulerRun.chan_receives_same_p``), with how often Go's sender changed P."""
+    costs, switch, work = op_costs(m, go_version=go_version)
     m = m or load_measurements(go_version=go_version)
     go = m["pool_locality"]
-    costs, switch, work = op_costs(m)
     n = min(go["n"], STEADY_TASKS)
     wl = worker_pool(n, workers=go["workers"], buffer=go["buffer"], work_s=work)
     run = _on_ps(wl, 2, switch, costs)
     return {
         "go_same_p_share": round(go["same_p_share_median"], 3),
-        "model_same_p_share": round(run.chan_receives_same_p / run.chan_receives, 3),
+        "model_same_p_share": round(run.same_p_share, 3),
         "go_sender_moves_per_1k_tasks": round(1000 * go["sender_moves_median"] / go["n"], 2),
     }
 
@@ -523,10 +532,11 @@ def pool_sizes_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> 
     buffer at once at about 1.6 times the one-P time per task, and one waiting while the
     sender refills it. Why each task costs more is not identified, nor robust: ``pool_trace``
     times the same pool untraced and gets 380-440 ns at GOMAXPROCS 2 (1.19, 8 calls), the
-    program around it changing the figure; the model has no such cost, so its two Ps halve the time (-28 to -61 %).
+    program around it changing the figure. The model has no such cost, so its two Ps halve
+    the time (-28 to -61 %).
     """
+    costs, switch, work = op_costs(m, go_version=go_version)
     m = m or load_measurements(go_version=go_version)
-    costs, switch, work = op_costs(m)
     rows = []
     for r in m["pool_sizes"]["runs"]:
         procs, reps = r["gomaxprocs"], r["reps"]
@@ -537,7 +547,7 @@ def pool_sizes_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> 
                 "task_calls": reps,
                 **_timed(r, run, STEADY_TASKS),
                 "go_same_p_share": r.get("same_p_share_median", 1.0),
-                "model_same_p_share": run.chan_receives_same_p / run.chan_receives,
+                "model_same_p_share": run.same_p_share,
             }
         )
     df = pd.DataFrame(rows).set_index(["task_calls", "GOMAXPROCS"])
@@ -552,8 +562,8 @@ def spawn_sleeps_vs_go(m: dict | None = None, *, go_version: str = BASE_GO) -> d
     7: voluntary context switches, so a futex sleep of an idle M and runqgrab's
     ``usleep`` alike) against the model's in one such round: its thief's ``runnext``
     back-offs plus the Ms it parked (``failed_spins``)."""
+    costs, switch, _ = op_costs(m, go_version=go_version)
     m = m or load_measurements(go_version=go_version)
-    costs, switch, _ = op_costs(m)
     batch = m["task_costs"]["go_costs"]["batch"]
     run = _spawn_round(costs, switch, batch)
     return {
@@ -609,8 +619,8 @@ def task_patterns_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) 
     0 % of the fastest of 7 runs at GOMAXPROCS 2, 436 ns: median 491, slowest 816; the
     pool -3 % and -4 %; ping-pong 0 % and +2 %).
     """
+    costs, switch, work = op_costs(m, go_version=go_version)
     m = m or load_measurements(go_version=go_version)
-    costs, switch, work = op_costs(m)
     rows = []
     for r in m["task_costs"]["task_patterns"]:
         mode, procs = r["mode"], r["gomaxprocs"]

@@ -9,6 +9,7 @@ runtime's own operations were charged (conservation of work) and the largest loc
 
 from __future__ import annotations
 
+import math
 from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -100,6 +101,11 @@ class SchedulerRun:
         """The scheduling latencies of one goroutine (e.g. the probe, goroutine 0)."""
         gs = np.frombuffer(self._wait_g, dtype=np.int64)
         return self.waits_s[gs == g]
+
+    @property
+    def same_p_share(self) -> float:
+        """Share of channel receives that ran on the P the value was sent on (nan if none)."""
+        return self.chan_receives_same_p / self.chan_receives if self.chan_receives else math.nan
 
     @property
     def utilisation(self) -> np.ndarray:

@@ -59,6 +59,15 @@ func perOp(n int, start cpuclock.Clock) float64 {
 	return float64(start.Since().CPU) / float64(n)
 }
 
+// goschedNs is CPU ns per runtime.Gosched over n calls (the caller sets GOMAXPROCS 1).
+func goschedNs(n int) float64 {
+	start := cpuclock.Now()
+	for i := 0; i < n; i++ {
+		runtime.Gosched()
+	}
+	return perOp(n, start)
+}
+
 // spawnRounds times n go statements in batches of blocked children: ns per go statement
 // in the first batch and in the later ones, per child woken and exited, and how many
 // times a thread went to sleep per go statement of the later batches.
@@ -165,11 +174,7 @@ func main() {
 			wakep()
 		}
 		out["wakep_ns"] = perOp(*n, start)
-		start = cpuclock.Now()
-		for i := 0; i < *n; i++ {
-			runtime.Gosched()
-		}
-		out["gosched_ns"] = perOp(*n, start)
+		out["gosched_ns"] = goschedNs(*n)
 		_ = json.NewEncoder(os.Stdout).Encode(out)
 		return
 	}
@@ -184,11 +189,7 @@ func main() {
 		cpuclock.Work(int64(i))
 	}
 	out["work_ns"] = perOp(*n, start)
-	start = cpuclock.Now()
-	for i := 0; i < *n; i++ {
-		runtime.Gosched()
-	}
-	out["gosched_ns"] = perOp(*n, start)
+	out["gosched_ns"] = goschedNs(*n)
 	ch := make(chan int, 1)
 	start = cpuclock.Now()
 	for i := 0; i < *n; i++ {

@@ -2,8 +2,8 @@
 // task is sent and received.
 //
 // It runs the same pool (-workers goroutines ranging over a channel with -buffer
-// slots, a task being cpuclock.Task with -reps) at the GOMAXPROCS it is given,
-// with the sender and every receiver noting the P they run on. The P's number comes from
+// slots, a task being cpuclock.Task with -reps) at the GOMAXPROCS it is given, with
+// the sender and every receiver noting the P they run on. The P's number comes from
 // runtime.procPin, reached by linkname (the runtime keeps that symbol linkable for
 // programs that already use it). Noting it costs a few tens of ns per task, so the
 // timing here is not task_patterns'; what it reports is where the work ran:
