@@ -86,7 +86,7 @@ go-measure: install go-newer
 	$(BIN)/python data/go/run_measurements.py
 	if [ -x $(GO_NEWER_BIN) ]; then $(BIN)/python data/go/run_measurements.py \
 		--go $(GO_NEWER_BIN) --only gc_pointer_heap --only task_costs --only pool_locality \
-		--only spawn_sleeps --only pool_sizes --only wakep_costs; \
+		--only spawn_sleeps --only pool_sizes --only wakep_costs --only scavenger; \
 	else echo "no Go $(GO_NEWER) at $(GO_NEWER_BIN): only Go 1.19 measured"; fi
 
 # A newer Go next to golang-go: golang-$(GO_NEWER)-go from bookworm-backports, with apt-get when

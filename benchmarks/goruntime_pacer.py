@@ -8,6 +8,7 @@ run with that Go version's pacer rules. Baseline: the measured figure; the error
 model / measured - 1. The model marks at the speed the phase's own cycles showed; the
 GC CPU column after it uses instead the speed of a forced GC before the phase (an
 independent figure). The time the model took for each table is printed for context.
+Then the scavenger after a heap shrink (``tests/test_goruntime_scavenger.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import time
 from razorlab.goruntime.calibration import (
     MEASURED_GO_VERSIONS,
     PACER_TOLERANCE,
+    SCAVENGER_TOLERANCE,
     load_measurements,
     pacer_vs_model,
+    scavenger_vs_model,
 )
 
 BAND = PACER_TOLERANCE
@@ -55,9 +58,29 @@ def table(go_version: str) -> None:
         print(f"| {gogc} | {limit} | {mutators} | {peak} | {cycles} | {cpu} | {alt} | {assist} |")
 
 
+def scavenger_table() -> None:
+    """The heap shrink of ``data/go/scavenger`` (medians of five runs per Go version)."""
+    speed = {"1.19": "FreeOSMemory's speed", "1.23": "the background scavenger's speed"}
+    frames = {v: scavenger_vs_model(go_version=v) for v in MEASURED_GO_VERSIONS}
+    print("\nScavenger after a 265 -> 9 MiB shrink, Go / model (error):")
+    print("| quantity | " + " | ".join(f"Go {v} ({speed.get(v, '')})" for v in frames) + " |")
+    print("|---|" + "---|" * len(frames))
+    for row in frames[MEASURED_GO_VERSIONS[-1]].index:
+        cells = []
+        for df in frames.values():
+            if row not in df.index:
+                cells.append("not reported")
+                continue
+            r = df.loc[row]
+            mark = "" if abs(r.error) <= SCAVENGER_TOLERANCE else " ✗"
+            cells.append(f"{r.measured:.1f} / {r.model:.1f} ({r.error:+.0%}{mark})")
+        print(f"| {row} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     for go_version in MEASURED_GO_VERSIONS:
         table(go_version)
+    scavenger_table()
     print(f"✗: outside ±{BAND:.0%}")
 
 

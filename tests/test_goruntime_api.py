@@ -15,6 +15,7 @@ EXPECTED = {
     "ThreadExhaustionError", "g_bookkeeping_bytes", "stack_after_gcs",
     "OpCosts", "ColdStart", "per_task", "ping_pong", "worker_pool",
     "TracedRun", "gctrace", "schedtrace", "trace_scheduler",
+    "HeapPages", "Scavenger", "scavenge_goals", "shrink",
 }  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 Go 1.23.5 from Debian's bookworm-backports, measured on the same 2-vCPU VM as the Go 1.19
 file with ``run_measurements.py --go /usr/lib/go-1.23/bin/go --only task_costs --only
 gc_pointer_heap --only pool_locality --only spawn_sleeps --only pool_sizes --only
-wakep_costs`` (what ``make go-measure`` runs for it). The models are not refitted: the pacer runs with Go 1.23's rules
+wakep_costs --only scavenger`` (what ``make go-measure`` runs for it). The models are not
+refitted: the pacer runs with Go 1.23's rules
 (``GCConfig.go_version``: 3 % memory-limit headroom, cons/mark as the largest of the
 last five samples), fed the same kind of inputs the 1.19 comparison takes from the run;
 the scheduler model takes its costs from 1.23's own ``go_costs``. Rows the model predicts
@@ -36,6 +37,7 @@ EXPERIMENTS = (
     "spawn_sleeps",
     "pool_sizes",
     "wakep_costs",
+    "scavenger",
 )
 
 

@@ -205,26 +205,6 @@ def test_under_a_memory_limit_the_cpu_limiter_stays_off(limit):
     assert not run.series["limiter_on"].any()
 
 
-OVERAGE_GAP = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known gap: peak heap 243.23 MiB + non-heap 12.80 MiB = 256.03 MiB, 31 KiB over "
-    "the 256 MiB limit, where Go's memoryLimitHeapGoal overage term (not modelled) would act",
-)
-
-
-@pytest.mark.parametrize("limit", [pytest.param(LIMITS[0], marks=OVERAGE_GAP), *LIMITS[1:]])
-def test_under_a_memory_limit_the_limit_overage_does_not_act(limit):
-    """The heap stays below limit - non-heap, so the overage term of Go's
-    ``memoryLimitHeapGoal`` (mapped memory over the limit lowers the goal mid-cycle), which
-    the model lacks, would not apply; the goal past which ``revise`` stretches by 1.1 is the
-    limit's. Under 256 MiB with ``GOGC=off`` the quiet measurement's inputs take the model's
-    peak to 243.23 MiB (Go: 234 MiB); with 12.80 MiB of non-heap that is 31 KiB over the
-    limit: there the missing term would act, so that row is a known gap."""
-    run, cfg = _limit_run(limit)
-    assert run.peak_heap_bytes + cfg.non_heap_bytes < cfg.memory_limit_bytes
-
-
 def test_a_fractional_worker_waits_for_sysmon_then_runs_to_1_2_times_its_goal():
     p = FractionalSlices(0.25, start_s=0.0)
     assert p.take(0.0, 0.0199) == 0, "the mutator keeps its P until sysmon preempts it"

@@ -49,6 +49,7 @@ PROGRAMS = (
     "pool_locality",
     "go_costs",
     "task_patterns",
+    "scavenger",
 )
 STACK_DEPTHS = (1, 2, 4, 6, 7, 8, 12, 16, 20, 24, 32, 40, 50, 64, 96, 128)
 LATENCY_REPEATS = 3
@@ -57,6 +58,10 @@ TASK_N, TASK_N_QUICK = 200_000, 50_000  # tasks (go statements, round trips) per
 BUSY_LOAD = 1.0  # 1-minute load average above which a run is warned it will be stretched
 # task_patterns: (mode, GOMAXPROCS); the pool has 4 workers and 64 channel slots.
 TASK_CONFIGS = tuple((mode, procs) for mode in ("pertask", "pool", "pingpong") for procs in (1, 2))
+SCAVENGER_REPEATS = 5
+SCAVTRACE = re.compile(
+    r"^scav (\d+) KiB work(?: \(bg\), (\d+) KiB work \(eager\))?, (\d+) KiB (?:total|now)"
+)
 POOL_REPS = (2, 4, 8)  # pool_sizes: task body calls per task (task_costs has 1)
 PACER_REPEATS = 3
 # gc_pointer_heap: (GOGC, GOMEMLIMIT or "", mutators, MiB of garbage). GOMAXPROCS is 2.
@@ -88,17 +93,29 @@ def run(binary: Path, *args: str, env: dict[str, str] | None = None) -> dict:
     return json.loads(out.stdout)
 
 
-def gctrace_cycles(stderr: str) -> tuple[list[tuple[float, ...]], list[tuple[float, ...]]]:
-    """gctrace lines before ``gc_pointer_heap: start`` and between start and end."""
+def gctrace_cycles(
+    stderr: str, program: str = "gc_pointer_heap"
+) -> tuple[list[tuple[float, ...]], list[tuple[float, ...]]]:
+    """gctrace lines before ``<program>: start`` and between start and end (any other
+    marker, e.g. ``scavenger: drop``, starts the second list too)."""
     before: list[tuple[float, ...]] = []
     during: list[tuple[float, ...]] = []
     target = before
     for line in stderr.splitlines():
-        if line.startswith("gc_pointer_heap: "):
-            target = during if line.endswith("start") else []
+        if line.startswith(f"{program}: "):
+            target = [] if line.endswith(": end") else during
         elif m := GCTRACE.match(line):
             target.append(tuple(float(x) for x in m.groups()))
     return before, during
+
+
+def gap_rate(starts: list[float], cycles: list[tuple[float, ...]]) -> float:
+    """The mutators at full speed, MiB/s: what they allocated between one cycle's end
+    and the next start (``cycles`` without their start times, indices as in gctrace)."""
+    ends = [t + sum(c[:3]) / 1e3 for t, c in zip(starts, cycles, strict=True)]
+    gap_mib = sum(nxt[8] - cur[10] for cur, nxt in zip(cycles, cycles[1:], strict=False))
+    gap_s = sum(t1 - t0 for t0, t1 in zip(ends, starts[1:], strict=False))
+    return gap_mib / gap_s
 
 
 def pointer_heap_run(binary: Path, gogc: str, limit: str, mutators: int, mib: int) -> dict:
@@ -120,10 +137,6 @@ def pointer_heap_run(binary: Path, gogc: str, limit: str, mutators: int, mib: in
     # MB at start, at end, marked; goal. Drop the start time so indices follow gctrace.
     starts = [c[0] for c in cycles]
     cycles = [c[1:] for c in cycles]
-    # The mutators at full speed: MiB allocated between one cycle's end and the next start.
-    ends = [t + sum(c[:3]) / 1e3 for t, c in zip(starts, cycles, strict=True)]
-    gap_mib = sum(nxt[8] - cur[10] for cur, nxt in zip(cycles, cycles[1:], strict=False))
-    gap_s = sum(t1 - t0 for t0, t1 in zip(ends, starts[1:], strict=False))
     # ...and while marking, in cycles with few assists (so the slowdown is the mutator's
     # own: write barriers, black allocation, cores shared with the mark workers).
     calm = [c for c in cycles if c[4] <= 0.1 * (c[4] + c[5] + c[6])] or cycles
@@ -145,7 +158,7 @@ def pointer_heap_run(binary: Path, gogc: str, limit: str, mutators: int, mib: in
         marked_mib=statistics.median(c[10] for c in cycles),
         live_mark_cpu_ms=forced[5] + forced[6] + forced[7],
         live_mark_clock_ms=forced[2],
-        mutator_mib_per_s=gap_mib / gap_s,
+        mutator_mib_per_s=gap_rate(starts, cycles),
         marking_mutator_mib_per_s=mark_mib / mark_s,
     )
     return result
@@ -274,6 +287,102 @@ def pool_sizes(go: str, bins: dict[str, Path], n: int) -> dict:
     return {"machine": machine(go), "runs": rows}
 
 
+def scavenger_run(binary: Path, quick: bool) -> dict:
+    """One heap shrink (``data/go/scavenger``) with gctrace and scavtrace, summarised.
+
+    From the metrics samples (every 5 ms): the first GC after the drop (``t_gc_s``), the
+    retained heap at its peak and over the last 0.5 s, and how long after that GC it
+    took to release half and 90 % of the difference; the allocation speed before that GC;
+    GCs per second afterwards. From scavtrace: MiB the background scavenger released per
+    GC cycle until 90 % of all it released was out. From FreeOSMemory: bytes released per CPU-second; from
+    the background scavenger's CPU (Go 1.20+, else -1), the same for it. From
+    gctrace: the mutator's allocation speed between cycles, and the CPU a forced GC of
+    the live heap alone took.
+    """
+    seconds = 1.0 if quick else 2.0
+    env = {**os.environ, "GOMAXPROCS": "2", "GOGC": "100", "GODEBUG": "gctrace=1,scavtrace=1"}
+    env.pop("GOMEMLIMIT", None)
+    out = subprocess.run(
+        [str(binary), f"-seconds={seconds}", "-every=5"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,  # a run takes ~3 s; one Go 1.23 run once hung (cause not found)
+    )
+    result = json.loads(out.stdout)
+    _, cycles = gctrace_cycles(out.stderr, "scavenger")
+    after = out.stderr.split("scavenger: drop", 1)[1]
+    watch = after.split("scavenger: end", 1)[0].splitlines()
+    after = after.splitlines()
+    work = [int(m.group(1)) / 1024 for m in map(SCAVTRACE.match, watch) if m]
+    # the program's runtime.GC() on what is left once the churn stops: the marking speed
+    forced = next(GCTRACE.match(x).groups() for x in after if x.endswith("(forced)"))
+    samples = result["samples"]
+    before = result["before"]
+    k = next(i for i, x in enumerate(samples) if x["gc_cycles"] > before["gc_cycles"])
+    t_gc = samples[k]["t_s"]
+    top = max(samples[:k], key=lambda x: x["retained_bytes"])
+    peak = top["retained_bytes"]
+    final = statistics.median(x["retained_bytes"] for x in samples if x["t_s"] >= seconds - 0.5)
+
+    def released(share: float) -> float:
+        line = peak - share * (peak - final)
+        return next(x["t_s"] for x in samples[k:] if x["retained_bytes"] <= line) - t_gc
+
+    mib = 2**20
+    result.update(
+        t_gc_s=t_gc,
+        peak_retained_mib=peak / mib,
+        final_retained_mib=final / mib,
+        release_half_ms=1e3 * released(0.5),
+        release_90_ms=1e3 * released(0.9),
+        alloc_mib_per_s=(top["in_use_bytes"] - before["in_use_bytes"]) / mib / top["t_s"],
+        live_mark_cpu_ms=sum(float(x) for x in forced[5:8]),
+        # after the first cycle, in pages that are mapped already (gctrace's gaps)
+        mutator_mib_per_s=gap_rate([c[0] for c in cycles[1:]], [c[1:] for c in cycles[1:]]),
+        gc_per_s=(samples[-1]["gc_cycles"] - samples[k]["gc_cycles"]) / (samples[-1]["t_s"] - t_gc),
+        release_mib_per_cycle=per_cycle_release(work),
+        scavenge_bytes_per_s=result["free_os_memory_released_bytes"]
+        / (result["free_os_memory_s"] - result["gc_s"]),
+        # the background scavenger's own speed (its CPU is a metric from Go 1.20 on)
+        background_bytes_per_s=(samples[-1]["released_bytes"] - before["released_bytes"])
+        / result["scavenge_background_cpu_s"]
+        if result["scavenge_background_cpu_s"] > 0
+        else -1.0,
+        # every other sample, in MiB, for plots
+        samples={
+            "t_s": [round(x["t_s"], 3) for x in samples[::2]],
+            "retained_mib": [round(x["retained_bytes"] / mib, 1) for x in samples[::2]],
+            "released_mib": [round(x["released_bytes"] / mib, 1) for x in samples[::2]],
+        },
+    )
+    return result
+
+
+def per_cycle_release(work: list[float]) -> float:
+    """Mean MiB released per cycle from the first cycle that released any until 90 % of
+    the total was out (the cycles after that release crumbs as the goal moves)."""
+    work = work[next((i for i, w in enumerate(work) if w > 0), len(work)) :]
+    done = 0.0
+    for n, w in enumerate(work, start=1):
+        done += w
+        if done >= 0.9 * sum(work):
+            return done / n
+    return 0.0
+
+
+def scavenger(go: str, binary: Path, quick: bool) -> dict:
+    """``SCAVENGER_REPEATS`` heap shrinks; medians of their figures under ``summary``."""
+    runs = [scavenger_run(binary, quick) for _ in range(SCAVENGER_REPEATS)]
+    keys = [k for k, v in runs[0].items() if isinstance(v, float) and k != "every_ms"]
+    summary = {k: statistics.median(r[k] for r in runs) for k in keys}
+    for key in ("live_heap_bytes", "sys_bytes_end"):
+        summary[key] = statistics.median(r[key] for r in runs)
+    summary["before_in_use_bytes"] = runs[0]["before"]["in_use_bytes"]
+    return {"machine": machine(go), "runs": runs, "summary": summary}
+
+
 def measure(go: str, bins: dict[str, Path], quick: bool, only: list[str] | None = None) -> dict:
     """Every experiment, or just those in ``only`` (their keys in ``measurements.json``)."""
     sizes = (1_000, 10_000, 100_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
@@ -316,6 +425,7 @@ def measure(go: str, bins: dict[str, Path], quick: bool, only: list[str] | None 
         "spawn_sleeps": lambda: repeated(go, bins["go_costs"], "-p2-sleeps", f"-n={task_n}"),
         "pool_sizes": lambda: pool_sizes(go, bins, task_n),
         "wakep_costs": lambda: repeated(go, bins["go_costs"], "-wakep", f"-n={task_n}"),
+        "scavenger": lambda: scavenger(go, bins["scavenger"], quick),
     }
     return {name: experiments[name]() for name in only or experiments}
 
@@ -393,7 +503,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=(*PROGRAMS[:-2], "task_costs", "spawn_sleeps", "pool_sizes", "wakep_costs"),
+        choices=(
+            *PROGRAMS[:-3],
+            "scavenger",
+            "task_costs",
+            "spawn_sleeps",
+            "pool_sizes",
+            "wakep_costs",
+        ),
         help="re-measure this experiment (repeatable) and keep the rest of --out as it is",
     )
     parser.add_argument(

@@ -1,7 +1,8 @@
 """Go runtime models: the G-M-P scheduler, goroutine stacks, the GC pacer.
 
 Learners work in Python, so these are *models* of the Go runtime they can run and
-poke, each calibrated against a real Go runtime (``data/go/measurements.json``,
+poke (the scavenger that returns free heap pages to the OS among them), each
+calibrated against a real Go runtime (``data/go/measurements.json``,
 see ``calibration``). Figures live in ``razorlab.goruntime.plots``; Go's own views
 (``GODEBUG=schedtrace``/``gctrace`` lines) in ``razorlab.goruntime.traces``.
 """
@@ -15,6 +16,7 @@ from razorlab.goruntime.gc import (
     GCRun,
     heap_goal,
     parse_gogc,
+    shrink,
     simulate_gc,
     spike,
     steady,
@@ -48,6 +50,7 @@ from razorlab.goruntime.pools import (
     sync_pool_survival,
 )
 from razorlab.goruntime.programs import per_task, ping_pong, worker_pool
+from razorlab.goruntime.scavenger import HeapPages, Scavenger, scavenge_goals
 from razorlab.goruntime.scheduler import (
     SchedulerConfig,
     SchedulerInvariantError,
@@ -73,6 +76,7 @@ __all__ = [
     "GCRun",
     "G_BOOKKEEPING_BYTES",
     "Handle",
+    "HeapPages",
     "MAX_STACK_BYTES",
     "MIB",
     "MIN_STACK_BYTES",
@@ -83,6 +87,7 @@ __all__ = [
     "SchedulerConfig",
     "SchedulerInvariantError",
     "SchedulerRun",
+    "Scavenger",
     "StackOverflowError",
     "SyncPool",
     "ThreadExhaustionError",
@@ -111,8 +116,10 @@ __all__ = [
     "per_task",
     "ping_pong",
     "run_strategy",
+    "scavenge_goals",
     "schedtrace",
     "seed_claim",
+    "shrink",
     "shrunk_stack",
     "simulate",
     "simulate_gc",

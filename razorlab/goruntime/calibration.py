@@ -36,7 +36,16 @@ import pandas as pd
 
 from razorlab.errors import NotFoundError, ValidationError
 from razorlab.goruntime.costs import ColdStart, OpCosts
-from razorlab.goruntime.gc import MIB, AllocWorkload, GCConfig, heap_goal, simulate_gc, steady
+from razorlab.goruntime.gc import (
+    MIB,
+    AllocWorkload,
+    GCConfig,
+    GCRun,
+    heap_goal,
+    shrink,
+    simulate_gc,
+    steady,
+)
 from razorlab.goruntime.memory import G_BOOKKEEPING_BYTES, MIN_STACK_BYTES, stack_size_for
 from razorlab.goruntime.metrics import SchedulerRun
 from razorlab.goruntime.pacer import go_minor, mark_workers
@@ -57,6 +66,9 @@ __all__ = [
     "gc_vs_model",
     "pacer_config",
     "pacer_vs_model",
+    "scavenger_run",
+    "scavenger_vs_model",
+    "scavenger_series",
     "worker_pool_vs_model",
     "cold_start_check",
     "cold_start_vs_model",
@@ -67,6 +79,7 @@ __all__ = [
     "task_patterns_vs_model",
     "TASK_TOLERANCE",
     "PACER_TOLERANCE",
+    "SCAVENGER_TOLERANCE",
 ]
 
 MEASUREMENTS_PATH = Path(__file__).resolve().parents[2] / "data" / "go" / "measurements.json"
@@ -76,6 +89,8 @@ NO_LIMIT = 2**62  # debug.SetMemoryLimit(-1) reports math.MaxInt64 when no limit
 PACER_PROCS = 2  # gc_pointer_heap runs at GOMAXPROCS=2
 TASK_TOLERANCE = 0.15  # task_patterns: the model within 15 % of Go's ns per task
 PACER_TOLERANCE = 0.15  # gc_pointer_heap: peak heap, cycles, GC CPU within 15 % of Go
+SCAVENGER_TOLERANCE = 0.15  # scavenger: release times and retained heap within 15 % of Go
+SCAVENGER_SETTLED_S = 0.5  # the retained heap at the end: median over the last 0.5 s
 STEADY_TASKS = 20_000  # pool and ping-pong reach steady state long before this
 PACER_SLACK = 8.0  # simulated time budget: this many times the full-speed allocation time
 
@@ -242,6 +257,16 @@ def _idle_worker_share(row: dict) -> float:
     return min(idle_s / (row["mark_clock_ms"] / 1e3 * idle_ps), 1.0)
 
 
+def _machine_marking(summary: list[dict]) -> tuple[float, float, float]:
+    """The machine's marking figures from ``gc_pointer_heap``, one each: a mutator's
+    speed while marking, an idle P's idle-worker share (medians over the configurations,
+    see ``pacer_vs_model``) and bytes marked per CPU-second (median of the phases')."""
+    speed = float(np.median([_marking_slowdown(r) for r in summary]))
+    idle = float(np.median([_idle_worker_share(r) for r in summary if r["mutators"] == 1]))
+    scan = float(np.median([pacer_config(r)[1].scan_bytes_per_cpu_s for r in summary]))
+    return speed, idle, scan
+
+
 def pacer_config(
     row: dict,
     *,
@@ -323,8 +348,7 @@ def pacer_vs_model(
     version = recorded_go_version(m["gc_pointer_heap"]["machine"])
     summary = m["gc_pointer_heap"]["summary"]
     runs = m["gc_pointer_heap"]["runs"]
-    speed = float(np.median([_marking_slowdown(r) for r in summary]))
-    idle = float(np.median([_idle_worker_share(r) for r in summary if r["mutators"] == 1]))
+    speed, idle, _ = _machine_marking(summary)
     for r in summary:
         wl, cfg, total = pacer_config(
             r, marking=marking, mutator_speed=speed, idle_share=idle, go_version=version
@@ -357,6 +381,120 @@ def pacer_vs_model(
     for name, what in pairs:
         df[f"{name}_error"] = df[f"model_{what}"] / df[f"measured_{what}"] - 1
     return df.round(3)
+
+
+def release_figures(run: GCRun, settled_s: float = SCAVENGER_SETTLED_S) -> dict[str, float]:
+    """What ``run_measurements.scavenger_run`` reads off Go's samples, read off a model run
+    of ``gc.shrink``: from the end of the first cycle (when Go's ``NumGC`` moves), the
+    time to release half and 90 % of the retained heap's fall, the retained heap at its
+    peak and at the end, GC cycles per second, and MiB released per cycle until 90 % of
+    it was out (scavtrace prints at the end of each sweep, the end of marking here)."""
+    s = run.series
+    t, retained = s["t_s"].to_numpy(), s["retained_b"].to_numpy()
+    marking, numgc = s["marking"].to_numpy() > 0, s["numgc"].to_numpy()
+    ends = np.flatnonzero(~marking & (numgc > 0) & np.r_[False, marking[:-1]])
+    k = int(ends[0])
+    peak = float(retained[: k + 1].max())
+    final = float(np.median(retained[t >= t[-1] - settled_s]))
+
+    def released(share: float) -> float:
+        line = peak - share * (peak - final)
+        return 1e3 * float(t[k + int(np.argmax(retained[k:] <= line))] - t[k])
+
+    per_cycle = np.diff(s["released_b"].to_numpy()[ends]) / MIB
+    per_cycle = per_cycle[int(np.argmax(per_cycle > 0)) :]
+    n = int(np.argmax(np.cumsum(per_cycle) >= 0.9 * per_cycle.sum())) + 1
+    return {
+        "peak_retained_mib": peak / MIB,
+        "final_retained_mib": final / MIB,
+        "release_half_ms": released(0.5),
+        "release_90_ms": released(0.9),
+        "gc_per_s": float(numgc[-1] - numgc[k]) / float(t[-1] - t[k]),
+        "release_mib_per_cycle": float(per_cycle[:n].mean()),
+    }
+
+
+def scavenger_run(
+    m: dict | None = None, *, go_version: str = BASE_GO, speed: str = "background"
+) -> GCRun:
+    """The model's run of ``data/go/scavenger``'s heap shrink (see ``scavenger_vs_model``)."""
+    m = m or load_measurements(go_version=go_version)
+    go = m["scavenger"]["summary"]
+    seconds = float(np.median([r["samples"]["t_s"][-1] for r in m["scavenger"]["runs"]]))
+    wl = shrink(
+        go["before_in_use_bytes"] / MIB,
+        go["live_heap_bytes"] / MIB,
+        go["mutator_mib_per_s"],
+        duration_s=round(seconds, 1),
+    )
+    background = go["background_bytes_per_s"]
+    slowdown, idle, _ = _machine_marking(m["gc_pointer_heap"]["summary"])
+    cfg = GCConfig(
+        gogc=100,
+        gomaxprocs=PACER_PROCS,
+        mutators=1,
+        scan_bytes_per_cpu_s=go["live_heap_bytes"] / (go["live_mark_cpu_ms"] / 1e3),
+        marking_mutator_speed=slowdown,
+        idle_worker_share=idle,
+        scavenge_bytes_per_cpu_s=background
+        if speed == "background" and background > 0
+        else go["scavenge_bytes_per_s"],
+        go_version=recorded_go_version(m["scavenger"]["machine"]),
+    )
+    return simulate_gc(wl, cfg)
+
+
+def scavenger_vs_model(
+    m: dict | None = None, *, go_version: str = BASE_GO, speed: str = "background"
+) -> pd.DataFrame:
+    """A heap that shrinks from ~265 MiB to ~9 MiB (``data/go/scavenger``): how fast the
+    retained heap comes back down, Go (medians of five runs) vs the model.
+
+    The model takes the program's heap before and after the drop, the mutator's
+    allocation speed (gctrace's gaps between cycles), the scavenger's speed (bytes it
+    released per CPU-second of its own, a runtime metric from Go 1.20; on 1.19, which
+    lacks it, ``debug.FreeOSMemory``'s on 256 MiB of free pages, which on 1.23 is 1.3-1.6
+    times the background's: ``speed="free_os"`` uses it on any version), the marking
+    speed of a forced GC of the heap left (its nodes hold no pointers: it marks three
+    times faster than ``gc_pointer_heap``'s), and the mutator's speed while marking and
+    the idle workers' share as the same machine shows them on ``gc_pointer_heap``
+    (``_machine_marking``: they set how much is allocated black, so the next goal and the
+    heap the scavenger keeps); the scavenger's pacing, its goals and its wake-ups are
+    Go's (``scavenger.py``). Non-heap memory is ``GCConfig``'s default (it only matters
+    under a memory limit). Where Go reports its scavenger's CPU, so does the table.
+    """
+    m = m or load_measurements(go_version=go_version)
+    go = m["scavenger"]["summary"]
+    run = scavenger_run(m, speed=speed)
+    model = release_figures(run)
+    measured = {k: go[k] for k in model}
+    if speed == "background" and go["background_bytes_per_s"] > 0:
+        measured["scavenger_cpu_ms"] = 1e3 * go["scavenge_background_cpu_s"]
+        model["scavenger_cpu_ms"] = 1e3 * run.scavenger_cpu_fraction * run.elapsed_s * PACER_PROCS
+    df = pd.DataFrame({"measured": measured, "model": model}, index=list(model))
+    df["error"] = df["model"] / df["measured"] - 1
+    return df.round(3)
+
+
+def scavenger_series(m: dict | None = None, *, go_version: str = BASE_GO) -> pd.DataFrame:
+    """Retained heap over time from the first GC after the drop: Go's median run (by
+    time to release half) and the model's run, one row per sample (``label``, ``t_ms``,
+    ``retained_mib``), for ``plots.scavenger_figure``."""
+    m = m or load_measurements(go_version=go_version)
+    runs = sorted(m["scavenger"]["runs"], key=lambda r: r["release_half_ms"])
+    go = runs[len(runs) // 2]
+    t = np.array(go["samples"]["t_s"]) - go["t_gc_s"]
+    rows = [pd.DataFrame({"t_ms": 1e3 * t, "retained_mib": go["samples"]["retained_mib"]})]
+    run = scavenger_run(m)
+    s = run.series
+    ends = np.flatnonzero((s["marking"] == 0) & (s["marking"].shift(fill_value=0) > 0))
+    t0 = s["t_s"].iloc[ends[0]]
+    rows.append(
+        pd.DataFrame({"t_ms": 1e3 * (s["t_s"] - t0), "retained_mib": s["retained_b"] / MIB})
+    )
+    version = recorded_go_version(m["scavenger"]["machine"])
+    df = pd.concat(rows, keys=[f"Go {version}", "model"], names=["label", None])
+    return df.reset_index(level=0).reset_index(drop=True).round(1)
 
 
 def worker_pool_vs_model(m: dict | None = None) -> pd.DataFrame:

@@ -13,7 +13,8 @@ routine each step restates, is ``razorlab.goruntime.pacer``):
 * the goal is never below the heap minimum, 4 MiB x GOGC/100 (``defaultHeapMinimum``);
 * ``GOMEMLIMIT`` caps the goal at limit - non-heap memory - headroom (1 MiB in
   Go 1.19-1.20; from 1.21, 3 % of limit - non-heap, at least 1 MiB; ``go_version``
-  picks), but never below the live heap: it is a *soft* limit;
+  picks), but never below the live heap: it is a *soft* limit; mapped memory over the
+  limit (``memoryLimitHeapGoal``'s overage) counts as more non-heap memory;
 * marking runs on background workers worth 25 % of GOMAXPROCS (dedicated and
   fractional, ``startCycle``) plus idle workers on Ps that have no goroutine to run; on
   a P running a CPU-bound mutator the fractional worker gets the P only when sysmon
@@ -49,8 +50,12 @@ Design note: a fixed-step simulation over numpy workload arrays; one step per
 ``dt_s``. The machine enters as two speeds, bytes a mutator allocates per CPU-second
 (the workload's rate at full speed) and bytes marked per CPU-second; everything the
 pacer decides comes from the runtime's constants. Sweeping is instantaneous, each cycle
-has two stop-the-world pauses whose count, not length, is modelled; there is no
-scavenger, and the non-heap memory is a constant.
+has two stop-the-world pauses whose count, not length, is modelled, and the non-heap
+memory is a constant. Heap pages are in use, free or released (``scavenger.HeapPages``):
+a sweep frees pages, the background scavenger (``scavenger.Scavenger``, woken at each
+cycle's start and after its sweep) releases them towards its goals, and under a memory
+limit the allocator releases what takes mapped memory over it; that mapped memory feeds
+``memoryLimitHeapGoal``'s overage term, read at every step.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ from razorlab.goruntime.pacer import (
     runway_bytes,
     trigger_point,
 )
+from razorlab.goruntime.scavenger import HeapPages, Scavenger, scavenge_goals
 
 __all__ = [
     "MIB",
@@ -86,12 +92,14 @@ __all__ = [
     "heap_goal",
     "steady",
     "spike",
+    "shrink",
     "simulate_gc",
 ]
 
 MIB = 2**20
 BACKGROUND_MARK_SHARE = 0.25  # gcBackgroundUtilization (pacer.BACKGROUND_UTILIZATION)
 LIMITER_BUCKET_S = 1.0  # the GC CPU limiter's bucket: CPU-seconds per P
+SCAVENGE_BYTES_PER_CPU_S = 7.2e9  # see GCConfig.scavenge_bytes_per_cpu_s
 
 
 def parse_gogc(value: object) -> float | None:
@@ -175,6 +183,11 @@ class GCConfig:
     # less: it stops when any goroutine is runnable and sleeps when no gray work is on the
     # global list; ``calibration.pacer_config`` measures it from gctrace (0.80-0.82).
     idle_worker_share: float = 1.0
+    # How fast the background scavenger returns free pages to the OS (madvise in 64 KiB
+    # quanta), bytes per CPU-second of its own (``scavenger.Scavenger``). Default: Go
+    # 1.23.5's on the 2-vCPU machine of ``data/go`` (``calibration.scavenger_vs_model``;
+    # debug.FreeOSMemory releases 1.3-1.6 times as fast there).
+    scavenge_bytes_per_cpu_s: float = SCAVENGE_BYTES_PER_CPU_S
 
     def __post_init__(self) -> None:
         parse_gogc(self.gogc)
@@ -205,14 +218,20 @@ class GCConfig:
             raise ValidationError("idle_worker_share must be in (0, 1]", field="idle_worker_share")
         if not 0 <= self.scan_share <= 1 or self.scan_bytes_per_cpu_s <= 0:
             raise ValidationError("scan_share in [0, 1], scan speed > 0", field="scan_share")
+        if not self.scavenge_bytes_per_cpu_s > 0:
+            raise ValidationError(
+                "the scavenging speed must be > 0", field="scavenge_bytes_per_cpu_s"
+            )
 
-    def goal(self, marked_bytes: float) -> float:
+    def goal(self, marked_bytes: float, overage_bytes: float = 0.0) -> float:
+        """The heap goal; ``overage_bytes``: mapped memory over GOMEMLIMIT, which
+        ``memoryLimitHeapGoal`` takes off the limit's goal like non-heap memory."""
         return heap_goal(
             marked_bytes,
             gogc=self.gogc,
             roots_bytes=self.roots_bytes,
             memory_limit_bytes=self.memory_limit_bytes,
-            non_heap_bytes=self.non_heap_bytes,
+            non_heap_bytes=self.non_heap_bytes + overage_bytes,
             go_version=self.go_version,
         )
 
@@ -261,6 +280,21 @@ def spike(
     return AllocWorkload("spike", dt_s, np.full(steps, alloc_mib_per_s * MIB), live)
 
 
+def shrink(
+    before_mib: float,
+    live_mib: float,
+    alloc_mib_per_s: float,
+    duration_s: float = 2.0,
+    dt_s: float = 1e-3,
+) -> AllocWorkload:
+    """The live heap drops from ``before`` to ``live`` at once, just after a GC marked
+    ``before`` (a cache dropped): the heap goal stays high until the next cycle."""
+    steps = max(2, round(duration_s / dt_s))
+    live = np.full(steps, live_mib * MIB)
+    live[0] = before_mib * MIB
+    return AllocWorkload("shrink", dt_s, np.full(steps, alloc_mib_per_s * MIB), live)
+
+
 @dataclass(frozen=True)
 class GCRun:
     """Time series (one row per step) and headline numbers of a simulated run."""
@@ -277,6 +311,7 @@ class GCRun:
     elapsed_s: float = 0.0
     mean_mark_s: float = 0.0  # wall time of a mark phase, averaged over finished cycles
     trigger_goal_ratio: float = math.nan  # heap at trigger / goal, median over cycles
+    scavenger_cpu_fraction: float = 0.0  # the background scavenger's share of the CPU
 
     def summary(self) -> dict[str, float]:
         return {
@@ -400,8 +435,11 @@ def simulate_gc(
     cpu_per_step = procs * dt
     rates, lives = workload.alloc_bytes_per_s, workload.live_bytes
     steps = len(rates)
-    out = np.zeros((steps, 9))
+    out = np.zeros((steps, 12))
     marked = heap = float(lives[0])
+    pages, limit = HeapPages(in_use=heap), cfg.memory_limit_bytes
+    scav = Scavenger(cfg.scavenge_bytes_per_cpu_s, procs)
+    overage = 0.0  # mapped memory over GOMEMLIMIT (memoryLimitHeapGoal's term)
     last_work = marked * cfg.scan_share + cfg.roots_bytes
     cons = ConsMark(cfg.go_version)
     goal = cfg.goal(marked)
@@ -435,6 +473,16 @@ def simulate_gc(
         else:
             alloc = rates[k] * dt
         heap += alloc
+        pages.allocate(alloc)
+        scav.step(k * dt, dt, pages, cfg.non_heap_bytes)
+        if limit is not None:  # Go reads mapped memory whenever it computes the goal
+            if not limited:
+                scav.eager(pages, cfg.non_heap_bytes, limit)
+            over = max(0.0, pages.retained + cfg.non_heap_bytes - limit)
+            if over or overage:
+                overage, goal = over, cfg.goal(marked, over)
+                if cyc is None:
+                    trigger = trigger_point(marked, goal, runway_bytes(cons.value, last_work))
         peak = max(peak, heap)
         allocated += alloc
         gc_cpu_total += gc_cpu
@@ -453,10 +501,23 @@ def simulate_gc(
                 if sample is not None:
                     cons.update(sample)
                 mark_times.append(cyc.time_s)
+                in_use, last_goal = heap, goal
                 marked = heap = float(lives[k]) + cyc.floating  # allocated black survives
                 last_work, cyc = cyc.work, None
-                goal = cfg.goal(marked)
+                goal = cfg.goal(marked, overage)
                 trigger = trigger_point(marked, goal, runway_bytes(cons.value, last_work))
+                goals = scavenge_goals(
+                    heap_goal=goal,
+                    last_heap_goal=last_goal,
+                    last_heap_in_use=in_use,
+                    retained=pages.retained,
+                    mapped=pages.retained + cfg.non_heap_bytes,
+                    memory_limit_bytes=limit,
+                    go_version=cfg.go_version,
+                )
+                pages.sweep(in_use - heap)
+                scav.set_goals(*goals)
+                scav.ready(k * dt)  # the sweep is done: sysmon will wake it
         if cyc is None and (heap >= trigger or forced):  # sweep termination: a cycle starts
             forced_cycles += forced and heap < trigger
             forced = False
@@ -469,6 +530,7 @@ def simulate_gc(
                 overhead_left=cfg.cycle_cpu_s,
             )
             cycles += 1
+            scav.wake(k * dt)  # finishsweep_m
         out[k] = (
             heap,
             goal,
@@ -479,12 +541,16 @@ def simulate_gc(
             trigger,
             idle / cpu_per_step,
             assist / cpu_per_step,
+            pages.retained,
+            pages.released,
+            cycles,
         )
         if until_allocated_bytes is not None and allocated >= until_allocated_bytes:
             break
     steps = k + 1
     cols = ["heap_b", "goal_b", "live_b", "gc_cpu_share", "marking", "limiter_on"]
-    cols = [*cols, "trigger_b", "idle_cpu_share", "assist_cpu_share"]
+    cols = [*cols, "trigger_b", "idle_cpu_share", "assist_cpu_share", "retained_b", "released_b"]
+    cols = [*cols, "numgc"]
     series = pd.DataFrame(out[:steps], columns=cols)
     series.insert(0, "t_s", np.arange(1, steps + 1) * dt)
     return GCRun(
@@ -500,4 +566,5 @@ def simulate_gc(
         elapsed_s=steps * dt,
         mean_mark_s=float(np.mean(mark_times)) if mark_times else 0.0,
         trigger_goal_ratio=float(np.median(ratios)) if ratios else math.nan,
+        scavenger_cpu_fraction=scav.cpu_s / (cpu_per_step * steps),
     )

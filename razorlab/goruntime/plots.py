@@ -29,6 +29,7 @@ __all__ = [
     "tricolor_figure",
     "pools_figure",
     "cold_start_figure",
+    "scavenger_figure",
 ]
 
 MAX_POINTS = 400
@@ -288,5 +289,28 @@ def cold_start_figure(curves: dict[str, pd.DataFrame]) -> go.Figure:
         title="A goroutine starts cold when many others ran since its go statement",
         xaxis=dict(title="goroutines spawned or run since (log)", type="log"),
         yaxis=dict(title="switch + Done + exit, ns", rangemode="tozero"),
+    )
+    return fig
+
+
+def scavenger_figure(series: dict[str, pd.DataFrame]) -> go.Figure:
+    """Retained heap after a shrink, Go (solid) and model (dashed) per Go version
+    (``calibration.scavenger_series``), from the first GC after the drop."""
+    fig = go.Figure()
+    for color, (version, df) in zip(PALETTE, series.items(), strict=False):
+        for label, part in df.groupby("label", sort=False):
+            part = _thin(part[part["t_ms"] >= -50])
+            is_go = label.startswith("Go")
+            fig.add_scatter(
+                x=part["t_ms"],
+                y=part["retained_mib"],
+                name=label if is_go else f"model, Go {version}'s inputs",
+                mode="lines",
+                line=dict(dash="solid" if is_go else "dash", color=color),
+            )
+    fig.update_layout(
+        title="Heap retained after the live heap drops from 265 to 9 MiB",
+        xaxis_title="ms after the first GC that sees the drop",
+        yaxis_title="MiB retained (in use + free, not released)",
     )
     return fig

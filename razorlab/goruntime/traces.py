@@ -39,10 +39,9 @@ Design note: ``trace_scheduler`` runs a subclass of the scheduler's
 way (sysmon rounds, a G leaving its P, stop-the-world) and never decides anything: its ``SchedulerRun`` equals
 ``simulate``'s (tested). A G that keeps its P across a non-blocking operation stays one
 bar, as in ``go tool trace``. GC cycles are read back from ``GCRun.series``: a cycle
-starts where marking switches on, or where goal/trigger are reset while marking goes
-on, and ends at the next such step. Back-to-back cycles with nothing changing in between
-(a memory limit under the live heap) leave no trace in the series; those flat stretches
-are cut into equal cycles to match ``GCRun.cycles`` (mark times then within a step).
+starts at the step its number (``numgc``) appears and ends at the first later step that
+is not marking or starts the next cycle (back to back, as under a memory limit below the
+live heap).
 """
 
 from __future__ import annotations
@@ -144,15 +143,12 @@ def gc_cycles(run: GCRun) -> list[GCCycle]:
     marking = s["marking"].to_numpy() > 0
     goal, trig = s["goal_b"].to_numpy(), s["trigger_b"].to_numpy()
     heap, live = s["heap_b"].to_numpy(), s["live_b"].to_numpy()
-    prev = np.r_[False, marking[:-1]]
-    reset = np.r_[False, (goal[1:] != goal[:-1]) | (trig[1:] != trig[:-1])]
-    starts = np.flatnonzero(marking & (~prev | reset))
-    ends = np.flatnonzero(prev & (~marking | reset))
-    pairs = list(zip(starts.tolist(), ends.tolist(), strict=False))
-    missing = run.cycles - int(marking[-1]) - len(pairs)
-    if missing > 0:
-        tail = int(starts[len(pairs)]) if len(starts) > len(pairs) else None
-        pairs = _split_repeats(pairs, tail, len(marking) - 1, heap, missing)
+    numgc = s["numgc"].to_numpy()
+    new = np.r_[numgc[0] > 0, numgc[1:] > numgc[:-1]]
+    starts = np.flatnonzero(new)
+    stops = np.flatnonzero(~marking | new)
+    after = np.searchsorted(stops, starts, side="right")
+    pairs = [(int(k), int(stops[i])) for k, i in zip(starts, after, strict=True) if i < len(stops)]
     gc_cpu = s["gc_cpu_share"].to_numpy() * procs * dt
     idle = s["idle_cpu_share"].to_numpy() * procs * dt
     assist = s["assist_cpu_share"].to_numpy() * procs * dt
@@ -178,34 +174,6 @@ def gc_cycles(run: GCRun) -> list[GCCycle]:
                 forced=bool(heap[k] < trig[k]),
             )
         )
-    return out
-
-
-def _split_repeats(
-    pairs: list[tuple[int, int]], tail: int | None, last: int, heap: np.ndarray, missing: int
-) -> list[tuple[int, int]]:
-    """Cycles the series cannot tell apart: back to back with nothing changing in between.
-
-    That happens when the memory limit holds the goal at the marked heap and the mutators
-    only assist: every cycle is then the same length, so a flat stretch (heap constant) is
-    cut into equal cycles, ``missing`` more in all than the boundaries the series showed.
-    """
-    flat = [(k, e) for k, e in pairs if np.ptp(heap[k + 1 : e + 1]) == 0]
-    tail_flat = tail is not None and np.ptp(heap[tail + 1 :]) == 0
-    if flat:
-        step = float(np.median([e - k for k, e in flat]))
-    elif tail_flat:
-        step = (last - tail) / (missing + 0.5)
-    else:
-        return pairs
-    out: list[tuple[int, int]] = []
-    for k, e in pairs:
-        n = min(max(1, round((e - k) / step)), missing + 1) if (k, e) in flat else 1
-        missing -= n - 1
-        cuts = [k + round(j * (e - k) / n) for j in range(n + 1)]
-        out.extend(zip(cuts[:-1], cuts[1:], strict=True))
-    if tail_flat and missing > 0:
-        out.extend((tail + round(j * step), tail + round((j + 1) * step)) for j in range(missing))
     return out
 
 
