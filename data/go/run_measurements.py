@@ -294,8 +294,9 @@ def scavenger_run(binary: Path, quick: bool) -> dict:
     retained heap at its peak and over the last 0.5 s, and how long after that GC it
     took to release half and 90 % of the difference; the allocation speed before that GC;
     GCs per second afterwards. From scavtrace: MiB the background scavenger released per
-    GC cycle until 90 % of all it released was out. From FreeOSMemory: bytes released per CPU-second; from
-    the background scavenger's CPU (Go 1.20+, else -1), the same for it. From
+    GC cycle until 90 % of all it released was out. Bytes released per CPU-second by
+    FreeOSMemory, by the background scavenger alone in an idle process (the process's
+    CPU time), and by it during the watch (its CPU metric, Go 1.20+, else -1). From
     gctrace: the mutator's allocation speed between cycles, and the CPU a forced GC of
     the live heap alone took.
     """
@@ -345,7 +346,12 @@ def scavenger_run(binary: Path, quick: bool) -> dict:
         release_mib_per_cycle=per_cycle_release(work),
         scavenge_bytes_per_s=result["free_os_memory_released_bytes"]
         / (result["free_os_memory_s"] - result["gc_s"]),
-        # the background scavenger's own speed (its CPU is a metric from Go 1.20 on)
+        # the background scavenger alone in an idle process: released over process CPU
+        # (-1 if it released under half of them: then the process's CPU is not its own)
+        idle_bytes_per_s=result["idle_released_bytes"] / result["idle_process_cpu_s"]
+        if result["idle_released_bytes"] > result["big_mib"] * mib / 2
+        else -1.0,
+        # ...and while the program runs, from its CPU metric (Go 1.20 on; updated per GC)
         background_bytes_per_s=(samples[-1]["released_bytes"] - before["released_bytes"])
         / result["scavenge_background_cpu_s"]
         if result["scavenge_background_cpu_s"] > 0
@@ -377,6 +383,8 @@ def scavenger(go: str, binary: Path, quick: bool) -> dict:
     runs = [scavenger_run(binary, quick) for _ in range(SCAVENGER_REPEATS)]
     keys = [k for k, v in runs[0].items() if isinstance(v, float) and k != "every_ms"]
     summary = {k: statistics.median(r[k] for r in runs) for k in keys}
+    idle = [r["idle_bytes_per_s"] for r in runs if r["idle_bytes_per_s"] > 0]
+    summary["idle_bytes_per_s"] = statistics.median(idle) if idle else -1.0
     for key in ("live_heap_bytes", "sys_bytes_end"):
         summary[key] = statistics.median(r[key] for r in runs)
     summary["before_in_use_bytes"] = runs[0]["before"]["in_use_bytes"]

@@ -80,6 +80,7 @@ from razorlab.goruntime.pacer import (
     trigger_point,
 )
 from razorlab.goruntime.scavenger import HeapPages, Scavenger, scavenge_goals
+from razorlab.rand import DEFAULT_SEED, check_seed
 
 __all__ = [
     "MIB",
@@ -99,7 +100,7 @@ __all__ = [
 MIB = 2**20
 BACKGROUND_MARK_SHARE = 0.25  # gcBackgroundUtilization (pacer.BACKGROUND_UTILIZATION)
 LIMITER_BUCKET_S = 1.0  # the GC CPU limiter's bucket: CPU-seconds per P
-SCAVENGE_BYTES_PER_CPU_S = 7.2e9  # see GCConfig.scavenge_bytes_per_cpu_s
+SCAVENGE_BYTES_PER_CPU_S = 9.25e9  # see GCConfig.scavenge_bytes_per_cpu_s
 
 
 def parse_gogc(value: object) -> float | None:
@@ -185,9 +186,10 @@ class GCConfig:
     idle_worker_share: float = 1.0
     # How fast the background scavenger returns free pages to the OS (madvise in 64 KiB
     # quanta), bytes per CPU-second of its own (``scavenger.Scavenger``). Default: Go
-    # 1.23.5's on the 2-vCPU machine of ``data/go`` (``calibration.scavenger_vs_model``;
-    # debug.FreeOSMemory releases 1.3-1.6 times as fast there).
+    # 1.19.8's, alone in an idle process on the 2-vCPU machine of ``data/go``
+    # (``calibration.SCAVENGE_SPEEDS``; Go 1.23.5: 8.0e9).
     scavenge_bytes_per_cpu_s: float = SCAVENGE_BYTES_PER_CPU_S
+    seed: int = DEFAULT_SEED  # the only random draw: where sysmon's rounds fall (scavenger)
 
     def __post_init__(self) -> None:
         parse_gogc(self.gogc)
@@ -218,6 +220,7 @@ class GCConfig:
             raise ValidationError("idle_worker_share must be in (0, 1]", field="idle_worker_share")
         if not 0 <= self.scan_share <= 1 or self.scan_bytes_per_cpu_s <= 0:
             raise ValidationError("scan_share in [0, 1], scan speed > 0", field="scan_share")
+        check_seed(self.seed)
         if not self.scavenge_bytes_per_cpu_s > 0:
             raise ValidationError(
                 "the scavenging speed must be > 0", field="scavenge_bytes_per_cpu_s"
@@ -438,7 +441,7 @@ def simulate_gc(
     out = np.zeros((steps, 12))
     marked = heap = float(lives[0])
     pages, limit = HeapPages(in_use=heap), cfg.memory_limit_bytes
-    scav = Scavenger(cfg.scavenge_bytes_per_cpu_s, procs)
+    scav = Scavenger(cfg.scavenge_bytes_per_cpu_s, procs, seed=cfg.seed)
     overage = 0.0  # mapped memory over GOMEMLIMIT (memoryLimitHeapGoal's term)
     last_work = marked * cfg.scan_share + cfg.roots_bytes
     cons = ConsMark(cfg.go_version)

@@ -23,7 +23,9 @@ in 1.23.5's; where they differ it says so) in our own words; ``gc.simulate_gc`` 
   ``scavenger.wake``, which two places call: the start of each GC (``finishsweep_m``), and
   sysmon, on its next round after the sweep is done (``scavenger.ready`` sets a flag that
   stays up until a wake finds the scavenger parked or asleep). So a program that collects
-  often gets a 1 ms batch of releasing per GC cycle or two, whatever the 1 % pace says.
+  often gets a 1 ms batch of releasing per GC cycle or two, whatever the 1 % pace says
+  (a ``runtime/trace`` of ``data/go/scavenger`` on Go 1.23: a wake at every GC start, one
+  from sysmon in about half the cycles, 1-2.5 ms of scavenger CPU per cycle).
 * Under a memory limit the allocator scavenges too (``allocSpan``, unless the GC CPU
   limiter is on): whatever takes mappedReady over GOMEMLIMIT is released at once, from
   free pages, by the allocating goroutine (``Scavenger.eager``). Without it, free pages
@@ -44,11 +46,14 @@ modelled; the controller's 5 s cool-down after a failure is left out.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from razorlab.errors import ValidationError
 from razorlab.goruntime.pacer import go_minor
 from razorlab.goruntime.processor import SYSMON_MAX_DELAY_S
+from razorlab.rand import DEFAULT_SEED, rng
 
 __all__ = [
     "SCAVENGE_PERCENT",
@@ -131,8 +136,9 @@ class HeapPages:
 class Scavenger:
     """The background scavenger goroutine: parked, working a batch, or sleeping."""
 
-    bytes_per_cpu_s: float  # madvise speed of one core (calibration: FreeOSMemory)
+    bytes_per_cpu_s: float  # its release speed per CPU-second (calibration.SCAVENGE_SPEEDS)
     gomaxprocs: int
+    seed: int = DEFAULT_SEED  # where sysmon's rounds fall (``ready``)
     state: str = "parked"
     batch_s: float = 0.0  # CPU worked in this batch
     batch_bytes: float = 0.0
@@ -146,22 +152,26 @@ class Scavenger:
     released_total: float = 0.0
     eager_total: float = 0.0  # released by allocations under a memory limit
     cpu_s: float = 0.0
+    _sysmon: np.random.Generator = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.bytes_per_cpu_s > 0 or self.gomaxprocs < 1:
             raise ValidationError(
                 "scavenging speed must be > 0 and GOMAXPROCS >= 1", field="bytes_per_cpu_s"
             )
+        self._sysmon = rng(self.seed, "scavenger-sysmon")
 
     def set_goals(self, retained_goal: float, mapped_goal: float) -> None:
         self.retained_goal, self.mapped_goal = retained_goal, mapped_goal
 
     def ready(self, now: float) -> None:
         """The sweep is done: sysmon wakes the scavenger on its next round. A busy
-        program's sysmon sleeps 10 ms between rounds, out of step with the GC: the
-        model waits the mean, half a round (a fixed grid of rounds would lock onto a GC
-        period near 10 ms and wake it in every cycle or in none)."""
-        self.sysmon_wake_at_s = min(self.sysmon_wake_at_s, now + SYSMON_MAX_DELAY_S / 2)
+        program's sysmon sleeps 10 ms between rounds, out of step with the GC, so the
+        round comes a uniform 0-10 ms later (seeded; a fixed grid of rounds would lock
+        onto a GC period near 10 ms and wake it in every cycle or in none, and a fixed
+        delay would put it always before or always after the next GC's own wake)."""
+        delay = float(self._sysmon.uniform(0.0, SYSMON_MAX_DELAY_S))
+        self.sysmon_wake_at_s = min(self.sysmon_wake_at_s, now + delay)
 
     def wake(self, now: float) -> None:
         """``scavenger.wake``: a parked or sleeping scavenger starts a batch."""

@@ -5,9 +5,10 @@
 // nodes at full speed (so GCs keep running and the scavenger's goal keeps falling).
 // Every -every ms the main goroutine reads runtime/metrics: heap memory retained
 // (objects, unused span space and free pages not yet released) and released to the OS.
-// Afterwards it times debug.FreeOSMemory on -big MiB of free pages: how many bytes
-// scavenging releases per CPU-second, the machine figure the model's background
-// scavenger paces (1 % of GOMAXPROCS' CPU time) from. Set GOMAXPROCS (2) and GOGC in
+// Afterwards it times debug.FreeOSMemory on -big MiB of free pages (scavenging in one
+// go), then frees -big MiB again and sleeps -idle ms: the background scavenger is then
+// all the process runs, so released bytes over the process's CPU time is its speed on
+// any Go version (1.20+ also report its CPU as a metric, to check that against). Set GOMAXPROCS (2) and GOGC in
 // the environment; it prints one JSON object. With GODEBUG=gctrace=1,scavtrace=1 the
 // runtime's lines go to stderr, where "scavenger: drop" and "scavenger: end" mark the
 // watch.
@@ -23,6 +24,7 @@ import (
 	"runtime/metrics"
 	"runtime/trace"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -77,6 +79,14 @@ func scavengeCPU() float64 {
 	return -1
 }
 
+// processCPU is the CPU time the process has used, user and system (madvise is a
+// system call), in seconds.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
 func allocBlocks(mib int) {
 	blocks = make([][]byte, mib<<20/blockBytes)
 	for i := range blocks {
@@ -112,6 +122,7 @@ func main() {
 	seconds := flag.Float64("seconds", 2, "how long to watch after the drop")
 	every := flag.Int("every", 10, "ms between samples")
 	traceOut := flag.String("trace", "", "write a runtime/trace of the watch to this file")
+	idleMS := flag.Int("idle", 2500, "ms to sleep beside the background scavenger at the end")
 	flag.Parse()
 	s := make([]metrics.Sample, len(names))
 	for i, name := range names {
@@ -163,6 +174,18 @@ func main() {
 	debug.FreeOSMemory()
 	freeS := time.Since(t1).Seconds()
 	r1 := read(s, 0).Released
+	// The background scavenger alone, on any Go version: free -big MiB once more and
+	// sleep; it is then all the process runs, so the process's CPU time is its own.
+	allocBlocks(*big)
+	blocks = nil
+	// Three GCs: from Go 1.21 the background scavenger skips chunks that were dense in
+	// the last cycle, so the blocks' chunks must have been seen empty once.
+	runtime.GC()
+	runtime.GC()
+	runtime.GC()
+	i0, c0, sc0 := read(s, 0).Released, processCPU(), scavengeCPU()
+	time.Sleep(time.Duration(*idleMS) * time.Millisecond)
+	i1, c1, sc1 := read(s, 0).Released, processCPU(), scavengeCPU()
 	runtime.KeepAlive(live)
 	out := map[string]any{
 		"gogc": os.Getenv("GOGC"), "gomaxprocs": runtime.GOMAXPROCS(0),
@@ -170,7 +193,9 @@ func main() {
 		"before": before, "samples": samples, "live_heap_bytes": liveBytes,
 		"scavenge_background_cpu_s": scavCPU, "sys_bytes_end": end.Sys,
 		"heap_released_bytes_end": end.HeapReleased,
-		"free_os_memory_s":        freeS, "gc_s": gcS, "free_os_memory_released_bytes": r1 - r0,
+		"idle_released_bytes":     i1 - i0, "idle_process_cpu_s": c1 - c0,
+		"idle_scavenge_cpu_s": sc1 - sc0,
+		"free_os_memory_s":    freeS, "gc_s": gcS, "free_os_memory_released_bytes": r1 - r0,
 	}
 	_ = json.NewEncoder(os.Stdout).Encode(out)
 }
