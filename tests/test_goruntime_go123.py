@@ -71,8 +71,17 @@ def test_a_version_without_a_pacer_model_or_a_record_without_one_is_refused():
 
 def test_the_pacer_model_runs_with_the_recorded_versions_rules():
     row = load_measurements(go_version=GO)["gc_pointer_heap"]["summary"][0]
-    assert pacer_config(row, go_version=GO)[1].go_version == GO
-    assert pacer_config(row)[1].go_version == "1.19"
+    assert pacer_config(row, mutator_speed=0.5, go_version=GO)[1].go_version == GO
+    assert pacer_config(row, mutator_speed=0.5)[1].go_version == "1.19"
+
+
+def test_a_configuration_without_calm_cycles_needs_the_machines_marking_speed():
+    """GOGC=50 on 1.23: every cycle had assists, so its own mutator speed while marking
+    would count them twice; the runner records none (-1)."""
+    row = load_measurements(go_version=GO)["gc_pointer_heap"]["summary"][0]
+    assert row["gogc"] == "50" and row["calm_cycles"] == 0
+    with pytest.raises(ValidationError, match="mutator_speed"):
+        pacer_config(row, go_version=GO)
 
 
 @pytest.fixture(scope="module")
@@ -89,16 +98,10 @@ CONFIGS = [
     ("off", "128MiB", 1),
     ("100", "160MiB", 1),
 ]
-# (config, metric) outside PACER_TOLERANCE on Go 1.23 (see pacer_vs_model): one cycle count
-# (+20 %), GC CPU at GOGC=50 (-17 %) and at GOGC=100 + 160 MiB (-25 %, -22 % on 1.19), and
-# every assist figure (1.19 holds those only to 20 % under GOGC and -50 %..+20 % under a
-# limit; on 1.23 they range from -58 % to +176 %).
-PACER_GAPS = [
-    (("100", "-", 1), "cycles"),
-    (("50", "-", 1), "cpu"),
-    (("100", "160MiB", 1), "cpu"),
-    *((config, "assist") for config in CONFIGS),
-]
+# (config, metric) outside PACER_TOLERANCE on Go 1.23 (see pacer_vs_model): the assists of
+# six configurations (-34 % to +145 %; with two mutators they hold, -10 %). Peak heap,
+# cycles and GC CPU hold in all seven.
+PACER_GAPS = [(config, "assist") for config in CONFIGS if config != ("100", "-", 2)]
 PACER_HOLDS = [
     (config, metric)
     for config in CONFIGS

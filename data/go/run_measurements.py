@@ -138,8 +138,10 @@ def pointer_heap_run(binary: Path, gogc: str, limit: str, mutators: int, mib: in
     starts = [c[0] for c in cycles]
     cycles = [c[1:] for c in cycles]
     # ...and while marking, in cycles with few assists (so the slowdown is the mutator's
-    # own: write barriers, black allocation, cores shared with the mark workers).
-    calm = [c for c in cycles if c[4] <= 0.1 * (c[4] + c[5] + c[6])] or cycles
+    # own: write barriers, black allocation, cores shared with the mark workers); a run
+    # whose every cycle had assists gives no figure (-1): its mutators' speed while
+    # marking counts the assists too.
+    calm = [c for c in cycles if c[4] <= 0.1 * (c[4] + c[5] + c[6])]
     mark_mib = sum(c[9] - c[8] for c in calm)
     mark_s = sum(c[1] for c in calm) / 1e3
     procs_s = result["wall_s"] * result["gomaxprocs"]
@@ -159,7 +161,11 @@ def pointer_heap_run(binary: Path, gogc: str, limit: str, mutators: int, mib: in
         live_mark_cpu_ms=forced[5] + forced[6] + forced[7],
         live_mark_clock_ms=forced[2],
         mutator_mib_per_s=gap_rate(starts, cycles),
-        marking_mutator_mib_per_s=mark_mib / mark_s,
+        marking_mutator_mib_per_s=mark_mib / mark_s if calm else -1.0,
+        calm_cycles=len(calm),
+        # every cycle as gctrace printed it: start s; clock st, mark, mt; cpu st, assist,
+        # background, idle, mt; MB at start, at end, marked; goal
+        gctrace=[[t, *c] for t, c in zip(starts, cycles, strict=True)],
     )
     return result
 
@@ -183,12 +189,14 @@ def pointer_heap(go: str, binary: Path, quick: bool) -> dict:
             "marked_mib",
             "live_mark_cpu_ms",
             "mutator_mib_per_s",
-            "marking_mutator_mib_per_s",
+            "calm_cycles",
             "live_heap_bytes",
             "non_heap_bytes",
             "stack_bytes",
         ):
             row[key] = statistics.median(r[key] for r in reps)
+        calm = [r["marking_mutator_mib_per_s"] for r in reps if r["calm_cycles"]]
+        row["marking_mutator_mib_per_s"] = statistics.median(calm) if calm else -1.0
         row["repeats"] = PACER_REPEATS
         summary.append(row)
     return {"machine": machine(go), "quick": quick, "runs": runs, "summary": summary}

@@ -64,6 +64,7 @@ __all__ = [
     "stack_growth_vs_model",
     "sched_latency_vs_model",
     "gc_vs_model",
+    "machine_marking",
     "pacer_config",
     "pacer_vs_model",
     "scavenger_run",
@@ -239,8 +240,11 @@ def gc_vs_model(m: dict | None = None, *, dt_s: float = 1e-4) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["GOGC", "GOMEMLIMIT"]).round(2)
 
 
-def _marking_slowdown(row: dict) -> float:
-    """A mutator's speed while marking over its full speed, fractional workers taken out."""
+def _marking_slowdown(row: dict) -> float | None:
+    """A mutator's speed while marking over its full speed, fractional workers taken out;
+    None where every cycle of the row's runs had assists (no figure of its own)."""
+    if row["marking_mutator_mib_per_s"] <= 0:
+        return None
     busy = min(row["mutators"], PACER_PROCS)
     share = mark_workers(PACER_PROCS).shares(PACER_PROCS, busy)[0] / busy
     return row["marking_mutator_mib_per_s"] / (row["mutator_mib_per_s"] * share)
@@ -261,13 +265,15 @@ def _idle_worker_share(row: dict) -> float:
     return min(idle_s / (row["mark_clock_ms"] / 1e3 * idle_ps), 1.0)
 
 
-def _machine_marking(summary: list[dict]) -> tuple[float, float, float]:
+def machine_marking(summary: list[dict]) -> tuple[float, float, float]:
     """The machine's marking figures from ``gc_pointer_heap``, one each: a mutator's
     speed while marking, an idle P's idle-worker share (medians over the configurations,
     see ``pacer_vs_model``) and bytes marked per CPU-second (median of the phases')."""
-    speed = float(np.median([_marking_slowdown(r) for r in summary]))
+    speed = float(np.median([x for r in summary if (x := _marking_slowdown(r)) is not None]))
     idle = float(np.median([_idle_worker_share(r) for r in summary if r["mutators"] == 1]))
-    scan = float(np.median([pacer_config(r)[1].scan_bytes_per_cpu_s for r in summary]))
+    scan = float(
+        np.median([pacer_config(r, mutator_speed=speed)[1].scan_bytes_per_cpu_s for r in summary])
+    )
     return speed, idle, scan
 
 
@@ -299,6 +305,13 @@ def pacer_config(
     rate = row["mutator_mib_per_s"] * MIB
     total = row["alloc_mib"] * MIB
     slow = _marking_slowdown(row) if mutator_speed is None else mutator_speed
+    if slow is None:
+        raise ValidationError(
+            "every cycle of this configuration had assists, so it has no mutator speed "
+            "while marking of its own: pass mutator_speed (pacer_vs_model passes the "
+            "machine's, from the configurations that have one)",
+            field="mutator_speed",
+        )
     if marking == "forced":
         mark_cpu_s = row["live_mark_cpu_ms"] / 1e3
     else:
@@ -329,30 +342,32 @@ def pacer_vs_model(
     nodes live while 1-2 goroutines allocate short-lived nodes; GOMAXPROCS is 2. GC CPU
     is Go's ``GCCPUFraction`` definition (idle marking left out), over the garbage phase.
     The mutators' speed while marking is one figure for the machine: the median over the
-    configurations of what gctrace showed in cycles with few assists (in tight settings
-    every cycle has assists, and their own figure would count the assists twice). So is
-    the share of an idle P its idle worker marks. Assists are CPU ms per cycle (gctrace's
+    configurations of what gctrace showed in cycles with few assists (assists under 10 %
+    of the cycle's GC CPU). Configurations where every cycle had assists (tight settings)
+    give no figure: theirs would count the assists twice, as the recorded figures did
+    until the runner stopped falling back to all cycles. So is the share of an idle P
+    its idle worker marks. Assists are CPU ms per cycle (gctrace's
     assist column over the phase's cycles; Go: median of the three runs).
 
     ``m`` defaults to the committed file for ``go_version``; the model follows the Go
     version the ``gc_pointer_heap`` run recorded.
 
-    Go 1.23.5 (``measurements_go1.23.json``, same VM at load 1.5; the 1.19 run at load
-    1.0): peak heap holds within 15 % in every configuration, cycles in all but GOGC=100
-    with one mutator (Go 10, model 12), GC CPU in five of seven (GOGC=50 -17 %; GOGC=100 +
-    160 MiB -25 %, -18 % on 1.19). Assists miss by -58 % to +176 %: on the quiet machine
-    they are a few ms per cycle (2.7-54), where a cycle's few assists vary most. On 1.23 a forced GC of the same live set took 91-115 ms
-    of CPU (151-173 ms in all three GOGC=200 runs, whose mark phases took 119-140 ms
-    against 53-72 ms in the others); marking speeds are inputs here, not fitted. The
-    pacer's only version switches are the two documented in ``pacer.py`` (memory-limit
-    headroom, cons/mark); no constant was changed for 1.23.
+    Go 1.23.5 (``measurements_go1.23.json``, same VM as the 1.19 run, measured after it at
+    load 1.45): peak heap, cycles and GC CPU hold within 15 % in all seven configurations
+    (worst: GOGC=200's peak, -12 %). Assists miss by -34 % to +145 % (with two mutators
+    -10 %): they are a few ms per cycle (1.1-38), where a cycle's few assists vary most.
+    Go 1.19.8 (load 1.1): peak and cycles hold in all seven, GC CPU in the four without a
+    limit but GOGC=50 (-18 %) and it is low under each limit (-8, -26, -17 %). A forced GC
+    of the live set took 39-64 ms of CPU on 1.19, 57-71 on 1.23; marking speeds are inputs
+    here, not fitted. The pacer's only version switches are the two documented in
+    ``pacer.py`` (memory-limit headroom, cons/mark); no constant was changed for 1.23.
     """
     m = m or load_measurements(go_version=go_version)
     rows = []
     version = recorded_go_version(m["gc_pointer_heap"]["machine"])
     summary = m["gc_pointer_heap"]["summary"]
     runs = m["gc_pointer_heap"]["runs"]
-    speed, idle, _ = _machine_marking(summary)
+    speed, idle, _ = machine_marking(summary)
     for r in summary:
         wl, cfg, total = pacer_config(
             r, marking=marking, mutator_speed=speed, idle_share=idle, go_version=version
@@ -444,7 +459,7 @@ def scavenger_run(
             f"speed must be one of {sorted(SCAVENGE_SPEEDS)} and measured, got {speed!r}",
             field="speed",
         )
-    slowdown, idle, _ = _machine_marking(m["gc_pointer_heap"]["summary"])
+    slowdown, idle, _ = machine_marking(m["gc_pointer_heap"]["summary"])
     cfg = GCConfig(
         gogc=100,
         gomaxprocs=PACER_PROCS,
@@ -488,7 +503,7 @@ def scavenger_vs_model(
     speed of a forced GC of the heap left (its nodes hold no pointers: it marks three
     times faster than ``gc_pointer_heap``'s), and the mutator's speed while marking and
     the idle workers' share as the same machine shows them on ``gc_pointer_heap``
-    (``_machine_marking``: they set how much is allocated black, so the next goal and the
+    (``machine_marking``: they set how much is allocated black, so the next goal and the
     heap the scavenger keeps); the scavenger's pacing, its goals and its wake-ups are
     Go's (``scavenger.py``). Non-heap memory is ``GCConfig``'s default (it only matters
     under a memory limit). Where Go reports its scavenger's CPU, so does the table.
