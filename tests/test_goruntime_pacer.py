@@ -5,6 +5,7 @@ configuration, GOMAXPROCS 2, ~72 MiB pointer-heavy live set); the model is
 deterministic, so nothing here is timed. ``benchmarks/goruntime_pacer.py`` prints the table.
 """
 
+import pandas as pd
 import pytest
 
 from razorlab.errors import ValidationError
@@ -155,23 +156,24 @@ def test_gc_cycles_within_15_percent_of_go_in_every_configuration(table):
 
 
 def test_gc_cpu_within_15_percent_of_go_in_three_of_the_four_gogc_configurations(table):
-    """GOGC 50/100/200 with one mutator and GOGC=100 with two (-18, -5, +6, -13 % today:
-    GOGC 50 is the one out)."""
+    """GOGC 50/100/200 with one mutator and GOGC=100 with two: -1, -1, +8, -2 % today, so
+    all four (the target is three)."""
     gogc_only = table.xs("-", level="GOMEMLIMIT")
     assert (gogc_only["cpu_error"].abs() <= BAND).sum() >= 3, gogc_only["cpu_error"]
+    assert (gogc_only["cpu_error"].abs() <= BAND).all(), gogc_only["cpu_error"]
 
 
-def test_under_every_memory_limit_the_model_spends_less_gc_cpu_than_go(table):
-    """What holds under GOMEMLIMIT: the model's GC CPU is below Go's (-8, -26, -17 % for
-    256, 128, 160 MiB on the re-measurement; -17, -18, -18 % on the first machine)."""
-    limited = table.drop("-", level="GOMEMLIMIT")
-    assert len(limited) == 3 and (limited["cpu_error"] < 0).all(), limited["cpu_error"]
+def test_gc_cpu_within_15_percent_under_the_limits_near_the_live_heap(table):
+    """128 and 160 MiB: +1 and +4 %."""
+    near = table.xs("128MiB", level="GOMEMLIMIT", drop_level=False)
+    near = pd.concat([near, table.xs("160MiB", level="GOMEMLIMIT", drop_level=False)])
+    assert near["cpu_error"].abs().max() <= BAND, near["cpu_error"]
 
 
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="known gap: GC CPU under 256/128/160 MiB is -8/-26/-17 % of Go's (Go 1.19)",
+    reason="known gap: GC CPU under GOGC=off + 256 MiB is +20 % of Go's (0.109 vs 0.091)",
 )
 def test_gc_cpu_under_memory_limits_within_15_percent(table):
     limited = table.drop("-", level="GOMEMLIMIT")
@@ -181,41 +183,40 @@ def test_gc_cpu_under_memory_limits_within_15_percent(table):
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="known gap: assists per cycle -57/-65/-35/-28 % without a limit (GOGC 50/100/"
-    "200, 100 with 2 mutators) and -39/-56/-76 % under 256/128/160 MiB; Go's, one "
-    "mutator: 4-13 ms a cycle",
+    reason="known gap: assists per cycle -1/-35/-29/-3 % without a limit (GOGC 50/100/"
+    "200, 100 with 2 mutators); Go's, one mutator: 3.5-10 ms a cycle",
 )
 def test_assists_per_cycle_near_go_under_gogc_and_low_under_a_memory_limit(table):
     """gctrace's assist CPU per cycle: within 20 % for the four GOGC-only runs, and at most
     50 % low under a memory limit. It held (+3, +10, -18, -18 %; 23-49 % low) on the first
     measurement, taken at load average 8.3 on the first 2-vCPU machine, where each mark
     took three to seven times as long. On the faster machine of the re-measurement Go
-    assists 4-13 ms per cycle with one mutator (26 with two), and the model is -57 %
-    (GOGC 50: 4.3 vs 9.8 ms), -65 %, -35 % and -28 % without a limit, -39/-56/-76 %
-    (160 MiB: 2.2 vs 9.4 ms) under the limits. The assist share follows the mutator's
-    allocation speed while marking, one machine-wide input (``calibration.machine_marking``)."""
+    assists 3.5-13 ms per cycle with one mutator (26 with two), and with each
+    configuration's speed while marking taken from its gctrace (assist time out) the
+    model is -1, -35 (GOGC 100: 3.3 vs 5.0 ms), -29 and -3 % without a limit, 0, -3, -4 %
+    under the limits."""
     gogc_only = table.xs("-", level="GOMEMLIMIT")
     assert gogc_only["assist_error"].abs().max() <= 0.2, gogc_only["assist_error"]
     assert table["assist_error"].between(-0.5, 0.2).all(), table["assist_error"]
 
 
-def test_assists_per_cycle_are_below_go_under_every_memory_limit(table):
-    """What still holds of the claim above: under each GOMEMLIMIT the model assists less
-    than Go (-39, -56, -76 % for 256, 128, 160 MiB)."""
+def test_assists_per_cycle_within_15_percent_under_every_memory_limit(table):
+    """What holds of the claim above, and more: under each GOMEMLIMIT the model's assists
+    per cycle are within 15 % of Go's (0, -3, -4 % for 256, 128, 160 MiB)."""
     limited = table.drop("-", level="GOMEMLIMIT")
-    assert len(limited) == 3 and (limited["assist_error"] < 0).all(), limited["assist_error"]
+    assert len(limited) == 3, limited
+    assert limited["assist_error"].abs().max() <= BAND, limited["assist_error"]
 
 
 LIMITS = ["256MiB", "128MiB", "160MiB"]
 
 
 def _limit_run(limit):
-    """A memory-limit configuration as ``pacer_vs_model`` runs it (the machine's marking
-    figures: every cycle of the tight ones had assists, so they have none of their own)."""
-    summary = load_measurements()["gc_pointer_heap"]["summary"]
-    row = next(r for r in summary if r["gomemlimit"] == limit)
-    speed, idle, _ = machine_marking(summary)
-    wl, cfg, total = pacer_config(row, mutator_speed=speed, idle_share=idle)
+    """A memory-limit configuration as ``pacer_vs_model`` runs it."""
+    data = load_measurements()["gc_pointer_heap"]
+    row = next(r for r in data["summary"] if r["gomemlimit"] == limit)
+    _, idle, _ = machine_marking(data)
+    wl, cfg, total = pacer_config(row, runs=data["runs"], idle_share=idle)
     return simulate_gc(wl, cfg, until_allocated_bytes=total), cfg
 
 

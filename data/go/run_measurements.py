@@ -137,13 +137,6 @@ def pointer_heap_run(binary: Path, gogc: str, limit: str, mutators: int, mib: in
     # MB at start, at end, marked; goal. Drop the start time so indices follow gctrace.
     starts = [c[0] for c in cycles]
     cycles = [c[1:] for c in cycles]
-    # ...and while marking, in cycles with few assists (so the slowdown is the mutator's
-    # own: write barriers, black allocation, cores shared with the mark workers); a run
-    # whose every cycle had assists gives no figure (-1): its mutators' speed while
-    # marking counts the assists too.
-    calm = [c for c in cycles if c[4] <= 0.1 * (c[4] + c[5] + c[6])]
-    mark_mib = sum(c[9] - c[8] for c in calm)
-    mark_s = sum(c[1] for c in calm) / 1e3
     procs_s = result["wall_s"] * result["gomaxprocs"]
     gc_ms = sum(c[3] + c[4] + c[5] + c[7] for c in cycles)
     idle_ms = sum(c[6] for c in cycles)
@@ -161,10 +154,9 @@ def pointer_heap_run(binary: Path, gogc: str, limit: str, mutators: int, mib: in
         live_mark_cpu_ms=forced[5] + forced[6] + forced[7],
         live_mark_clock_ms=forced[2],
         mutator_mib_per_s=gap_rate(starts, cycles),
-        marking_mutator_mib_per_s=mark_mib / mark_s if calm else -1.0,
-        calm_cycles=len(calm),
         # every cycle as gctrace printed it: start s; clock st, mark, mt; cpu st, assist,
-        # background, idle, mt; MB at start, at end, marked; goal
+        # background, idle, mt; MB at start, at end, marked; goal (the mutators' speed
+        # while marking comes from these: calibration._marking_slowdown)
         gctrace=[[t, *c] for t, c in zip(starts, cycles, strict=True)],
     )
     return result
@@ -189,14 +181,11 @@ def pointer_heap(go: str, binary: Path, quick: bool) -> dict:
             "marked_mib",
             "live_mark_cpu_ms",
             "mutator_mib_per_s",
-            "calm_cycles",
             "live_heap_bytes",
             "non_heap_bytes",
             "stack_bytes",
         ):
             row[key] = statistics.median(r[key] for r in reps)
-        calm = [r["marking_mutator_mib_per_s"] for r in reps if r["calm_cycles"]]
-        row["marking_mutator_mib_per_s"] = statistics.median(calm) if calm else -1.0
         row["repeats"] = PACER_REPEATS
         summary.append(row)
     return {"machine": machine(go), "quick": quick, "runs": runs, "summary": summary}
@@ -305,8 +294,8 @@ def scavenger_run(binary: Path, quick: bool) -> dict:
     GC cycle until 90 % of all it released was out. Bytes released per CPU-second by
     FreeOSMemory, by the background scavenger alone in an idle process (the process's
     CPU time), and by it during the watch (its CPU metric, Go 1.20+, else -1). From
-    gctrace: the mutator's allocation speed between cycles, and the CPU a forced GC of
-    the live heap alone took.
+    gctrace: the mutator's allocation speed between cycles, and the watch's lines after
+    its first cycle (the model's marking and mutator speeds come from them).
     """
     seconds = 1.0 if quick else 2.0
     env = {**os.environ, "GOMAXPROCS": "2", "GOGC": "100", "GODEBUG": "gctrace=1,scavtrace=1"}
@@ -321,12 +310,8 @@ def scavenger_run(binary: Path, quick: bool) -> dict:
     )
     result = json.loads(out.stdout)
     _, cycles = gctrace_cycles(out.stderr, "scavenger")
-    after = out.stderr.split("scavenger: drop", 1)[1]
-    watch = after.split("scavenger: end", 1)[0].splitlines()
-    after = after.splitlines()
+    watch = out.stderr.split("scavenger: drop", 1)[1].split("scavenger: end", 1)[0].splitlines()
     work = [int(m.group(1)) / 1024 for m in map(SCAVTRACE.match, watch) if m]
-    # the program's runtime.GC() on what is left once the churn stops: the marking speed
-    forced = next(GCTRACE.match(x).groups() for x in after if x.endswith("(forced)"))
     samples = result["samples"]
     before = result["before"]
     k = next(i for i, x in enumerate(samples) if x["gc_cycles"] > before["gc_cycles"])
@@ -347,9 +332,11 @@ def scavenger_run(binary: Path, quick: bool) -> dict:
         release_half_ms=1e3 * released(0.5),
         release_90_ms=1e3 * released(0.9),
         alloc_mib_per_s=(top["in_use_bytes"] - before["in_use_bytes"]) / mib / top["t_s"],
-        live_mark_cpu_ms=sum(float(x) for x in forced[5:8]),
         # after the first cycle, in pages that are mapped already (gctrace's gaps)
         mutator_mib_per_s=gap_rate([c[0] for c in cycles[1:]], [c[1:] for c in cycles[1:]]),
+        # ...and while marking: the watch's gctrace lines after the first cycle (as for
+        # gc_pointer_heap: calibration._marking_slowdown reads them)
+        gctrace=cycles[1:],
         gc_per_s=(samples[-1]["gc_cycles"] - samples[k]["gc_cycles"]) / (samples[-1]["t_s"] - t_gc),
         release_mib_per_cycle=per_cycle_release(work),
         scavenge_bytes_per_s=result["free_os_memory_released_bytes"]

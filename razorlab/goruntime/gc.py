@@ -100,7 +100,7 @@ __all__ = [
 MIB = 2**20
 BACKGROUND_MARK_SHARE = 0.25  # gcBackgroundUtilization (pacer.BACKGROUND_UTILIZATION)
 LIMITER_BUCKET_S = 1.0  # the GC CPU limiter's bucket: CPU-seconds per P
-SCAVENGE_BYTES_PER_CPU_S = 9.25e9  # see GCConfig.scavenge_bytes_per_cpu_s
+SCAVENGE_BYTES_PER_CPU_S = 9.4e9  # see GCConfig.scavenge_bytes_per_cpu_s
 
 
 def parse_gogc(value: object) -> float | None:
@@ -187,7 +187,7 @@ class GCConfig:
     # How fast the background scavenger returns free pages to the OS (madvise in 64 KiB
     # quanta), bytes per CPU-second of its own (``scavenger.Scavenger``). Default: Go
     # 1.19.8's, alone in an idle process on the 2-vCPU machine of ``data/go``
-    # (``calibration.SCAVENGE_SPEEDS``; Go 1.23.5: 8.0e9).
+    # (``calibration.SCAVENGE_SPEEDS``; Go 1.23.5: 8.3e9).
     scavenge_bytes_per_cpu_s: float = SCAVENGE_BYTES_PER_CPU_S
     seed: int = DEFAULT_SEED  # the only random draw: where sysmon's rounds fall (scavenger)
 
