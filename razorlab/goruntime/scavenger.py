@@ -40,7 +40,10 @@ released memory back in while free pages wait elsewhere): the eager release unde
 stands for that mix, and the heap-growth rule without a limit (which only matters for
 a heap that grows while it holds free pages) is left out;
 the 1.21+ index that skips recently dense chunks does not matter for the emptied chunks
-modelled; the controller's 5 s cool-down after a failure is left out.
+modelled; the controller's 5 s cool-down after a failure is left out. The sweep is done
+when marking ends (Go sweeps lazily, through the next cycle), and sysmon's round after
+it falls a uniform 0-10 ms later, drawn from the run's seed, so the model runs once per
+seed where Go is measured once per run (``calibration.scavenger_vs_model``).
 """
 
 from __future__ import annotations
