@@ -25,7 +25,7 @@ from razorlab.goruntime import (
 from razorlab.goruntime.calibration import (
     SCAVENGER_TOLERANCE,
     load_measurements,
-    machine_marking,
+    machine_idle_share,
     pacer_config,
     scavenger_vs_model,
 )
@@ -143,7 +143,7 @@ def test_mapped_memory_stays_at_the_limit_on_the_pointer_heap(go, limit):
     takes mapped memory past it."""
     data = load_measurements(go_version=go)["gc_pointer_heap"]
     row = next(r for r in data["summary"] if r["gomemlimit"] == limit)
-    _, idle, _ = machine_marking(data)
+    idle = machine_idle_share(data)
     wl, cfg, total = pacer_config(row, runs=data["runs"], idle_share=idle, go_version=go)
     run = simulate_gc(wl, cfg, until_allocated_bytes=total)
     mapped = run.series["retained_b"] + cfg.non_heap_bytes

@@ -289,8 +289,7 @@ def scavenger_run(binary: Path, quick: bool) -> dict:
 
     From the metrics samples (every 5 ms): the first GC after the drop (``t_gc_s``), the
     retained heap at its peak and over the last 0.5 s, and how long after that GC it
-    took to release half and 90 % of the difference; the allocation speed before that GC;
-    GCs per second afterwards. From scavtrace: MiB the background scavenger released per
+    took to release half and 90 % of the difference; GCs per second afterwards. From scavtrace: MiB the background scavenger released per
     GC cycle until 90 % of all it released was out. Bytes released per CPU-second by
     FreeOSMemory, by the background scavenger alone in an idle process (the process's
     CPU time), and by it during the watch (its CPU metric, Go 1.20+, else -1). From
@@ -331,7 +330,6 @@ def scavenger_run(binary: Path, quick: bool) -> dict:
         final_retained_mib=final / mib,
         release_half_ms=1e3 * released(0.5),
         release_90_ms=1e3 * released(0.9),
-        alloc_mib_per_s=(top["in_use_bytes"] - before["in_use_bytes"]) / mib / top["t_s"],
         # after the first cycle, in pages that are mapped already (gctrace's gaps)
         mutator_mib_per_s=gap_rate([c[0] for c in cycles[1:]], [c[1:] for c in cycles[1:]]),
         # ...and while marking: the watch's gctrace lines after the first cycle (as for
@@ -376,7 +374,8 @@ def per_cycle_release(work: list[float]) -> float:
 def scavenger(go: str, binary: Path, quick: bool) -> dict:
     """``SCAVENGER_REPEATS`` heap shrinks; medians of their figures under ``summary``."""
     runs = [scavenger_run(binary, quick) for _ in range(SCAVENGER_REPEATS)]
-    keys = [k for k, v in runs[0].items() if isinstance(v, float) and k != "every_ms"]
+    skip = ("every_ms", "idle_bytes_per_s")  # the latter: valid runs only, below
+    keys = [k for k, v in runs[0].items() if isinstance(v, float) and k not in skip]
     summary = {k: statistics.median(r[k] for r in runs) for k in keys}
     idle = [r["idle_bytes_per_s"] for r in runs if r["idle_bytes_per_s"] > 0]
     summary["idle_bytes_per_s"] = statistics.median(idle) if idle else -1.0
@@ -507,9 +506,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         action="append",
         choices=(
-            *PROGRAMS[:-3],
-            "scavenger",
-            "task_costs",
+            *(p for p in PROGRAMS if p not in ("go_costs", "task_patterns")),  # measured by
+            "task_costs",  # task_costs and the experiments after it
             "spawn_sleeps",
             "pool_sizes",
             "wakep_costs",

@@ -51,7 +51,7 @@ from razorlab.goruntime.metrics import SchedulerRun
 from razorlab.goruntime.pacer import FractionalSlices, go_minor, mark_workers
 from razorlab.goruntime.programs import per_task, ping_pong, spawn_blocked, worker_pool
 from razorlab.goruntime.scheduler import SchedulerConfig, simulate
-from razorlab.goruntime.traces import gc_cycles, parse_gctrace
+from razorlab.goruntime.traces import cycle_steps, gc_cycles, parse_gctrace
 from razorlab.goruntime.workload import Workload, sleep_probe
 
 __all__ = [
@@ -64,7 +64,7 @@ __all__ = [
     "stack_growth_vs_model",
     "sched_latency_vs_model",
     "gc_vs_model",
-    "machine_marking",
+    "machine_idle_share",
     "gctrace_rows",
     "pacer_config",
     "pacer_vs_model",
@@ -276,8 +276,8 @@ def gctrace_rows(text: str) -> list[list[float]]:
 
 def _cycle_cpu_s(runs: list[dict]) -> float:
     """GC CPU per cycle (gctrace's five CPU columns, idle marking included), mean over a
-    run's cycles, median over ``runs``: the phase's own marking speed, as ``pacer_config``
-    takes it with ``marking="phase"``."""
+    run's cycles, median over ``runs``: what a cycle's marking costs, as ``pacer_config``
+    reads it (from the summary) with ``marking="phase"``."""
     per_run = [np.mean([sum(c[4:9]) for c in r["gctrace"]]) / 1e3 for r in runs]
     return float(np.median(per_run))
 
@@ -318,17 +318,10 @@ def _idle_worker_share(row: dict) -> float:
     return min(idle_s / (row["mark_clock_ms"] / 1e3 * idle_ps), 1.0)
 
 
-def machine_marking(data: dict) -> tuple[float, float, float]:
-    """The machine's marking figures from ``gc_pointer_heap`` (``data``: its summary and
-    runs), one each: a lone mutator's speed while marking and an idle P's idle-worker
-    share (medians over the one-mutator configurations), and bytes marked per
-    CPU-second (median of the phases')."""
-    single = [r for r in data["summary"] if r["mutators"] == 1]
-    speed = float(np.median([_marking_slowdown(r, data["runs"]) for r in single]))
-    idle = float(np.median([_idle_worker_share(r) for r in single]))
-    configs = [pacer_config(r, mutator_speed=speed)[1] for r in data["summary"]]
-    scan = float(np.median([cfg.scan_bytes_per_cpu_s for cfg in configs]))
-    return speed, idle, scan
+def machine_idle_share(data: dict) -> float:
+    """The share of an idle P its idle worker marks, one figure for the machine: the
+    median over ``gc_pointer_heap``'s one-mutator configurations (``data``: its record)."""
+    return float(np.median([_idle_worker_share(r) for r in data["summary"] if r["mutators"] == 1]))
 
 
 def pacer_config(
@@ -418,14 +411,13 @@ def pacer_vs_model(
     version = recorded_go_version(m["gc_pointer_heap"]["machine"])
     summary = m["gc_pointer_heap"]["summary"]
     runs = m["gc_pointer_heap"]["runs"]
-    _, idle, _ = machine_marking(m["gc_pointer_heap"])
+    idle = machine_idle_share(m["gc_pointer_heap"])
     for r in summary:
         wl, cfg, total = pacer_config(
             r, marking=marking, runs=runs, idle_share=idle, go_version=version
         )
         run = simulate_gc(wl, cfg, until_allocated_bytes=total)
-        key = (r["gogc"], r["gomemlimit"], r["mutators"])
-        reps = [x for x in runs if (x["gogc"], x["gomemlimit"], x["mutators"]) == key]
+        reps = [x for x in runs if _config_key(x) == _config_key(r)]
         assists = [c.assist_cpu_s for c in gc_cycles(run)]
         rows.append(
             {
@@ -460,9 +452,8 @@ def release_figures(run: GCRun, settled_s: float = SCAVENGER_SETTLED_S) -> dict[
     peak and at the end, GC cycles per second, and MiB released per cycle until 90 % of
     it was out (scavtrace prints at the end of each sweep, the end of marking here)."""
     s = run.series
-    t, retained = s["t_s"].to_numpy(), s["retained_b"].to_numpy()
-    marking, numgc = s["marking"].to_numpy() > 0, s["numgc"].to_numpy()
-    ends = np.flatnonzero(~marking & (numgc > 0) & np.r_[False, marking[:-1]])
+    t, retained, numgc = s["t_s"].to_numpy(), s["retained_b"].to_numpy(), s["numgc"].to_numpy()
+    ends = np.array([e for _, e in cycle_steps(run)])
     k = int(ends[0])
     peak = float(retained[: k + 1].max())
     final = float(np.median(retained[t >= t[-1] - settled_s]))
@@ -496,45 +487,48 @@ def scavenger_run(
 ) -> GCRun:
     """The model's run of ``data/go/scavenger``'s heap shrink (see ``scavenger_vs_model``);
     ``seed`` places sysmon's rounds (``Scavenger.ready``)."""
-    m = m or load_measurements(go_version=go_version)
+    wl, cfg = _scavenger_inputs(m or load_measurements(go_version=go_version), speed)
+    return simulate_gc(wl, replace(cfg, seed=seed))
+
+
+def _scavenger_inputs(m: dict, speed: str) -> tuple[AllocWorkload, GCConfig]:
+    """The workload and config every seed of ``scavenger_run`` shares."""
     go = m["scavenger"]["summary"]
-    seconds = float(np.median([r["samples"]["t_s"][-1] for r in m["scavenger"]["runs"]]))
+    runs = m["scavenger"]["runs"]
+    if speed not in SCAVENGE_SPEEDS or go[SCAVENGE_SPEEDS[speed]] <= 0:
+        raise ValidationError(
+            f"speed must be one of {sorted(SCAVENGE_SPEEDS)} and measured, got {speed!r}",
+            field="speed",
+        )
+    seconds = float(np.median([r["samples"]["t_s"][-1] for r in runs]))
     wl = shrink(
         go["before_in_use_bytes"] / MIB,
         go["live_heap_bytes"] / MIB,
         go["mutator_mib_per_s"],
         duration_s=round(seconds, 1),
     )
-    if speed not in SCAVENGE_SPEEDS or go[SCAVENGE_SPEEDS[speed]] <= 0:
-        raise ValidationError(
-            f"speed must be one of {sorted(SCAVENGE_SPEEDS)} and measured, got {speed!r}",
-            field="speed",
-        )
-    _, idle, _ = machine_marking(m["gc_pointer_heap"])
-    runs = m["scavenger"]["runs"]
     speeds = [_speed_while_marking(r["gctrace"], r["mutator_mib_per_s"], 1) for r in runs]
-    slowdown = float(np.median(speeds))
     cfg = GCConfig(
         gogc=100,
         gomaxprocs=PACER_PROCS,
         mutators=1,
         scan_bytes_per_cpu_s=go["live_heap_bytes"] / _cycle_cpu_s(runs),
-        marking_mutator_speed=slowdown,
-        idle_worker_share=idle,
+        marking_mutator_speed=float(np.median(speeds)),
+        idle_worker_share=machine_idle_share(m["gc_pointer_heap"]),
         scavenge_bytes_per_cpu_s=go[SCAVENGE_SPEEDS[speed]],
         go_version=recorded_go_version(m["scavenger"]["machine"]),
-        seed=seed,
     )
-    return simulate_gc(wl, cfg)
+    return wl, cfg
 
 
 def _scavenger_runs(m: dict, speed: str) -> list[tuple[GCRun, dict[str, float]]]:
     """One model run per Go run (seeds 0, 1, ...: sysmon's rounds fall elsewhere in
     each, as they do in each Go run), with ``release_figures`` and the scavenger's CPU,
     sorted by time to release half."""
+    wl, cfg = _scavenger_inputs(m, speed)
     out = []
     for seed in range(len(m["scavenger"]["runs"])):
-        run = scavenger_run(m, speed=speed, seed=seed)
+        run = simulate_gc(wl, replace(cfg, seed=seed))
         figures = release_figures(run)
         figures["scavenger_cpu_ms"] = 1e3 * run.scavenger_cpu_fraction * run.elapsed_s * PACER_PROCS
         out.append((run, figures))
@@ -558,7 +552,7 @@ def scavenger_vs_model(
     the heap left holds no pointers and marks three times faster than
     ``gc_pointer_heap``'s), the mutator's speed while marking from its own gctrace lines (assist time taken out, as for ``gc_pointer_heap``: it sets how
     much is allocated black, so the next goal and the heap the scavenger keeps), and the
-    idle workers' share as ``gc_pointer_heap`` shows it (``machine_marking``); the
+    idle workers' share as ``gc_pointer_heap`` shows it (``machine_idle_share``); the
     scavenger's pacing, its goals and its wake-ups are
     Go's (``scavenger.py``). Non-heap memory is ``GCConfig``'s default (it only matters
     under a memory limit). Where Go reports its scavenger's CPU, so does the table.
@@ -585,9 +579,9 @@ def scavenger_series(m: dict | None = None, *, go_version: str = BASE_GO) -> pd.
     t = np.array(go["samples"]["t_s"]) - go["t_gc_s"]
     rows = [pd.DataFrame({"t_ms": 1e3 * t, "retained_mib": go["samples"]["retained_mib"]})]
     runs = _scavenger_runs(m, "idle")
-    s = runs[len(runs) // 2][0].series
-    ends = np.flatnonzero((s["marking"] == 0) & (s["marking"].shift(fill_value=0) > 0))
-    t0 = s["t_s"].iloc[ends[0]]
+    run = runs[len(runs) // 2][0]
+    s = run.series
+    t0 = s["t_s"].iloc[cycle_steps(run)[0][1]]
     rows.append(
         pd.DataFrame({"t_ms": 1e3 * (s["t_s"] - t0), "retained_mib": s["retained_b"] / MIB})
     )

@@ -134,21 +134,26 @@ class GCCycle:
     forced: bool
 
 
+def cycle_steps(run: GCRun) -> list[tuple[int, int]]:
+    """(first step, step marking ended) of each finished cycle of ``run`` (design note)."""
+    marking = run.series["marking"].to_numpy() > 0
+    numgc = run.series["numgc"].to_numpy()
+    new = np.r_[numgc[0] > 0, numgc[1:] > numgc[:-1]]
+    starts = np.flatnonzero(new)
+    stops = np.flatnonzero(~marking | new)
+    after = np.searchsorted(stops, starts, side="right")
+    return [(int(k), int(stops[i])) for k, i in zip(starts, after, strict=True) if i < len(stops)]
+
+
 def gc_cycles(run: GCRun) -> list[GCCycle]:
     """The finished cycles of ``run``, read back from its series (see the design note)."""
     s = run.series
     cfg = run.config
     procs = cfg.gomaxprocs
     dt = float(s["t_s"].iloc[0])
-    marking = s["marking"].to_numpy() > 0
     goal, trig = s["goal_b"].to_numpy(), s["trigger_b"].to_numpy()
     heap, live = s["heap_b"].to_numpy(), s["live_b"].to_numpy()
-    numgc = s["numgc"].to_numpy()
-    new = np.r_[numgc[0] > 0, numgc[1:] > numgc[:-1]]
-    starts = np.flatnonzero(new)
-    stops = np.flatnonzero(~marking | new)
-    after = np.searchsorted(stops, starts, side="right")
-    pairs = [(int(k), int(stops[i])) for k, i in zip(starts, after, strict=True) if i < len(stops)]
+    pairs = cycle_steps(run)
     gc_cpu = s["gc_cpu_share"].to_numpy() * procs * dt
     idle = s["idle_cpu_share"].to_numpy() * procs * dt
     assist = s["assist_cpu_share"].to_numpy() * procs * dt
