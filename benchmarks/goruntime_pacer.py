@@ -7,7 +7,9 @@ Not a speed benchmark: it prints the comparison the tests hold to +-15 %
 run with that Go version's pacer rules. Baseline: the measured figure; the error is
 model / measured - 1. The model marks at the speed the phase's own cycles showed; the
 GC CPU column after it uses instead the speed of a forced GC before the phase (an
-independent figure). The time the model took for each table is printed for context.
+independent figure). Under the limit below the live heap, the gap between back-to-back
+cycles (``sweep_gaps_vs_model``). The time the model took for each table is printed for
+context.
 Then the scavenger after a heap shrink (``tests/test_goruntime_scavenger.py``).
 """
 
@@ -22,6 +24,7 @@ from razorlab.goruntime.calibration import (
     load_measurements,
     pacer_vs_model,
     scavenger_vs_model,
+    sweep_gaps_vs_model,
 )
 
 BAND = PACER_TOLERANCE
@@ -56,6 +59,11 @@ def table(go_version: str) -> None:
         alt = _cell(f.measured_gc_cpu, f.model_gc_cpu, f.cpu_error, ".2f")
         assist = _cell(r.measured_assist_ms, r.model_assist_ms, r.assist_error, ".1f")
         print(f"| {gogc} | {limit} | {mutators} | {peak} | {cycles} | {cpu} | {alt} | {assist} |")
+    gaps = sweep_gaps_vs_model(go_version=go_version)
+    print(
+        f"Back to back under the limit below the live heap, the gap between cycles (gcStart's"
+        f" sweep): Go {gaps['go_ms']:.1f} ms, model {gaps['model_ms']:.1f} ({gaps['error']:+.0%})"
+    )
 
 
 def scavenger_table() -> None:

@@ -85,7 +85,10 @@ def test_gc_cycles_and_cpu_under_gogc_match_within_25_percent():
 def test_limit_below_live_heap_makes_both_collect_back_to_back_but_cap_cpu():
     """Qualitative only: with GOMEMLIMIT under the live heap both Go and the model run
     >10x more cycles per MiB than GOGC=100 alone and keep GC CPU under the 50% limiter.
-    (The model's absolute count is ~3x low: it has a fixed 4 ms minimum mark phase.)"""
+    (The model's absolute count is ~4x low here: it has a fixed 4 ms minimum mark phase,
+    where Go's cycles on this pointer-free heap take about 1 ms. On the pointer-heavy heap,
+    whose marks take tens of ms, the limit below the live heap is within 15 %:
+    ``tests/test_goruntime_pacer.py``.)"""
     df = gc_vs_model()
     base, thrash = df.loc[("100", "-")], df.loc[("100", "48MiB")]
     for who in ("measured", "model"):

@@ -60,14 +60,19 @@ def test_gogc_off_with_a_limit_collects_only_near_the_limit():
 
 
 def test_limit_below_live_heap_cpu_limiter_caps_gc_near_half_the_cpu():
-    wl = spike(40, 120, 1000, duration_s=4.0)
+    """A live heap of 120 MiB under an 80 MiB limit on 4 busy Ps: back-to-back cycles
+    whose assists take 2 of the 4 Ps. In Go's window that is 3 Ps of GC time (the flat
+    25 % plus the assists) against 1 of mutator time, so the 4 CPU-second bucket fills
+    after about two seconds, less the sweeps between cycles, which drain it."""
+    wl = steady(120, 1000, duration_s=4.0)
     cfg = dict(gogc=100, memory_limit_bytes=80 * MIB, gomaxprocs=4)
     limited = simulate_gc(wl, GCConfig(**cfg))
     spiral = simulate_gc(wl, GCConfig(**cfg, cpu_limiter=False))
     on = limited.series["limiter_on"] > 0
-    assert on.any(), "a second of back-to-back GC fills the limiter's bucket"
+    assert on.any(), "seconds of back-to-back GC fill the limiter's bucket"
+    assert not on.iloc[: round(1.5 / wl.dt_s)].any(), "not before 1.5 s"
     assert limited.series.loc[on, "gc_cpu_share"].max() <= 0.5 + 1e-9, "then GC CPU <= 50%"
-    assert spiral.series.loc[on, "gc_cpu_share"].max() == 1.0, "without it: a death spiral"
+    assert spiral.series.loc[on, "gc_cpu_share"].max() >= 0.75, "without it: assists on"
     assert spiral.gc_cpu_fraction > limited.gc_cpu_fraction
     assert limited.peak_heap_bytes > 80 * MIB, "GOMEMLIMIT is soft: the live heap wins"
 

@@ -99,11 +99,13 @@ CONFIGS = [
     ("off", "256MiB", 1),
     ("off", "128MiB", 1),
     ("100", "160MiB", 1),
+    ("100", "48MiB", 1),
 ]
 # (config, metric) outside PACER_TOLERANCE on Go 1.23 (see pacer_vs_model): the assists at
-# GOGC=200, the smallest (Go 1.1 ms per cycle, model 3.4: +200 %), and at GOGC=100 (+16 %).
-# Peak heap, cycles and GC CPU hold in all seven, assists in five.
-PACER_GAPS = [(("200", "-", 1), "assist"), (("100", "-", 1), "assist")]
+# GOGC=200, the smallest (Go 1.2 ms per cycle, model 3.9: +210 %). Peak heap, cycles and
+# GC CPU hold in all eight (the 48 MiB limit below the live heap included), assists in
+# seven (GOGC=100 was +16 % on the measurement before, +11 % now).
+PACER_GAPS = [(("200", "-", 1), "assist")]
 PACER_HOLDS = [
     (config, metric)
     for config in CONFIGS

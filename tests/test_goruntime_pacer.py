@@ -10,10 +10,12 @@ import pytest
 from razorlab.errors import ValidationError
 from razorlab.goruntime import MIB, GCConfig, heap_goal, simulate_gc, steady
 from razorlab.goruntime.calibration import (
+    MEASURED_GO_VERSIONS,
     load_measurements,
     machine_idle_share,
     pacer_config,
     pacer_vs_model,
+    sweep_gaps_vs_model,
 )
 from razorlab.goruntime.pacer import (
     ConsMark,
@@ -163,27 +165,25 @@ def test_gc_cpu_within_15_percent_of_go_in_three_of_the_four_gogc_configurations
 
 
 def test_gc_cpu_within_15_percent_under_the_limits_near_the_live_heap(table):
-    """128 and 160 MiB: +1 and +4 %."""
+    """128 and 160 MiB: +5 and -1 %."""
     near = table[table.index.get_level_values("GOMEMLIMIT").isin(["128MiB", "160MiB"])]
     assert len(near) == 2, near
     assert near["cpu_error"].abs().max() <= BAND, near["cpu_error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known gap: GC CPU under GOGC=off + 256 MiB is +20 % of Go's (0.109 vs 0.091)",
-)
 def test_gc_cpu_under_memory_limits_within_15_percent(table):
+    """Every limit, the one below the live heap included: 256, 128, 160, 48 MiB at +6, +5,
+    -1, +8 % (GOGC=off + 256 MiB was +20 % on the measurement before)."""
     limited = table.drop("-", level="GOMEMLIMIT")
+    assert len(limited) == 4, limited
     assert limited["cpu_error"].abs().max() <= BAND, limited["cpu_error"]
 
 
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="known gap: assists per cycle -1/-35/-29/-3 % without a limit (GOGC 50/100/"
-    "200, 100 with 2 mutators); Go's, one mutator: 3.5-10 ms a cycle",
+    reason="known gap: assists per cycle +4/-30/-43/+14 % without a limit (GOGC 50/100/"
+    "200, 100 with 2 mutators); Go's, one mutator: 4.5-11 ms a cycle",
 )
 def test_assists_per_cycle_near_go_under_gogc_and_low_under_a_memory_limit(table):
     """gctrace's assist CPU per cycle: within 20 % for the four GOGC-only runs, and at most
@@ -193,18 +193,43 @@ def test_assists_per_cycle_near_go_under_gogc_and_low_under_a_memory_limit(table
     assists 3.5-13 ms per cycle with one mutator (26 with two), and with each
     configuration's speed while marking taken from its gctrace (assist time out) the
     model is -1, -35 (GOGC 100: 3.3 vs 5.0 ms), -29 and -3 % without a limit, 0, -3, -4 %
-    under the limits."""
+    under the limits; on the latest (with the limit below the live heap added) +4, -30
+    (3.7 vs 5.3 ms), -43 (2.5 vs 4.5 ms), +14 % without a limit."""
     gogc_only = table.xs("-", level="GOMEMLIMIT")
     assert gogc_only["assist_error"].abs().max() <= 0.2, gogc_only["assist_error"]
     assert table["assist_error"].between(-0.5, 0.2).all(), table["assist_error"]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="known gap: assists per cycle under GOGC=off + 256 MiB -32 % (5.7 vs 8.4 ms) and "
+    "under the 48 MiB limit below the live heap +20 % (15.6 vs 13.0 ms)",
+)
 def test_assists_per_cycle_within_15_percent_under_every_memory_limit(table):
-    """What holds of the claim above, and more: under each GOMEMLIMIT the model's assists
-    per cycle are within 15 % of Go's (0, -3, -4 % for 256, 128, 160 MiB)."""
+    """Held on the measurement before (0, -3, -4 % for 256, 128, 160 MiB); on the latest,
+    256 MiB is -32 % and the limit below the live heap +20 %."""
     limited = table.drop("-", level="GOMEMLIMIT")
-    assert len(limited) == 3, limited
+    assert len(limited) == 4, limited
     assert limited["assist_error"].abs().max() <= BAND, limited["assist_error"]
+
+
+def test_assists_per_cycle_within_15_percent_under_the_limits_near_the_live_heap(table):
+    """128 and 160 MiB: +3 and -8 %."""
+    near = table[table.index.get_level_values("GOMEMLIMIT").isin(["128MiB", "160MiB"])]
+    assert len(near) == 2, near
+    assert near["assist_error"].abs().max() <= BAND, near["assist_error"]
+
+
+@pytest.mark.parametrize("go_version", MEASURED_GO_VERSIONS)
+def test_below_the_live_heap_the_gap_between_cycles_is_the_sweep(go_version):
+    """Under the 48 MiB limit (live heap 72 MiB) Go's cycles follow each other after a gap
+    of 2.9 (1.19) and 5.9 ms (1.23, medians): gcStart sweeping every span. The model's gap
+    is the heap in use over the sweep speed of a timed ``runtime.GC()`` (whose own sweep
+    spread 1.6-5.9 ms between runs), over both Ps: -18 and -22 %. Within 25 %; Go's gap
+    also holds the two stop-the-world pauses, which the model leaves out."""
+    gaps = sweep_gaps_vs_model(go_version=go_version)
+    assert abs(gaps["error"]) <= 0.25, gaps
 
 
 LIMITS = ["256MiB", "128MiB", "160MiB"]

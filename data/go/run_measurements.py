@@ -73,6 +73,7 @@ PACER_CONFIGS = (
     ("off", "256MiB", 1, 1024),
     ("off", "128MiB", 1, 1024),
     ("100", "160MiB", 1, 1024),
+    ("100", "48MiB", 1, 1024),  # the limit below the live heap: back-to-back cycles
 )
 BASE_MINOR = 19  # Debian bookworm's golang-go; its results go to measurements.json
 BACKPORTS = "deb http://deb.debian.org/debian bookworm-backports main"
@@ -153,7 +154,15 @@ def pointer_heap_run(binary: Path, gogc: str, limit: str, mutators: int, mib: in
         marked_mib=statistics.median(c[10] for c in cycles),
         live_mark_cpu_ms=forced[5] + forced[6] + forced[7],
         live_mark_clock_ms=forced[2],
-        mutator_mib_per_s=gap_rate(starts, cycles),
+        # runtime.GC() returns once the heap is swept: its clock less gctrace's
+        live_sweep_ms=result["forced_gc_ms"] - sum(forced[1:4]),
+        # with the limit below the live heap the cycles run back to back and the
+        # mutators never run free: no full speed to measure (None)
+        mutator_mib_per_s=(
+            None
+            if result["memory_limit_bytes"] < result["live_heap_bytes"]
+            else gap_rate(starts, cycles)
+        ),
         # every cycle as gctrace printed it: start s; clock st, mark, mt; cpu st, assist,
         # background, idle, mt; MB at start, at end, marked; goal (the mutators' speed
         # while marking comes from these: calibration._marking_slowdown)
@@ -180,12 +189,14 @@ def pointer_heap(go: str, binary: Path, quick: bool) -> dict:
             "trigger_goal_ratio",
             "marked_mib",
             "live_mark_cpu_ms",
+            "live_sweep_ms",
             "mutator_mib_per_s",
             "live_heap_bytes",
             "non_heap_bytes",
             "stack_bytes",
         ):
-            row[key] = statistics.median(r[key] for r in reps)
+            values = [r[key] for r in reps if r[key] is not None]
+            row[key] = statistics.median(values) if values else None
         row["repeats"] = PACER_REPEATS
         summary.append(row)
     return {"machine": machine(go), "quick": quick, "runs": runs, "summary": summary}

@@ -68,6 +68,7 @@ __all__ = [
     "gctrace_rows",
     "pacer_config",
     "pacer_vs_model",
+    "sweep_gaps_vs_model",
     "scavenger_run",
     "scavenger_vs_model",
     "scavenger_series",
@@ -95,8 +96,9 @@ PACER_TOLERANCE = 0.15  # gc_pointer_heap: peak heap, cycles, GC CPU within 15 %
 # -38 % (time to release half), +33 % (MiB per cycle) and +-24 % (GC rate) around it
 SCAVENGER_TOLERANCE = 0.20
 SCAVENGER_SETTLED_S = 0.5  # the retained heap at the end: median over the last 0.5 s
+CHUNK_SPAN_RATIO = 8  # gc_pacer: a 64 KiB chunk per span against 8 KiB spans of small nodes
 STEADY_TASKS = 20_000  # pool and ping-pong reach steady state long before this
-PACER_SLACK = 8.0  # simulated time budget: this many times the full-speed allocation time
+PACER_SLACK = 20.0  # simulated time budget: this many times the full-speed allocation time
 
 
 @lru_cache(maxsize=4)
@@ -199,7 +201,12 @@ def gc_vs_model(m: dict | None = None, *, dt_s: float = 1e-4) -> pd.DataFrame:
 
     The Go program keeps 64 MiB live in pointer-free chunks (so marking has almost
     nothing to scan) and allocates garbage as fast as one goroutine can; the model
-    replays it at the measured allocation rate with ``scan_share=0``.
+    replays it at the measured allocation rate with ``scan_share=0``. Sweeping costs per
+    span (``mspan.sweep``): each 64 KiB chunk is a span of its own, where 64-byte nodes
+    share 8 KiB ones, so the heap sweeps ``CHUNK_SPAN_RATIO`` times faster per byte than
+    ``GCConfig``'s default (0.3 ms of clock for the 64 MiB on two Ps; a timed
+    ``runtime.GC()`` of it took 0.14-0.31 ms beyond its gctrace clock on the faster
+    machine).
     """
     m = m or load_measurements()
     rows = []
@@ -213,6 +220,7 @@ def gc_vs_model(m: dict | None = None, *, dt_s: float = 1e-4) -> pd.DataFrame:
             roots_bytes=r["stack_bytes"],
             non_heap_bytes=r["non_heap_bytes"],
             scan_share=0.0,
+            sweep_bytes_per_cpu_s=GCConfig.sweep_bytes_per_cpu_s * CHUNK_SPAN_RATIO,
         )
         wl = steady(r["live_heap_bytes"] / MIB, r["alloc_mib"] / r["wall_s"], r["wall_s"], dt_s)
         run = simulate_gc(wl, cfg)
@@ -292,15 +300,37 @@ def _marking_slowdown(row: dict, runs: list[dict]) -> float:
     happened to allocate slowly), matches the model, whose mutators pay their assists
     out of the same P-time (``gc._mark_step``)."""
     speeds = []
+    full = _full_speed(row, runs)
     for run in runs:
         if _config_key(run) != _config_key(row):
             continue
-        speeds.append(
-            _speed_while_marking(run["gctrace"], run["mutator_mib_per_s"], row["mutators"])
-        )
+        speeds.append(_speed_while_marking(run["gctrace"], full, row["mutators"]))
     if not speeds:
         raise NotFoundError(f"no gc_pointer_heap runs for {_config_key(row)}", field="row")
     return float(np.median(speeds))
+
+
+def _full_speed(row: dict, runs: list[dict]) -> float:
+    """The mutators' full speed, MiB/s: ``row``'s own (allocation between its cycles) or,
+    where its cycles run back to back (the limit below the live heap: the runner stores
+    None), the median over every run with the same number of mutators."""
+    if row["mutator_mib_per_s"] is not None:
+        return row["mutator_mib_per_s"]
+    same = [r["mutator_mib_per_s"] for r in runs if r["mutators"] == row["mutators"]]
+    speeds = [x for x in same if x is not None]
+    if not speeds:
+        raise NotFoundError(f"no full speed for {row['mutators']} mutators", field="runs")
+    return float(np.median(speeds))
+
+
+def _sweep_speed(row: dict) -> float:
+    """Bytes of heap one P sweeps per second: the live heap over the sweep of the timed
+    ``runtime.GC()`` before the phase, both Ps sweeping (the caller and the background
+    sweeper); a record from before the program timed it (``data/go/traces``) gets
+    ``GCConfig``'s default, Go 1.19.8's on the same machine."""
+    if row.get("live_sweep_ms") is None:
+        return GCConfig.sweep_bytes_per_cpu_s
+    return row["live_heap_bytes"] / (row["live_sweep_ms"] / 1e3 * PACER_PROCS)
 
 
 def _idle_worker_share(row: dict) -> float:
@@ -337,7 +367,7 @@ def pacer_config(
 
     Only the program and the machine go in: live heap, stacks and non-heap memory as the
     runtime reported them, GOGC/GOMEMLIMIT/GOMAXPROCS and the mutator count, the
-    mutators' allocation speed between cycles, and the marking speed: with
+    mutators' allocation speed between cycles (``_full_speed``), and the marking speed: with
     ``marking="phase"`` the live heap over the GC CPU (idle workers included) a cycle of
     the garbage phase took, with ``"forced"`` that of a ``runtime.GC()`` on the live set
     alone before the phase (an independent figure, but on a shared machine marking next
@@ -345,19 +375,22 @@ def pacer_config(
     marking as a share of full speed (default: from the gctrace lines of this
     configuration's ``runs``, ``_marking_slowdown``), ``idle_share`` the share of an idle
     P's time its idle worker marks (default: this row's own; ``pacer_vs_model`` passes
-    the machine's median). Everything the pacer decides
+    the machine's median). The sweeping speed is that of the timed ``runtime.GC()``
+    before the phase (its clock less gctrace's, both Ps sweeping: the caller and the
+    background sweeper). Everything the pacer decides
     comes from Go's constants, with ``go_version``'s rules (``GCConfig.go_version``).
     Returns the workload, the config and the bytes allocated.
     """
     limit = row["gomemlimit"]
     mib = int(limit.removesuffix("MiB")) * MIB if limit else None
-    rate = row["mutator_mib_per_s"] * MIB
     total = row["alloc_mib"] * MIB
-    if mutator_speed is None and runs is None:
+    if runs is None and (mutator_speed is None or row["mutator_mib_per_s"] is None):
         raise ValidationError(
-            "pass the configuration's runs (for its speed while marking) or mutator_speed",
+            "pass the configuration's runs (for its speed while marking and, with the limit"
+            " below the live heap, the machine's full speed) or mutator_speed",
             field="mutator_speed",
         )
+    rate = (row["mutator_mib_per_s"] if runs is None else _full_speed(row, runs)) * MIB
     slow = _marking_slowdown(row, runs) if mutator_speed is None else mutator_speed
     if marking == "forced":
         mark_cpu_s = row["live_mark_cpu_ms"] / 1e3
@@ -373,6 +406,7 @@ def pacer_config(
         scan_bytes_per_cpu_s=row["live_heap_bytes"] / mark_cpu_s,
         marking_mutator_speed=min(slow, 1.0),
         idle_worker_share=_idle_worker_share(row) if idle_share is None else idle_share,
+        sweep_bytes_per_cpu_s=_sweep_speed(row),
         go_version=go_version,
     )
     # long enough for any slowdown; the run stops once ``total`` is allocated
@@ -398,13 +432,16 @@ def pacer_vs_model(
     version the ``gc_pointer_heap`` run recorded.
 
     Go 1.23.5 (``measurements_go1.23.json``, same VM as the 1.19 run, measured after it at
-    load 1.45): peak heap (-9...+5 %), cycles (-11...+10 %) and GC CPU (-4...+13 %) hold
-    within 15 % in all seven configurations, assists in five (-4...+9 %; GOGC=100 +16 %,
-    GOGC=200, the smallest, 3.4 against 1.1 ms per cycle). Go 1.19.8 (load 1.1): peak
-    (-9...+6 %) and cycles (-9...0 %) in all seven, GC CPU in six (GOGC=off + 256 MiB:
-    +20 %), assists in five (GOGC 100 and 200: -35, -29 %). A forced GC of the live set took 39-64 ms of CPU
-    on 1.19, 57-71 on 1.23; marking and mutator speeds are inputs here, not fitted. The pacer's only version switches are the two documented in
-    ``pacer.py`` (memory-limit headroom, cons/mark); no constant was changed for 1.23.
+    load 1.44): peak heap (-12...+6 %), cycles (-11...0 %) and GC CPU (-1...+10 %) hold
+    within 15 % in all eight configurations, the 48 MiB limit under the 72 MiB live heap
+    included (127 cycles back to back in both), assists in seven (-7...+11 %; GOGC=200, the
+    smallest, 3.9 against 1.2 ms per cycle). Go 1.19.8 (load 1.19): peak (-8...+4 %),
+    cycles (-8...+10 %; 48 MiB: 127 against 136) and GC CPU (-3...+11 %) in all eight,
+    assists in four (GOGC 100 and 200: -30, -43 %; 256 MiB -32 %; 48 MiB +20 %). A forced
+    GC of the live set took 47-65 ms of CPU on 1.19, 57-74 on 1.23; marking, sweeping and
+    mutator speeds are inputs here, not fitted. The pacer's only version switches are the
+    two documented in ``pacer.py`` (memory-limit headroom, cons/mark); no constant was
+    changed for 1.23.
     """
     m = m or load_measurements(go_version=go_version)
     rows = []
@@ -443,6 +480,36 @@ def pacer_vs_model(
     for name, what in pairs:
         df[f"{name}_error"] = df[f"model_{what}"] / df[f"measured_{what}"] - 1
     return df.round(3)
+
+
+def sweep_gaps_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> dict[str, float]:
+    """With the limit below the live heap (``gc_pointer_heap``'s config whose limit is under
+    the live heap), cycles run back to back, separated only by ``gcStart``'s sweep: the
+    clock from one cycle's mark termination to the next start, ms. Go's from gctrace
+    (each run's median gap, median over the runs); the model's is its sweep per cycle
+    over the Ps (``GCRun.sweep_cpu_fraction``), at the speed of the timed ``runtime.GC()``
+    before the phase, so the gaps are a check the sweep speed was not fitted to."""
+    m = m or load_measurements(go_version=go_version)
+    data = m["gc_pointer_heap"]
+    version = recorded_go_version(data["machine"])
+    row = next(r for r in data["summary"] if r["mutator_mib_per_s"] is None)
+    gaps = []
+    for run in data["runs"]:
+        if _config_key(run) == _config_key(row):
+            trace = np.array(run["gctrace"])
+            ends = trace[:, 0] * 1e3 + trace[:, 1:4].sum(axis=1)
+            gaps.append(np.median(trace[1:, 0] * 1e3 - ends[:-1]))
+    wl, cfg, total = pacer_config(
+        row, runs=data["runs"], idle_share=machine_idle_share(data), go_version=version
+    )
+    run = simulate_gc(wl, cfg, until_allocated_bytes=total)
+    model_ms = float(1e3 * run.sweep_cpu_fraction * run.elapsed_s / run.cycles)
+    go_ms = float(np.median(gaps))
+    return {
+        "go_ms": round(go_ms, 2),
+        "model_ms": round(model_ms, 2),
+        "error": round(model_ms / go_ms - 1, 3),
+    }
 
 
 def release_figures(run: GCRun, settled_s: float = SCAVENGER_SETTLED_S) -> dict[str, float]:

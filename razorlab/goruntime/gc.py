@@ -26,16 +26,16 @@ routine each step restates, is ``razorlab.goruntime.pacer``):
   last cycle's scan work, clamped to 45/64..61/64 of the way from the marked heap to the
   goal (upper bound ``goal - 4 MiB`` for large heaps); objects allocated during marking
   are allocated black and survive the cycle (floating garbage), so the next goal grows;
-* the GC CPU limiter (Go 1.19): a bucket of one CPU-second per P fills with GC CPU
-  time and drains with mutator time; while it is full, assists are switched off,
-  capping the GC near 50 % of the CPU. Without it a limit below the live heap
-  turns into a death spiral: back-to-back cycles and a mutator that barely runs.
-  Simplified: Go's bucket (``gcCPULimiterState.updateLocked``, ``mgclimit.go``) counts
-  background marking as 25 % of GOMAXPROCS and leaves idle time (idle Ps, idle mark
-  workers; Go issue 52890, fixed for 1.19) out of the window; the model counts the
-  workers' own time and keeps idle time in. Replaying ``gc_pointer_heap`` (GOMAXPROCS 2,
-  one idle P) with Go's accounting, the bucket still never fills (at most 1.2 of its
-  2 CPU-seconds, at GOGC=50);
+* the GC CPU limiter (Go 1.19+, ``gcCPULimiterState``, ``mgclimit.go``): a bucket of
+  one CPU-second per P fills with GC time and drains with mutator time; while it is
+  full, assists are switched off, capping the GC near 50 % of the CPU. Without it a
+  limit below the live heap turns into a death spiral: back-to-back cycles and a
+  mutator that barely runs. Go's accounting (``updateLocked``), which the model
+  follows: GC time is the assists plus, while a cycle is marking, a flat 25 % of
+  GOMAXPROCS for the background workers (whatever they actually ran); idle time (Ps
+  with nothing to run and idle mark workers, Go issue 52890) is taken out of the
+  window. So with one mutator on two Ps (the other P marking when idle) a back-to-back
+  collector fills the bucket once the assists take more than about an eighth of a P;
 * ``runtime.GC()`` starts a full cycle whatever the pacer says (``gcTriggerCycle``,
   ``src/runtime/mgc.go``; if a cycle is already marking, it waits for it and then runs
   its own), and the next goal is computed from what that forced cycle marked: a
@@ -49,13 +49,20 @@ and the fixed per-cycle cost, but not idle workers (the runtime calls idle marki
 Design note: a fixed-step simulation over numpy workload arrays; one step per
 ``dt_s``. The machine enters as two speeds, bytes a mutator allocates per CPU-second
 (the workload's rate at full speed) and bytes marked per CPU-second; everything the
-pacer decides comes from the runtime's constants. Sweeping is instantaneous, each cycle
-has two stop-the-world pauses whose count, not length, is modelled, and the non-heap
-memory is a constant. Heap pages are in use, free or released (``scavenger.HeapPages``):
-a sweep frees pages, the background scavenger (``scavenger.Scavenger``, woken at each
-cycle's start and after its sweep) releases them towards its goals, and under a memory
-limit the allocator releases what takes mapped memory over it; that mapped memory feeds
-``memoryLimitHeapGoal``'s overage term, read at every step.
+pacer decides comes from the runtime's constants. Sweeping is proportional to
+allocation (``gcPaceSweeper``: the allocator sweeps enough pages per byte to finish by
+the next trigger), so its cost is part of the mutators' measured speed, except when the
+heap at mark termination is already past the next trigger (a limit below the live
+heap): then the next ``gcStart`` makes the allocating goroutine sweep every span first
+(its ``sweepone`` loop), with the background sweeper on idle Ps, and nothing is
+allocated meanwhile; that sweep is mutator time, as in Go's ``GCCPUFraction`` and its
+limiter. Each cycle has two stop-the-world pauses whose count, not length, is
+modelled, and the non-heap memory is a constant. Heap pages are in use, free or
+released (``scavenger.HeapPages``): a sweep frees pages, the background scavenger
+(``scavenger.Scavenger``, woken at each cycle's start and after its sweep) releases them
+towards its goals, and under a memory limit the allocator releases what takes mapped
+memory over it; that mapped memory feeds ``memoryLimitHeapGoal``'s overage term, read
+at every step.
 """
 
 from __future__ import annotations
@@ -101,6 +108,7 @@ MIB = 2**20
 BACKGROUND_MARK_SHARE = 0.25  # gcBackgroundUtilization (pacer.BACKGROUND_UTILIZATION)
 LIMITER_BUCKET_S = 1.0  # the GC CPU limiter's bucket: CPU-seconds per P
 SCAVENGE_BYTES_PER_CPU_S = 9.4e9  # see GCConfig.scavenge_bytes_per_cpu_s
+SWEEP_BYTES_PER_CPU_S = 1.46e10  # see GCConfig.sweep_bytes_per_cpu_s
 
 
 def parse_gogc(value: object) -> float | None:
@@ -189,6 +197,10 @@ class GCConfig:
     # 1.19.8's, alone in an idle process on the 2-vCPU machine of ``data/go``
     # (``calibration.SCAVENGE_SPEEDS``; Go 1.23.5: 8.3e9).
     scavenge_bytes_per_cpu_s: float = SCAVENGE_BYTES_PER_CPU_S
+    # How fast a sweeper frees the heap's spans, bytes of heap in use per CPU-second.
+    # Default: Go 1.19.8's, a timed ``runtime.GC()`` of ``gc_pointer_heap``'s 72 MiB of
+    # 64-byte nodes on the 2-vCPU machine of ``data/go`` (``calibration.pacer_config``).
+    sweep_bytes_per_cpu_s: float = SWEEP_BYTES_PER_CPU_S
     seed: int = DEFAULT_SEED  # the only random draw: where sysmon's rounds fall (scavenger)
 
     def __post_init__(self) -> None:
@@ -225,6 +237,8 @@ class GCConfig:
             raise ValidationError(
                 "the scavenging speed must be > 0", field="scavenge_bytes_per_cpu_s"
             )
+        if not self.sweep_bytes_per_cpu_s > 0:
+            raise ValidationError("the sweeping speed must be > 0", field="sweep_bytes_per_cpu_s")
 
     def goal(self, marked_bytes: float, overage_bytes: float = 0.0) -> float:
         """The heap goal; ``overage_bytes``: mapped memory over GOMEMLIMIT, which
@@ -315,6 +329,7 @@ class GCRun:
     mean_mark_s: float = 0.0  # wall time of a mark phase, averaged over finished cycles
     trigger_goal_ratio: float = math.nan  # heap at trigger / goal, median over cycles
     scavenger_cpu_fraction: float = 0.0  # the background scavenger's share of the CPU
+    sweep_cpu_fraction: float = 0.0  # gcStart's sweeping (not in gc_cpu_fraction)
 
     def summary(self) -> dict[str, float]:
         return {
@@ -360,8 +375,9 @@ def _mark_step(
     goal: float,
     rate: float,
     assists_on: bool,
-) -> tuple[float, float, float, float]:
-    """One step of marking: (bytes allocated, GC, idle-worker and assist CPU-seconds).
+) -> tuple[float, float, float, float, float]:
+    """One step of marking: (bytes allocated, GC, idle-worker and assist CPU-seconds,
+    P-seconds not idle: the background workers' and the mutators', assists included).
 
     ``rate`` is bytes per mutator CPU-second. Workers take their Ps until the work runs
     out: dedicated ones and those on idle Ps as shares of the step, the fractional worker
@@ -417,7 +433,7 @@ def _mark_step(
     cyc.time_s += dt
     cyc.assist_s += assist
     cyc.idle_s += idle
-    return alloc_s * rate, bg + assist, idle, assist
+    return alloc_s * rate, bg + assist, idle, assist, bg + mutator
 
 
 def simulate_gc(
@@ -438,7 +454,7 @@ def simulate_gc(
     cpu_per_step = procs * dt
     rates, lives = workload.alloc_bytes_per_s, workload.live_bytes
     steps = len(rates)
-    out = np.zeros((steps, 12))
+    out = np.zeros((steps, 13))
     marked = heap = float(lives[0])
     pages, limit = HeapPages(in_use=heap), cfg.memory_limit_bytes
     scav = Scavenger(cfg.scavenge_bytes_per_cpu_s, procs, seed=cfg.seed)
@@ -448,6 +464,7 @@ def simulate_gc(
     goal = cfg.goal(marked)
     trigger = trigger_point(marked, goal, 0.0)
     cyc: _Cycle | None = None
+    sweep_left = sweep_total = 0.0  # CPU-seconds of sweeping before the next cycle
     bucket, cycles, gc_cpu_total, idle_total, allocated, limited = 0.0, 0, 0.0, 0.0, 0.0, False
     peak = heap  # the heap just before each sweep is the high point: the series misses it
     capacity = LIMITER_BUCKET_S * procs
@@ -458,12 +475,12 @@ def simulate_gc(
     ratios: list[float] = []
     k = -1
     for k in range(steps):
-        gc_cpu, idle, assist, limited_now = 0.0, 0.0, 0.0, limited
+        gc_cpu, idle, assist, sweeping, limited_now = 0.0, 0.0, 0.0, 0.0, limited
         if force_steps and (k + 1) % force_steps == 0:
             forced = True
         rate = rates[k] / busy  # bytes per mutator CPU-second
         if cyc is not None:
-            alloc, gc_cpu, idle, assist = _mark_step(
+            alloc, gc_cpu, idle, assist, running = _mark_step(
                 cyc,
                 cfg,
                 now=k * dt,
@@ -473,8 +490,14 @@ def simulate_gc(
                 rate=rate * cfg.marking_mutator_speed,
                 assists_on=not (cfg.cpu_limiter and limited),
             )
+        elif sweep_left > 0:  # gcStart's sweep: every P sweeps, nothing is allocated
+            sweeping = min(sweep_left, cpu_per_step)
+            sweep_left -= sweeping
+            free = 1 - sweeping / cpu_per_step  # the rest of the step: the mutators run
+            alloc, running = rates[k] * dt * free, sweeping + busy * dt * free
+            sweep_total += sweeping
         else:
-            alloc = rates[k] * dt
+            alloc, running = rates[k] * dt, busy * dt
         heap += alloc
         pages.allocate(alloc)
         scav.step(k * dt, dt, pages, cfg.non_heap_bytes)
@@ -490,7 +513,9 @@ def simulate_gc(
         allocated += alloc
         gc_cpu_total += gc_cpu
         idle_total += idle
-        bucket = min(capacity, max(0.0, bucket + 2 * gc_cpu - cpu_per_step))
+        # Go's limiter window: assists + 25 % of the Ps while marking, idle time left out
+        limiter_gc = assist + (BACKGROUND_MARK_SHARE * cpu_per_step if cyc is not None else 0.0)
+        bucket = min(capacity, max(0.0, bucket + 2 * limiter_gc - running))
         limited = cfg.cpu_limiter and bucket >= capacity * (1 - 1e-9)
         if cyc is not None:
             cyc.floating += alloc
@@ -509,6 +534,8 @@ def simulate_gc(
                 last_work, cyc = cyc.work, None
                 goal = cfg.goal(marked, overage)
                 trigger = trigger_point(marked, goal, runway_bytes(cons.value, last_work))
+                if heap >= trigger:  # no distance to sweep in: all of it at the next start
+                    sweep_left = in_use / cfg.sweep_bytes_per_cpu_s
                 goals = scavenge_goals(
                     heap_goal=goal,
                     last_heap_goal=last_goal,
@@ -521,7 +548,7 @@ def simulate_gc(
                 pages.sweep(in_use - heap)
                 scav.set_goals(*goals)
                 scav.ready(k * dt)  # the sweep is done: sysmon will wake it
-        if cyc is None and (heap >= trigger or forced):  # sweep termination: a cycle starts
+        if cyc is None and not sweep_left and (heap >= trigger or forced):  # a cycle starts
             forced_cycles += forced and heap < trigger
             forced = False
             ratios.append(heap / goal)
@@ -547,13 +574,14 @@ def simulate_gc(
             pages.retained,
             pages.released,
             cycles,
+            sweeping / cpu_per_step,
         )
         if until_allocated_bytes is not None and allocated >= until_allocated_bytes:
             break
     steps = k + 1
     cols = ["heap_b", "goal_b", "live_b", "gc_cpu_share", "marking", "limiter_on"]
     cols = [*cols, "trigger_b", "idle_cpu_share", "assist_cpu_share", "retained_b", "released_b"]
-    cols = [*cols, "numgc"]
+    cols = [*cols, "numgc", "sweep_cpu_share"]
     series = pd.DataFrame(out[:steps], columns=cols)
     series.insert(0, "t_s", np.arange(1, steps + 1) * dt)
     return GCRun(
@@ -570,4 +598,5 @@ def simulate_gc(
         mean_mark_s=float(np.mean(mark_times)) if mark_times else 0.0,
         trigger_goal_ratio=float(np.median(ratios)) if ratios else math.nan,
         scavenger_cpu_fraction=scav.cpu_s / (cpu_per_step * steps),
+        sweep_cpu_fraction=sweep_total / (cpu_per_step * steps),
     )
