@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from razorlab.errors import NotFoundError, ValidationError
@@ -23,7 +24,7 @@ from razorlab.goruntime import (
     steady,
 )
 from razorlab.goruntime.gc import MIB
-from razorlab.goruntime.plots import gc_guide_figure, timeline_figure
+from razorlab.goruntime.plots import error_band_figure, gc_guide_figure, timeline_figure
 from razorlab.goruntime.traces import (
     fmt_ns_as_ms,
     gc_cycles,
@@ -208,3 +209,17 @@ def test_gc_guide_figure_shows_live_new_goal_and_cpu():
     fig = gc_guide_figure("off", 200, 64)
     assert [t.name for t in fig.data] == ["live heap", "new heap", "heap goal", "GC CPU %"]
     assert "GOMEMLIMIT=200 MiB" in fig.layout.title.text
+
+
+def test_error_band_figure_shades_the_band_and_pins_outliers_to_the_edge():
+    errors = pd.DataFrame(
+        {"peak": [0.05, -0.9], "cycles": [0.2, 2.11]}, index=[("100", "-"), ("200", "-")]
+    )
+    fig = error_band_figure({"1.19": errors, "1.23": errors}, 0.15)
+    assert [t.name for t in fig.data] == ["peak", "cycles", "peak", "cycles"]
+    assert [t.showlegend for t in fig.data] == [True, True, False, False]
+    assert list(fig.data[0].x) == ["100 -", "200 -"]
+    assert list(fig.data[0].y) == [5.0, -50.0] and fig.data[0].text == ("", "-90 %")
+    assert fig.data[1].marker.symbol == ("circle", "triangle-up")
+    bands = [s for s in fig.layout.shapes if s.y0 == -15 and s.y1 == 15]
+    assert len(bands) == 2, "one ±15 % band per version"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from razorlab.goruntime.gc import MIB, GCConfig, GCRun, simulate_gc, steady
 from razorlab.goruntime.metrics import SchedulerRun
@@ -30,6 +31,7 @@ __all__ = [
     "pools_figure",
     "cold_start_figure",
     "scavenger_figure",
+    "error_band_figure",
 ]
 
 MAX_POINTS = 400
@@ -313,4 +315,38 @@ def scavenger_figure(series: dict[str, pd.DataFrame]) -> go.Figure:
         xaxis_title="ms after the first GC that sees the drop",
         yaxis_title="MiB retained (in use + free, not released)",
     )
+    return fig
+
+
+ERROR_AXIS_PCT = 50  # error_band_figure: errors beyond this are drawn at the edge
+
+
+def error_band_figure(
+    errors: dict[str, pd.DataFrame], tolerance: float, title: str = "Model against Go"
+) -> go.Figure:
+    """The model's error (model / Go - 1) per setting and metric, one panel per Go version,
+    over the shaded +-``tolerance`` band the tests hold it to. ``errors`` maps a version to
+    a frame whose index names the settings and whose columns are metrics (fractions).
+    Errors past +-50 % are drawn at the edge as triangles, their value in the label."""
+    fig = make_subplots(rows=len(errors), cols=1, subplot_titles=[f"Go {v}" for v in errors])
+    band = 100 * tolerance
+    for row, df in enumerate(errors.values(), start=1):
+        labels = [" ".join(str(x) for x in k) if isinstance(k, tuple) else str(k) for k in df.index]
+        for i, metric in enumerate(df.columns):
+            pct = (100 * df[metric].astype(float)).round(1)
+            shown = pct.clip(-ERROR_AXIS_PCT, ERROR_AXIS_PCT)
+            symbols = ["triangle-up" if v > ERROR_AXIS_PCT else "triangle-down"
+                       if v < -ERROR_AXIS_PCT else "circle" for v in pct]  # fmt: skip
+            text = [f"{v:+.0f} %" if abs(v) > ERROR_AXIS_PCT else "" for v in pct]
+            fig.add_scatter(
+                x=labels, y=shown, mode="markers+text", text=text, textposition="middle right",
+                name=metric, legendgroup=metric, showlegend=row == 1,
+                marker=dict(color=PALETTE[i % len(PALETTE)], symbol=symbols, size=9),
+                row=row, col=1,
+            )  # fmt: skip
+        fig.add_hrect(y0=-band, y1=band, fillcolor="#009E73", opacity=0.12, line_width=0,
+                      row=row, col=1)  # fmt: skip
+        fig.update_yaxes(title_text="error %", range=[-ERROR_AXIS_PCT - 5, ERROR_AXIS_PCT + 5],
+                         row=row, col=1)  # fmt: skip
+    fig.update_layout(title=f"{title} (shaded: ±{band:.0f} %)", height=280 * len(errors) + 80)
     return fig
