@@ -12,8 +12,7 @@ from razorlab.goruntime import MIB, GCConfig, heap_goal, simulate_gc, steady
 from razorlab.goruntime.calibration import (
     MEASURED_GO_VERSIONS,
     load_measurements,
-    machine_idle_share,
-    pacer_config,
+    pacer_run,
     pacer_vs_model,
     sweep_gaps_vs_model,
 )
@@ -235,19 +234,12 @@ def test_below_the_live_heap_the_gap_between_cycles_is_the_sweep(go_version):
 LIMITS = ["256MiB", "128MiB", "160MiB"]
 
 
-def _limit_run(limit):
-    """A memory-limit configuration as ``pacer_vs_model`` runs it."""
-    data = load_measurements()["gc_pointer_heap"]
-    row = next(r for r in data["summary"] if r["gomemlimit"] == limit)
-    wl, cfg, total = pacer_config(row, runs=data["runs"], idle_share=machine_idle_share(data))
-    return simulate_gc(wl, cfg, until_allocated_bytes=total), cfg
-
-
 @pytest.mark.parametrize("limit", LIMITS)
 def test_under_a_memory_limit_the_cpu_limiter_stays_off(limit):
     """The model's low assists under GOMEMLIMIT do not come from the GC CPU limiter: it
     never fills (``gcCPULimiter`` could only switch assists off)."""
-    run, _ = _limit_run(limit)
+    data = load_measurements()["gc_pointer_heap"]
+    run = pacer_run(data, next(r for r in data["summary"] if r["gomemlimit"] == limit))
     assert not run.series["limiter_on"].any()
 
 

@@ -25,8 +25,7 @@ from razorlab.goruntime import (
 from razorlab.goruntime.calibration import (
     SCAVENGER_TOLERANCE,
     load_measurements,
-    machine_idle_share,
-    pacer_config,
+    pacer_run,
     scavenger_vs_model,
 )
 from razorlab.goruntime.scavenger import MIN_WORK_S, SCAVENGE_PERCENT
@@ -142,10 +141,8 @@ def test_mapped_memory_stays_at_the_limit_on_the_pointer_heap(go, limit):
     (at its peak, before the overage term of ``memoryLimitHeapGoal`` lowers the goal)
     takes mapped memory past it."""
     data = load_measurements(go_version=go)["gc_pointer_heap"]
-    row = next(r for r in data["summary"] if r["gomemlimit"] == limit)
-    idle = machine_idle_share(data)
-    wl, cfg, total = pacer_config(row, runs=data["runs"], idle_share=idle, go_version=go)
-    run = simulate_gc(wl, cfg, until_allocated_bytes=total)
+    run = pacer_run(data, next(r for r in data["summary"] if r["gomemlimit"] == limit))
+    cfg = run.config
     mapped = run.series["retained_b"] + cfg.non_heap_bytes
     heap_over = run.peak_heap_bytes + cfg.non_heap_bytes - cfg.memory_limit_bytes
     assert mapped.max() - cfg.memory_limit_bytes <= max(0.0, heap_over) + 1

@@ -67,6 +67,7 @@ __all__ = [
     "machine_idle_share",
     "gctrace_rows",
     "pacer_config",
+    "pacer_run",
     "pacer_vs_model",
     "sweep_gaps_vs_model",
     "scavenger_run",
@@ -310,6 +311,18 @@ def _marking_slowdown(row: dict, runs: list[dict]) -> float:
     return float(np.median(speeds))
 
 
+def _limit_bytes(row: dict) -> int | None:
+    """A ``gc_pointer_heap`` row's GOMEMLIMIT in bytes (``"48MiB"``), None without one."""
+    limit = row["gomemlimit"]
+    return int(limit.removesuffix("MiB")) * MIB if limit else None
+
+
+def _limit_below_live(row: dict) -> bool:
+    """GOMEMLIMIT under the live heap: the cycles run back to back."""
+    limit = _limit_bytes(row)
+    return limit is not None and limit < row["live_heap_bytes"]
+
+
 def _full_speed(row: dict, runs: list[dict]) -> float:
     """The mutators' full speed, MiB/s: ``row``'s own (allocation between its cycles) or,
     where its cycles run back to back (the limit below the live heap: the runner stores
@@ -381,8 +394,6 @@ def pacer_config(
     comes from Go's constants, with ``go_version``'s rules (``GCConfig.go_version``).
     Returns the workload, the config and the bytes allocated.
     """
-    limit = row["gomemlimit"]
-    mib = int(limit.removesuffix("MiB")) * MIB if limit else None
     total = row["alloc_mib"] * MIB
     if runs is None and (mutator_speed is None or row["mutator_mib_per_s"] is None):
         raise ValidationError(
@@ -398,7 +409,7 @@ def pacer_config(
         mark_cpu_s = row["gc_cpu_share_with_idle"] * row["wall_s"] * PACER_PROCS / row["gc_cycles"]
     cfg = GCConfig(
         gogc="off" if row["gogc"] == "off" else int(row["gogc"]),
-        memory_limit_bytes=mib,
+        memory_limit_bytes=_limit_bytes(row),
         gomaxprocs=PACER_PROCS,
         mutators=row["mutators"],
         roots_bytes=int(row["stack_bytes"]),
@@ -412,6 +423,21 @@ def pacer_config(
     # long enough for any slowdown; the run stops once ``total`` is allocated
     wl = steady(row["live_heap_bytes"] / MIB, rate / MIB, PACER_SLACK * total / rate, 1e-3)
     return wl, cfg, total
+
+
+def pacer_run(data: dict, row: dict, *, marking: str = "phase") -> GCRun:
+    """The model's run of one ``gc_pointer_heap`` configuration (``row``, one of the
+    record ``data``'s summary rows) as ``pacer_vs_model`` makes it: ``pacer_config`` with
+    the record's runs, the machine's idle share and the recorded Go version's rules,
+    until the configuration's garbage is allocated (``GCRun.config`` holds the config)."""
+    wl, cfg, total = pacer_config(
+        row,
+        marking=marking,
+        runs=data["runs"],
+        idle_share=machine_idle_share(data),
+        go_version=recorded_go_version(data["machine"]),
+    )
+    return simulate_gc(wl, cfg, until_allocated_bytes=total)
 
 
 def pacer_vs_model(
@@ -443,18 +469,11 @@ def pacer_vs_model(
     two documented in ``pacer.py`` (memory-limit headroom, cons/mark); no constant was
     changed for 1.23.
     """
-    m = m or load_measurements(go_version=go_version)
+    data = (m or load_measurements(go_version=go_version))["gc_pointer_heap"]
     rows = []
-    version = recorded_go_version(m["gc_pointer_heap"]["machine"])
-    summary = m["gc_pointer_heap"]["summary"]
-    runs = m["gc_pointer_heap"]["runs"]
-    idle = machine_idle_share(m["gc_pointer_heap"])
-    for r in summary:
-        wl, cfg, total = pacer_config(
-            r, marking=marking, runs=runs, idle_share=idle, go_version=version
-        )
-        run = simulate_gc(wl, cfg, until_allocated_bytes=total)
-        reps = [x for x in runs if _config_key(x) == _config_key(r)]
+    for r in data["summary"]:
+        run = pacer_run(data, r, marking=marking)
+        reps = [x for x in data["runs"] if _config_key(x) == _config_key(r)]
         assists = [c.assist_cpu_s for c in gc_cycles(run)]
         rows.append(
             {
@@ -489,20 +508,15 @@ def sweep_gaps_vs_model(m: dict | None = None, *, go_version: str = BASE_GO) -> 
     (each run's median gap, median over the runs); the model's is its sweep per cycle
     over the Ps (``GCRun.sweep_cpu_fraction``), at the speed of the timed ``runtime.GC()``
     before the phase, so the gaps are a check the sweep speed was not fitted to."""
-    m = m or load_measurements(go_version=go_version)
-    data = m["gc_pointer_heap"]
-    version = recorded_go_version(data["machine"])
-    row = next(r for r in data["summary"] if r["mutator_mib_per_s"] is None)
+    data = (m or load_measurements(go_version=go_version))["gc_pointer_heap"]
+    row = next(r for r in data["summary"] if _limit_below_live(r))
     gaps = []
     for run in data["runs"]:
         if _config_key(run) == _config_key(row):
             trace = np.array(run["gctrace"])
             ends = trace[:, 0] * 1e3 + trace[:, 1:4].sum(axis=1)
             gaps.append(np.median(trace[1:, 0] * 1e3 - ends[:-1]))
-    wl, cfg, total = pacer_config(
-        row, runs=data["runs"], idle_share=machine_idle_share(data), go_version=version
-    )
-    run = simulate_gc(wl, cfg, until_allocated_bytes=total)
+    run = pacer_run(data, row)
     model_ms = float(1e3 * run.sweep_cpu_fraction * run.elapsed_s / run.cycles)
     go_ms = float(np.median(gaps))
     return {
